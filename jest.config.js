@@ -1,0 +1,15 @@
+// One runner for every kind of test; file suffixes say the kind (.unit / .int / .e2e).
+const moduleNameMapper = {
+  '^@lib/(domain|event-store|projections|application)$': '<rootDir>/libs/$1/src',
+  '^@lib/(domain|event-store|projections|application)/(.*)$': '<rootDir>/libs/$1/src/$2',
+};
+const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.json' }] };
+const base = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], rootDir: __dirname, moduleNameMapper, transform };
+module.exports = {
+  maxWorkers: 2,
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.unit.spec.ts', '<rootDir>/apps/**/*.unit.spec.ts'] },
+    { ...base, displayName: 'int', testMatch: ['<rootDir>/libs/**/*.int.spec.ts', '<rootDir>/test/**/*.int.spec.ts'] },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e.spec.ts'] },
+  ],
+};
