@@ -22,7 +22,10 @@ export interface FixedPlusPerInhabitantSchedule {
   baseYear: number;
   indexation: 'syntec';
   /** R-FEE-6: `prorata_days` (the default) or `none` (the full annual amount for any year touched). */
-  proration?: 'prorata_days' | 'none';
+  proration?: Proration;
 }
+
+/** R-FEE-6: how the annual amount is cut for an annex in force for only part of the year. */
+export type Proration = 'prorata_days' | 'none';
 
 export type FeeScheduleKind = FeeSchedule['kind'];

@@ -61,6 +61,12 @@ export class PgPoolDatabase implements SqlDatabase {
 
   async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
     const client = await this.pool.connect();
+    // A dropped connection must not crash the process: the client is then released as broken, and
+    // subscriptions carry on through their fallback poll.
+    let broken: Error | undefined;
+    client.on('error', (error) => {
+      broken = error;
+    });
     const handler = (message: { channel: string; payload?: string }) => {
       if (message.channel === channel) onNotify(message.payload ?? '');
     };
@@ -68,8 +74,8 @@ export class PgPoolDatabase implements SqlDatabase {
     await client.query(`LISTEN "${channel.replace(/"/g, '')}"`);
     return async () => {
       client.off('notification', handler);
-      await client.query(`UNLISTEN "${channel.replace(/"/g, '')}"`).catch(() => undefined);
-      client.release();
+      if (!broken) await client.query(`UNLISTEN "${channel.replace(/"/g, '')}"`).catch(() => undefined);
+      client.release(broken);
     };
   }
 

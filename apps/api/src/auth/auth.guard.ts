@@ -1,0 +1,52 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable, SetMetadata, UnauthorizedException, createParamDecorator } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { Request } from 'express';
+import { Actor, Role } from './actor';
+import { InvalidTokenError, TokenVerifier } from './token-verifier';
+
+const ROLES_KEY = 'roles';
+const PUBLIC_KEY = 'public';
+
+/** The roles allowed on a route (API.md). A route without @Roles or @Public is refused to everyone. */
+export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
+export const Public = () => SetMetadata(PUBLIC_KEY, true);
+
+export type AuthenticatedRequest = Request & { actor?: Actor };
+
+export const CurrentActor = createParamDecorator((_: unknown, context: ExecutionContext): Actor => {
+  const actor = context.switchToHttp().getRequest<AuthenticatedRequest>().actor;
+  if (!actor) throw new UnauthorizedException();
+  return actor;
+});
+
+/** Every route but the public ones needs a bearer token; the role must be one the route allows. */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly verifier: TokenVerifier,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!match) throw new UnauthorizedException('A bearer token is required (Authorization: Bearer <JWT>)');
+    try {
+      request.actor = await this.verifier.verify(match[1]);
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw new UnauthorizedException(`Invalid token: ${error.message}`);
+      throw error;
+    }
+    const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [];
+    if (!allowed.includes(request.actor.role)) throw new ForbiddenException(`Role ${request.actor.role} may not use this route`);
+    return true;
+  }
+}
+
+/** A commune reads only its own data (API.md). */
+export function assertMayReadCommune(actor: Actor, insee: string): void {
+  if (actor.role === 'commune' && actor.insee !== insee) throw new ForbiddenException('A commune reads only its own data');
+}

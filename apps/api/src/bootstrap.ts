@@ -1,0 +1,42 @@
+import { INestApplication, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { EventStoreOptions } from '@lib/event-store/event-store.module';
+import { AppModule } from './app.module';
+import { AppConfig } from './config/app-config';
+import { ValidationProblem, fieldErrorsOf } from './problem-details';
+
+/** Builds the configured application; main.ts and the e2e tests share it, so tests run what ships. */
+export async function createApp(config: AppConfig, storeOptions?: EventStoreOptions): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.forRoot(config, storeOptions), {
+    logger: loggerLevels(config.logLevel),
+    bodyParser: true,
+  });
+  app.setGlobalPrefix('api');
+  app.enableShutdownHooks();
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      validationError: { target: false, value: false },
+      exceptionFactory: (errors) => new ValidationProblem(fieldErrorsOf(errors)),
+    }),
+  );
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Conventions cadre — Métropole de Lyon')
+      .setDescription('Framework agreements (CP-2025-4074) between the Métropole de Lyon and its communes: commands, entitlements, fee ledgers, audit, feed.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  return app;
+}
+
+function loggerLevels(level: AppConfig['logLevel']): Array<'error' | 'warn' | 'log' | 'debug' | 'verbose' | 'fatal'> {
+  const order = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+  return order.slice(0, order.indexOf(level) + 1) as Array<(typeof order)[number]>;
+}

@@ -1,0 +1,72 @@
+/**
+ * Configuration comes from the environment only (README, "Configuration"). Every value is checked at
+ * start: a wrong one stops the process with a message naming the variable, never a later surprise.
+ */
+export type EventStoreKind = 'pglite' | 'postgres' | 'eventstoredb';
+export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+
+export interface AppConfig {
+  port: number;
+  production: boolean;
+  eventStore: EventStoreKind;
+  dataDir: string;
+  databaseUrl?: string;
+  esdbConnectionString?: string;
+  auth: AuthConfig;
+  logLevel: LogLevel;
+  /** Whether the daily lifecycle schedule runs in this process (R-CONV-4). */
+  scheduler: boolean;
+}
+
+export type AuthConfig =
+  | { kind: 'hs256'; secret: string; development: boolean }
+  | { kind: 'jwks'; jwksUrl: string; issuer?: string; audience?: string };
+
+/** Used only outside production when JWT_SECRET is unset, so that `npm start` works with no setup. */
+export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-never-use-in-production';
+
+const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const production = env.NODE_ENV === 'production';
+  const port = Number(env.PORT ?? '3000');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number, got "${env.PORT}"`);
+
+  const eventStore = (env.EVENT_STORE ?? 'pglite') as EventStoreKind;
+  if (!['pglite', 'postgres', 'eventstoredb'].includes(eventStore))
+    throw new ConfigError(`EVENT_STORE must be pglite, postgres or eventstoredb, got "${env.EVENT_STORE}"`);
+  if (eventStore === 'postgres' && !env.DATABASE_URL) throw new ConfigError('EVENT_STORE=postgres needs DATABASE_URL');
+  if (eventStore === 'eventstoredb' && !env.ESDB_CONNECTION_STRING)
+    throw new ConfigError('EVENT_STORE=eventstoredb needs ESDB_CONNECTION_STRING');
+
+  const logLevel = (env.LOG_LEVEL ?? 'log') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+
+  return {
+    port,
+    production,
+    eventStore,
+    dataDir: env.DATA_DIR ?? './data',
+    databaseUrl: env.DATABASE_URL || undefined,
+    esdbConnectionString: env.ESDB_CONNECTION_STRING || undefined,
+    auth: authConfig(env, production),
+    logLevel,
+    scheduler: env.LIFECYCLE_SCHEDULE !== 'off',
+  };
+}
+
+function authConfig(env: NodeJS.ProcessEnv, production: boolean): AuthConfig {
+  if (env.JWT_JWKS_URL) {
+    return { kind: 'jwks', jwksUrl: env.JWT_JWKS_URL, issuer: env.JWT_ISSUER || undefined, audience: env.JWT_AUDIENCE || undefined };
+  }
+  if (env.JWT_SECRET) {
+    if (production && env.JWT_SECRET.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters in production');
+    return { kind: 'hs256', secret: env.JWT_SECRET, development: false };
+  }
+  if (production) throw new ConfigError('NODE_ENV=production needs JWT_SECRET (HS256) or JWT_JWKS_URL (RS256 through an OIDC provider)');
+  return { kind: 'hs256', secret: DEVELOPMENT_JWT_SECRET, development: true };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

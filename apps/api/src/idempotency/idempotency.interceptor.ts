@@ -1,0 +1,76 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { Response } from 'express';
+import { Observable, from, of, switchMap } from 'rxjs';
+import { AuthenticatedRequest } from '../auth/auth.guard';
+import { ValidationProblem } from '../problem-details';
+import { IdempotencyStore } from './idempotency.store';
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+const KEY_FORMAT = /^[\x21-\x7e]{1,200}$/;
+/** Response headers replayed with a stored answer. */
+const REPLAYED_HEADERS = ['etag', 'location'];
+
+export type IdempotentRequest = AuthenticatedRequest & { idempotencyKey?: string };
+
+/**
+ * API.md: the same Idempotency-Key with the same body returns the first answer and records nothing new;
+ * with another body, 422. Keys are scoped by caller. Only successful answers are kept: a refused
+ * command may be retried after the state changed. Event ids derive from the key (libs/application/ids),
+ * so even a retry after a crash before the answer was kept records nothing twice.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(private readonly answers: IdempotencyStore) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const request = context.switchToHttp().getRequest<IdempotentRequest>();
+    const response = context.switchToHttp().getResponse<Response>();
+    const header = request.headers['idempotency-key'];
+    if (header === undefined || request.method !== 'POST') return next.handle();
+    if (typeof header !== 'string' || !KEY_FORMAT.test(header))
+      throw new ValidationProblem([{ field: 'Idempotency-Key', message: 'must be 1 to 200 visible ASCII characters' }]);
+    const scope = request.actor?.id ?? 'anonymous';
+    const requestHash = createHash('sha256')
+      .update(`${request.method} ${request.originalUrl}\n${canonicalJson(request.body)}`)
+      .digest('hex');
+    request.idempotencyKey = header;
+
+    return from(this.answers.find(scope, header)).pipe(
+      switchMap((stored) => {
+        if (stored) {
+          if (stored.requestHash !== requestHash)
+            throw new HttpException(
+              { message: 'This Idempotency-Key was already used with another request', problem: { type: '/problems/idempotency-key-reused' } },
+              HttpStatus.UNPROCESSABLE_ENTITY,
+            );
+          response.status(stored.status);
+          for (const [name, value] of Object.entries(stored.headers)) response.setHeader(name, value);
+          response.setHeader('Idempotent-Replayed', 'true');
+          return of(stored.body);
+        }
+        return next.handle().pipe(
+          switchMap((body) => {
+            const headers: Record<string, string> = {};
+            for (const name of REPLAYED_HEADERS) {
+              const value = response.getHeader(name);
+              if (typeof value === 'string') headers[name] = value;
+            }
+            return from(this.answers.save(scope, header, { requestHash, status: response.statusCode, body, headers })).pipe(switchMap((kept) => of(kept.body)));
+          }),
+        );
+      }),
+    );
+  }
+}
+
+/** JSON with sorted keys, so that the same body written in another key order is the same request. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value ?? null);
+}

@@ -1,0 +1,32 @@
+import { EventMetadata } from '@lib/event-store/event-store.port';
+import { eventIdsFor } from './ids';
+
+/** Who asks, why, and the ids that tie the recorded events to this command (R-AUD-1). */
+export interface CommandContext {
+  actor: { id: string; role: string };
+  commandId: string;
+  correlationId: string;
+  causationId?: string;
+  reason?: string;
+  legalReference?: string;
+  /** With an Idempotency-Key, event ids derive from the command id (see ids.ts). */
+  idempotent: boolean;
+}
+
+export function metadataOf(context: CommandContext, overrides: Partial<EventMetadata> = {}): EventMetadata {
+  const metadata: EventMetadata = {
+    actor: context.actor,
+    commandId: context.commandId,
+    correlationId: context.correlationId,
+    causationId: context.causationId ?? context.commandId,
+    ...(context.reason ? { reason: context.reason } : {}),
+    ...(context.legalReference ? { legalReference: context.legalReference } : {}),
+    ...overrides,
+  };
+  return metadata;
+}
+
+/** One command may write several streams (the lifecycle run): each gets its own block of event ids. */
+export function eventIdSource(context: CommandContext, scope = ''): (index: number) => string {
+  return eventIdsFor(scope ? `${context.commandId}/${scope}` : context.commandId, context.idempotent);
+}

@@ -1,0 +1,96 @@
+import { Decider } from '@lib/domain/shared/decider';
+import { Refusal, isRefusal } from '@lib/domain/shared/refusal';
+import { EventStore, Position, RecordedEvent, WrongExpectedRevisionError } from '@lib/event-store/event-store.port';
+import { CommandContext, eventIdSource, metadataOf } from './command-context';
+import { DomainEvent, toDomainEvent } from './domain-events';
+
+/** A decider refused the command: nothing was recorded. */
+export class CommandRefusedError extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(refusal.detail);
+    this.name = 'CommandRefusedError';
+  }
+}
+
+export interface LoadedStream<S> {
+  state: S;
+  /** Number of events in the stream: the version clients see in ETag / If-Match. 0 when it does not exist. */
+  version: number;
+  events: RecordedEvent[];
+}
+
+export async function loadStream<S, E extends DomainEvent>(
+  store: EventStore,
+  streamId: string,
+  decider: Pick<Decider<S, unknown, E, unknown>, 'initialState' | 'evolve'>,
+  until?: (event: RecordedEvent) => boolean,
+): Promise<LoadedStream<S>> {
+  let state = decider.initialState();
+  const events: RecordedEvent[] = [];
+  for await (const recorded of store.readStream(streamId)) {
+    if (until && !until(recorded)) break;
+    events.push(recorded);
+    state = decider.evolve(state, toDomainEvent<E>(recorded));
+  }
+  return { state, version: events.length, events };
+}
+
+export interface StreamCommandResult {
+  streamId: string;
+  version: number;
+  /** Position of the last recorded event; undefined when the command recorded nothing. */
+  position?: Position;
+  recorded: RecordedEvent[];
+}
+
+export interface StreamCommand<S, C, E extends DomainEvent, Ctx> {
+  store: EventStore;
+  streamId: string;
+  decider: Decider<S, C, E, Ctx>;
+  command: C;
+  /** Read fresh for every attempt (the catalogue, the commune's conventions). */
+  context: () => Promise<Ctx>;
+  commandContext: CommandContext;
+  /** The version the caller read (If-Match). When given, a stale one is a conflict and nothing is retried. */
+  expectedVersion?: number;
+  /** Scope of the event ids within the command (a command writing several streams). */
+  idScope?: string;
+}
+
+const MAX_ATTEMPTS = 3;
+
+/**
+ * Load, decide, append with the expected revision. Without If-Match the caller did not base its command
+ * on a version it read, so on a concurrent change the command is decided again on fresh state (the
+ * decider re-checks every rule); with If-Match a stale version is the caller's conflict (409).
+ */
+export async function executeStreamCommand<S, C, E extends DomainEvent, Ctx>(spec: StreamCommand<S, C, E, Ctx>): Promise<StreamCommandResult> {
+  const { store, streamId, decider, command, commandContext, expectedVersion } = spec;
+  for (let attempt = 1; ; attempt++) {
+    const loaded = await loadStream(store, streamId, decider);
+    if (expectedVersion !== undefined && expectedVersion !== loaded.version)
+      throw new WrongExpectedRevisionError(streamId, expectedVersion - 1, loaded.version === 0 ? 'no_stream' : loaded.version - 1);
+    const decision = decider.decide(command, loaded.state, await spec.context());
+    if (isRefusal(decision)) throw new CommandRefusedError(decision);
+    if (decision.length === 0) return { streamId, version: loaded.version, recorded: [] };
+    const ids = eventIdSource(commandContext, spec.idScope);
+    const metadata = metadataOf(commandContext);
+    const toAppend = decision.map((event, index) => ({ id: ids(index), type: event.type, schemaVersion: event.schemaVersion, data: event.data, metadata }));
+    try {
+      const result = await store.appendToStream(streamId, toAppend, {
+        expectedRevision: loaded.version === 0 ? 'no_stream' : loaded.version - 1,
+      });
+      const recorded = await readBack(store, streamId, result.nextExpectedRevision - toAppend.length + 1, toAppend.length);
+      return { streamId, version: result.nextExpectedRevision + 1, position: result.position, recorded };
+    } catch (error) {
+      if (error instanceof WrongExpectedRevisionError && expectedVersion === undefined && attempt < MAX_ATTEMPTS) continue;
+      throw error;
+    }
+  }
+}
+
+async function readBack(store: EventStore, streamId: string, fromRevision: number, count: number): Promise<RecordedEvent[]> {
+  const recorded: RecordedEvent[] = [];
+  for await (const event of store.readStream(streamId, { fromRevision, maxCount: count })) recorded.push(event);
+  return recorded;
+}

@@ -1,0 +1,66 @@
+import { SqlDatabase } from '../sql/sql-database';
+
+/**
+ * The event store's schema, as numbered migrations applied in order at start. A migration is never
+ * edited once released: a change is a new migration (the integrity hash of a later issue will be
+ * migration 2, e.g. `ALTER TABLE events ADD COLUMN hash bytea`). One statement per string: PGlite's
+ * query() takes a single statement.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: readonly string[];
+}
+
+export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events',
+    statements: [
+      `CREATE TABLE events (
+        -- The order of inserts, not of commits: a reader orders by (xid, seq), see queries.ts.
+        seq bigserial PRIMARY KEY,
+        -- The writing transaction: one value for a whole batch.
+        xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+        stream_id text NOT NULL,
+        revision bigint NOT NULL CHECK (revision >= 0),
+        event_id uuid NOT NULL,
+        type text NOT NULL,
+        schema_version integer NOT NULL,
+        data jsonb NOT NULL,
+        metadata jsonb NOT NULL,
+        -- Set by the store (the transaction's start), never by the client; milliseconds, like a JS Date.
+        recorded_at timestamptz(3) NOT NULL DEFAULT now(),
+        -- One winner per revision: a concurrent writer of the same revision gets a unique violation.
+        CONSTRAINT events_stream_revision_key UNIQUE (stream_id, revision),
+        CONSTRAINT events_event_id_key UNIQUE (event_id)
+      )`,
+      // The global order: readers scan it from a checkpoint with a row comparison.
+      `CREATE INDEX events_xid_seq_idx ON events (xid, seq)`,
+    ],
+  },
+];
+
+/**
+ * Applies the migrations not yet applied, in one transaction. The advisory lock (per schema) makes
+ * two processes starting at once take turns: the second one finds everything applied.
+ */
+export async function migrate(db: SqlDatabase, migrations: readonly Migration[] = EVENT_STORE_MIGRATIONS): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.event_store_migrations'))`);
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS event_store_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`,
+    );
+    const { rows } = await tx.query<{ version: number }>('SELECT version FROM event_store_migrations');
+    const applied = new Set(rows.map((row) => Number(row.version)));
+    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (applied.has(migration.version)) continue;
+      for (const statement of migration.statements) await tx.query(statement);
+      await tx.query('INSERT INTO event_store_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+    }
+  });
+}

@@ -1,0 +1,391 @@
+import {
+  AllFilter,
+  AppendOptions,
+  AppendResult,
+  DuplicateEventIdError,
+  EventMetadata,
+  EventStore,
+  EventToAppend,
+  ExpectedRevision,
+  Position,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  START,
+  SubscribeOptions,
+  Subscription,
+  WrongExpectedRevisionError,
+} from '../event-store.port';
+import { SqlDatabase, SqlExecutor } from '../sql/sql-database';
+import { migrate } from './migrations';
+import {
+  CURRENT_REVISION,
+  EventRow,
+  FIND_EVENT_IDS,
+  HEAD_POSITION,
+  INSERT_EVENTS,
+  NOTIFY,
+  READ_ALL_PAGE,
+  READ_STREAM_BACKWARDS,
+  READ_STREAM_FORWARDS,
+  ReadAllPageRow,
+} from './queries';
+
+export interface PostgresEventStoreOptions {
+  /** The NOTIFY channel that wakes subscriptions. Notifications are database-wide: one channel per schema. */
+  channel?: string;
+  /** Rows fetched per query by readers (bounded memory whatever the size of the log). */
+  pageSize?: number;
+  /**
+   * Subscriptions also look for new events this often: a notified event can still be above the horizon
+   * of another transaction in flight, and that transaction may end without notifying (rolled back, or
+   * written by another application in the same database).
+   */
+  pollIntervalMs?: number;
+}
+
+const UNIQUE_VIOLATION = '23505';
+/** Each retry follows another writer's success on the same stream or ids, so the bound is never hit in practice. */
+const MAX_APPEND_ATTEMPTS = 100;
+
+/**
+ * The event store on PostgreSQL, the same class and SQL on a `pg` pool and on PGlite (see queries.ts for
+ * the global order). The store does not own the database it is given: `close()` ends its subscriptions
+ * and stops listening; the caller closes the database.
+ */
+export class PostgresEventStore implements EventStore {
+  private readonly subscriptions = new Set<PostgresSubscription>();
+  private readonly wakeUps = new Set<() => void>();
+  private listening: Promise<() => Promise<void>> | undefined;
+
+  private constructor(
+    private readonly db: SqlDatabase,
+    private readonly channel: string,
+    private readonly pageSize: number,
+    private readonly pollIntervalMs: number,
+  ) {}
+
+  static async create(db: SqlDatabase, options: PostgresEventStoreOptions = {}): Promise<PostgresEventStore> {
+    await migrate(db);
+    return new PostgresEventStore(db, options.channel ?? 'events', options.pageSize ?? 500, options.pollIntervalMs ?? 1000);
+  }
+
+  async appendToStream(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
+    const expected = options.expectedRevision ?? 'any';
+    checkAppend(streamId, events, expected);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction((tx) => this.tryAppend(tx, streamId, events, expected));
+      } catch (error) {
+        // Another writer took the revision or an id first. Nothing was written; the next attempt sees its
+        // commit and turns it into the right answer: a WrongExpectedRevisionError with the actual
+        // revision, an idempotent success, a DuplicateEventIdError, or (for `any`) an append after it.
+        if ((error as { code?: unknown }).code === UNIQUE_VIOLATION && attempt < MAX_APPEND_ATTEMPTS) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async tryAppend(tx: SqlExecutor, streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+    // Idempotency comes before the expectation: a retried batch meets the revision its first try produced.
+    const { rows: existing } = await tx.query<EventRow>(FIND_EVENT_IDS, [events.map((event) => event.id)]);
+    if (existing.length > 0) return retriedAppend(streamId, events, expected, existing);
+
+    const { rows: current } = await tx.query<{ revision: string | number; xid_text: string; seq: string | number }>(CURRENT_REVISION, [streamId]);
+    const currentRevision = current.length === 0 ? undefined : Number(current[0].revision);
+    if (!expectationHolds(expected, currentRevision)) {
+      throw new WrongExpectedRevisionError(streamId, expected, currentRevision ?? 'no_stream');
+    }
+    // An empty batch only checks the expectation; it answers with the stream's last event (-1 and START if none).
+    if (events.length === 0) {
+      return current.length === 0
+        ? { nextExpectedRevision: -1, position: START }
+        : { nextExpectedRevision: Number(current[0].revision), position: { commit: Number(current[0].xid_text), prepare: Number(current[0].seq) } };
+    }
+
+    const payload = events.map((event) => ({
+      id: event.id,
+      type: event.type,
+      schemaVersion: event.schemaVersion,
+      data: event.data ?? null,
+      metadata: event.metadata ?? {},
+    }));
+    const { rows: inserted } = await tx.query<{ seq: string | number; xid_text: string; revision: string | number }>(INSERT_EVENTS, [
+      streamId,
+      (currentRevision ?? -1) + 1,
+      JSON.stringify(payload),
+    ]);
+    await tx.query(NOTIFY, [this.channel]);
+    const last = inserted.reduce((a, b) => (Number(a.revision) > Number(b.revision) ? a : b));
+    return { nextExpectedRevision: Number(last.revision), position: { commit: Number(last.xid_text), prepare: Number(last.seq) } };
+  }
+
+  readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    const backwards = options.direction === 'backwards';
+    const maxCount = checkMaxCount(options.maxCount);
+    const from = startRevision(options.fromRevision, backwards);
+    const { db, pageSize } = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        let next = from;
+        let remaining = maxCount;
+        while (remaining > 0 && next >= 0) {
+          const limit = Math.min(pageSize, remaining);
+          const { rows } = await db.query<EventRow>(backwards ? READ_STREAM_BACKWARDS : READ_STREAM_FORWARDS, [streamId, next, limit]);
+          for (const row of rows) yield toRecordedEvent(row);
+          if (rows.length < limit) return;
+          remaining -= rows.length;
+          next = Number(rows[rows.length - 1].revision) + (backwards ? -1 : 1);
+        }
+      },
+    };
+  }
+
+  readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    const maxCount = checkMaxCount(options.maxCount);
+    const after = options.after ?? START;
+    const { pageSize } = this;
+    const fetchPage = this.fetchPage.bind(this);
+    return {
+      async *[Symbol.asyncIterator]() {
+        let cursor = after;
+        let remaining = maxCount;
+        while (remaining > 0) {
+          const limit = Math.min(pageSize, remaining);
+          const { events } = await fetchPage(cursor, options.filter, limit);
+          for (const event of events) yield event;
+          if (events.length < limit) return;
+          remaining -= events.length;
+          cursor = events[events.length - 1].position;
+        }
+      },
+    };
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    const subscription = new PostgresSubscription({
+      after: options.after ?? START,
+      filter: options.filter,
+      pageSize: this.pageSize,
+      pollIntervalMs: this.pollIntervalMs,
+      fetchPage: (cursor, filter, limit) => this.fetchPage(cursor, filter, limit),
+      watch: (wakeUp) => this.watch(wakeUp),
+      onClosed: (closed) => this.subscriptions.delete(closed),
+    });
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async headPosition(): Promise<Position> {
+    const { rows } = await this.db.query<{ seq: string | number; xid_text: string }>(HEAD_POSITION);
+    return rows.length === 0 ? START : { commit: Number(rows[0].xid_text), prepare: Number(rows[0].seq) };
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    const listening = this.listening;
+    this.listening = undefined;
+    const unlisten = await listening?.catch(() => undefined);
+    await unlisten?.().catch(() => undefined); // closing: a database already gone has stopped listening anyway
+  }
+
+  private async fetchPage(after: Position, filter: AllFilter | undefined, limit: number): Promise<Page> {
+    const { rows } = await this.db.query<ReadAllPageRow>(READ_ALL_PAGE, [
+      String(after.commit),
+      after.prepare,
+      filter?.eventTypes ? [...filter.eventTypes] : null,
+      filter?.streamPrefix ?? null,
+      limit,
+    ]);
+    const events = rows.flatMap((row) => (row.event_id === null ? [] : [toRecordedEvent(row as EventRow)]));
+    return { events, horizon: Number(rows[0].horizon) };
+  }
+
+  /** One LISTEN per store, shared by its subscriptions (a pool connection each would exhaust the pool). */
+  private async watch(wakeUp: () => void): Promise<() => void> {
+    this.wakeUps.add(wakeUp);
+    const stop = () => void this.wakeUps.delete(wakeUp);
+    this.listening ??= this.db.listen(this.channel, () => this.wakeUps.forEach((wake) => wake()));
+    try {
+      await this.listening;
+    } catch (error) {
+      this.listening = undefined;
+      stop();
+      throw error;
+    }
+    return stop;
+  }
+}
+
+interface Page {
+  events: RecordedEvent[];
+  /** Every event below this transaction id has been scanned by the query that returned the page. */
+  horizon: number;
+}
+
+interface SubscriptionSource {
+  after: Position;
+  filter: AllFilter | undefined;
+  pageSize: number;
+  pollIntervalMs: number;
+  fetchPage(after: Position, filter: AllFilter | undefined, limit: number): Promise<Page>;
+  watch(wakeUp: () => void): Promise<() => void>;
+  onClosed(subscription: PostgresSubscription): void;
+}
+
+/**
+ * Catch-up then live, pull-based: the next page is fetched only when the consumer asks for more, so at
+ * most one page is buffered. Between pages it sleeps until a notification, the poll interval or close().
+ */
+class PostgresSubscription implements Subscription {
+  private closed = false;
+  private iterated = false;
+  private notified = false;
+  private wakeUp: (() => void) | undefined;
+  private stopWatching: (() => void) | undefined;
+  private inFlight: Promise<unknown> | undefined;
+
+  constructor(private readonly source: SubscriptionSource) {}
+
+  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    if (this.iterated) throw new Error('A subscription can be iterated only once');
+    this.iterated = true;
+    return this.run();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake();
+    this.stopWatching?.();
+    this.source.onClosed(this);
+    // Let a query in flight finish before the caller closes the database under it.
+    await this.inFlight?.catch(() => undefined);
+  }
+
+  private async *run(): AsyncGenerator<RecordedEvent> {
+    const { source } = this;
+    try {
+      // Listen before the first read, so that an append committed after that read still wakes us.
+      this.stopWatching = await this.track(source.watch(() => this.wake()));
+      if (this.closed) this.stopWatching();
+      let cursor = source.after;
+      while (!this.closed) {
+        this.notified = false;
+        const page = await this.track(source.fetchPage(cursor, source.filter, source.pageSize));
+        for (const event of page.events) {
+          if (this.closed) return;
+          cursor = event.position;
+          yield event;
+        }
+        if (page.events.length === source.pageSize) continue;
+        // Everything below the horizon was scanned: skip what the filter left out, once and for all.
+        if (cursor.commit < page.horizon) cursor = { commit: page.horizon, prepare: 0 };
+        await this.sleep();
+      }
+    } catch (error) {
+      if (!this.closed) throw error;
+    } finally {
+      this.stopWatching?.();
+      this.source.onClosed(this);
+    }
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inFlight = promise;
+    return promise;
+  }
+
+  private sleep(): Promise<void> {
+    if (this.notified || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.wake(), this.source.pollIntervalMs);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private wake(): void {
+    this.notified = true;
+    const wakeUp = this.wakeUp;
+    this.wakeUp = undefined;
+    wakeUp?.();
+  }
+}
+
+function checkAppend(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision): void {
+  if (typeof streamId !== 'string' || streamId.length === 0) throw new TypeError('A stream id is a non-empty string');
+  if (typeof expected === 'number' && !(Number.isSafeInteger(expected) && expected >= 0)) {
+    throw new RangeError(`An expected revision is a revision (>= 0) or no_stream, stream_exists, any: ${expected}`);
+  }
+  const ids = new Set<string>();
+  for (const event of events) {
+    const id = event.id.toLowerCase();
+    if (ids.has(id)) throw new DuplicateEventIdError(streamId, event.id);
+    ids.add(id);
+  }
+}
+
+function expectationHolds(expected: ExpectedRevision, current: number | undefined): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return current === undefined;
+  if (expected === 'stream_exists') return current !== undefined;
+  return current === expected;
+}
+
+/**
+ * Some ids of the batch are already recorded. It is a retry only if the whole batch is there, in order,
+ * at the place its expectation designates; then the first append's answer is returned again.
+ */
+function retriedAppend(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision, existing: EventRow[]): AppendResult {
+  const byId = new Map(existing.map((row) => [row.event_id, row]));
+  const rows = events.map((event) => byId.get(event.id.toLowerCase()));
+  const first = rows[0] === undefined ? undefined : Number(rows[0].revision);
+  const inPlace =
+    first !== undefined &&
+    rows.every((row, i) => row !== undefined && row.stream_id === streamId && Number(row.revision) === first + i) &&
+    (expected === 'any' ||
+      (expected === 'no_stream' && first === 0) ||
+      (expected === 'stream_exists' && first > 0) ||
+      (typeof expected === 'number' && first === expected + 1));
+  if (!inPlace) {
+    const duplicate = events.find((event) => byId.has(event.id.toLowerCase()))!;
+    throw new DuplicateEventIdError(streamId, duplicate.id);
+  }
+  const last = rows[rows.length - 1]!;
+  return { nextExpectedRevision: Number(last.revision), position: { commit: Number(last.xid_text), prepare: Number(last.seq) } };
+}
+
+function checkMaxCount(maxCount: number | undefined): number {
+  if (maxCount === undefined) return Number.POSITIVE_INFINITY;
+  if (!(Number.isSafeInteger(maxCount) && maxCount >= 0)) throw new RangeError(`maxCount is a count (>= 0): ${maxCount}`);
+  return maxCount;
+}
+
+function startRevision(from: ReadStreamOptions['fromRevision'], backwards: boolean): number {
+  if (from === undefined) return backwards ? Number.MAX_SAFE_INTEGER : 0;
+  if (from === 'start') return 0;
+  // Forwards from the end reads nothing, like EventStoreDB: -1 ends the loop before any query.
+  if (from === 'end') return backwards ? Number.MAX_SAFE_INTEGER : -1;
+  if (!(Number.isSafeInteger(from) && from >= 0)) throw new RangeError(`A revision is >= 0: ${from}`);
+  return from;
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    type: row.type,
+    schemaVersion: Number(row.schema_version),
+    data: row.data,
+    metadata: row.metadata as EventMetadata,
+    streamId: row.stream_id,
+    revision: Number(row.revision),
+    position: { commit: Number(row.xid_text), prepare: Number(row.seq) },
+    recordedAt: new Date(row.recorded_at).toISOString(),
+  };
+}
