@@ -15,7 +15,7 @@ export class PgliteDatabase implements SqlDatabase {
 
   async query<R>(sql: string, params: readonly unknown[] = []): Promise<SqlResult<R>> {
     const result = await this.db.query<R>(sql, params as unknown[]);
-    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    return { rows: result.rows, rowCount: result.rows.length > 0 ? result.rows.length : (result.affectedRows ?? 0) };
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -36,7 +36,7 @@ function transactionExecutor(tx: Transaction): SqlExecutor {
   return {
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<SqlResult<R>> {
       const result = await tx.query<R>(sql, params as unknown[]);
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+      return { rows: result.rows, rowCount: result.rows.length > 0 ? result.rows.length : (result.affectedRows ?? 0) };
     },
   };
 }

@@ -1,0 +1,2 @@
+export * from './runner/projection';
+export * from './runner/projection-runner';

@@ -1,0 +1,353 @@
+import { randomUUID } from 'node:crypto';
+import { EventStore, EventToAppend, Position, START, comparePositions } from '@lib/event-store/event-store.port';
+import { InMemoryEventStore } from '@lib/event-store/in-memory/in-memory-event-store';
+import { PostgresEventStore } from '@lib/event-store/postgres/postgres-event-store';
+import { PgliteDatabase } from '@lib/event-store/sql/pglite-database';
+import { SqlDatabase } from '@lib/event-store/sql/sql-database';
+import { Projection, tableNames } from './projection';
+import { ProjectionRunner, RunnerLogger } from './projection-runner';
+
+/**
+ * The runner on PGlite (where projections live), fed by the in-memory store and by the PostgreSQL store
+ * on the same PGlite (the embedded default).
+ */
+
+type Tables = 'totals' | 'applied';
+
+/** Per-stream count and sum of `Deposited` amounts, plus a log of every application to catch a double one. */
+function depositsProjection(options: { version?: number; failOn?: (amount: number) => boolean } = {}): Projection<Tables> {
+  return {
+    name: 'deposits',
+    version: options.version ?? 1,
+    tables: ['totals', 'applied'],
+    handles: ['Deposited'],
+    async setup(tx, t) {
+      await tx.query(`CREATE TABLE IF NOT EXISTS ${t.totals} (stream_id text PRIMARY KEY, count integer NOT NULL, sum bigint NOT NULL)`);
+      await tx.query(`CREATE TABLE IF NOT EXISTS ${t.applied} (n serial PRIMARY KEY, event_id uuid NOT NULL)`);
+    },
+    async apply(event, tx, t) {
+      const { amount } = event.data as { amount: number };
+      if (options.failOn?.(amount)) throw new Error(`refusing amount ${amount}`);
+      await tx.query(
+        `INSERT INTO ${t.totals} (stream_id, count, sum) VALUES ($1, 1, $2)
+         ON CONFLICT (stream_id) DO UPDATE SET count = ${t.totals}.count + 1, sum = ${t.totals}.sum + $2`,
+        [event.streamId, amount],
+      );
+      await tx.query(`INSERT INTO ${t.applied} (event_id) VALUES ($1)`, [event.id]);
+    },
+  };
+}
+
+/** Counts every event, of any type. */
+const everything: Projection<'seen'> = {
+  name: 'everything',
+  version: 1,
+  tables: ['seen'],
+  async setup(tx, t) {
+    await tx.query(`CREATE TABLE IF NOT EXISTS ${t.seen} (event_id uuid PRIMARY KEY)`);
+  },
+  async apply(event, tx, t) {
+    await tx.query(`INSERT INTO ${t.seen} (event_id) VALUES ($1)`, [event.id]);
+  },
+};
+
+const deposited = (amount: number): EventToAppend => ({
+  id: randomUUID(),
+  type: 'Deposited',
+  schemaVersion: 1,
+  data: { amount },
+  metadata: {},
+});
+const noted = (): EventToAppend => ({ id: randomUUID(), type: 'Noted', schemaVersion: 1, data: {}, metadata: {} });
+
+const quiet: RunnerLogger = { log: () => undefined, error: () => undefined };
+
+const stores: [string, (db: SqlDatabase) => Promise<EventStore>][] = [
+  ['in-memory store', async () => new InMemoryEventStore()],
+  ['PostgreSQL store on PGlite', (db) => PostgresEventStore.create(db, { pollIntervalMs: 50 })],
+];
+
+describe.each(stores)('ProjectionRunner, events from the %s', (_label, openStore) => {
+  let db: SqlDatabase;
+  let store: EventStore;
+  const runners: ProjectionRunner[] = [];
+
+  const runner = (projections: Projection[], options: { suffix?: string; batchSize?: number } = {}) => {
+    const created = new ProjectionRunner({ db, store, projections, logger: quiet, ...options });
+    runners.push(created);
+    return created;
+  };
+  const totals = async (table = 'totals') =>
+    (
+      await db.query<{ stream_id: string; count: number; sum: string }>(
+        `SELECT stream_id, count, sum::text FROM ${table} ORDER BY stream_id`,
+      )
+    ).rows;
+  const appliedIds = async (table = 'applied') =>
+    (await db.query<{ event_id: string }>(`SELECT event_id FROM ${table} ORDER BY n`)).rows.map((row) => row.event_id);
+  const checkpoint = async (name: string): Promise<Position> => {
+    const { rows } = await db.query<{ c: string; p: string }>(
+      `SELECT position_commit::text AS c, position_prepare::text AS p FROM projection_checkpoints WHERE name = $1`,
+      [name],
+    );
+    return { commit: Number(rows[0].c), prepare: Number(rows[0].p) };
+  };
+  /** Appends and returns what was appended, in the global order, with each event's position. */
+  const append = async (stream: string, events: EventToAppend[]) => {
+    const result = await store.appendToStream(stream, events);
+    return { ids: events.map((event) => event.id), position: result.position };
+  };
+
+  // One PGlite per store (it takes a second or two to open); each test starts from an empty schema.
+  beforeAll(async () => {
+    db = await PgliteDatabase.open();
+  });
+  afterAll(() => db.close());
+
+  beforeEach(async () => {
+    await db.query('DROP SCHEMA public CASCADE');
+    await db.query('CREATE SCHEMA public');
+    store = await openStore(db);
+  });
+
+  afterEach(async () => {
+    for (const created of runners.splice(0)) await created.stop();
+    await store.close();
+  });
+
+  it('applies each handled event once, in the global order, and its checkpoint reaches the head', async () => {
+    const a1 = await append('account-a', [deposited(10), noted(), deposited(20)]);
+    const b1 = await append('account-b', [deposited(5)]);
+    const a2 = await append('account-a', [deposited(1)]);
+    const tail = await append('account-c', [noted(), noted()]); // only unhandled events at the end
+    const projections = runner([depositsProjection()], { batchSize: 2 });
+
+    await projections.start();
+
+    expect(await projections.waitForPosition(tail.position, 5000)).toBe(true);
+    expect(await totals()).toEqual([
+      { stream_id: 'account-a', count: 3, sum: '31' },
+      { stream_id: 'account-b', count: 1, sum: '5' },
+    ]);
+    expect(await appliedIds()).toEqual([a1.ids[0], a1.ids[2], b1.ids[0], a2.ids[0]]);
+    // Unhandled events advance the checkpoint too, so a read waiting for them is not kept waiting.
+    expect(await checkpoint('deposits')).toEqual(tail.position);
+    expect(projections.status()).toEqual([{ name: 'deposits', state: 'running', position: tail.position }]);
+  });
+
+  it('applies live events as they are appended; waitForPosition answers true once every projection has them', async () => {
+    const projections = runner([depositsProjection(), everything]);
+    await projections.start();
+    expect(await projections.waitForPosition(START, 100)).toBe(true);
+
+    const first = await append('account-a', [deposited(7)]);
+    expect(await projections.waitForPosition(first.position, 5000)).toBe(true);
+    expect(await totals()).toEqual([{ stream_id: 'account-a', count: 1, sum: '7' }]);
+
+    const second = await append('account-b', [noted(), deposited(3)]);
+    expect(await projections.waitForPosition(second.position, 5000)).toBe(true);
+    expect(await totals()).toEqual([
+      { stream_id: 'account-a', count: 1, sum: '7' },
+      { stream_id: 'account-b', count: 1, sum: '3' },
+    ]);
+    expect((await db.query('SELECT event_id FROM seen')).rows).toHaveLength(3);
+  });
+
+  it('waitForPosition answers false after its timeout while a projection is behind', async () => {
+    const projections = runner([depositsProjection()]);
+    await projections.start();
+    await projections.stop();
+    const later = await append('account-a', [deposited(1)]);
+
+    const started = Date.now();
+    expect(await projections.waitForPosition(later.position, 150)).toBe(false);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it('resumes after stop and start from its checkpoint without applying anything twice', async () => {
+    const before = await append('account-a', [deposited(1), deposited(2)]);
+    const first = runner([depositsProjection()]);
+    await first.start();
+    expect(await first.waitForPosition(before.position, 5000)).toBe(true);
+    await first.stop();
+
+    const after = await append('account-a', [deposited(4)]);
+    const second = runner([depositsProjection()]);
+    await second.start();
+    expect(await second.waitForPosition(after.position, 5000)).toBe(true);
+
+    expect(await totals()).toEqual([{ stream_id: 'account-a', count: 3, sum: '7' }]);
+    expect(await appliedIds()).toEqual([...before.ids, ...after.ids]);
+  });
+
+  it('applies every event once even when two runners follow the same projection', async () => {
+    const written: string[] = [];
+    let head = START;
+    for (let i = 1; i <= 60; i++) {
+      const result = await append(`account-${i % 7}`, [deposited(i)]);
+      written.push(...result.ids);
+      head = result.position;
+    }
+    const one = runner([depositsProjection()], { batchSize: 5 });
+    const other = runner([depositsProjection()], { batchSize: 3 });
+
+    await Promise.all([one.start(), other.start()]);
+    await Promise.all([one.waitForPosition(head, 10000), other.waitForPosition(head, 10000)]);
+
+    // The checkpoint row is locked by each transaction: the slower runner skips what the other applied.
+    expect(await appliedIds()).toEqual(written);
+    const sums = await totals();
+    expect(sums.reduce((total, row) => total + row.count, 0)).toBe(60);
+    expect(sums.reduce((total, row) => total + Number(row.sum), 0)).toBe((60 * 61) / 2);
+  });
+
+  it('rebuild from position 0 gives the same read model as live application', async () => {
+    const projections = runner([depositsProjection(), everything]);
+    await projections.start();
+    let head = START;
+    for (let i = 1; i <= 40; i++) head = (await append(`account-${i % 3}`, i % 4 === 0 ? [noted()] : [deposited(i)])).position;
+    expect(await projections.waitForPosition(head, 5000)).toBe(true);
+    const live = await totals();
+    const liveIds = await appliedIds();
+
+    await projections.rebuild('deposits');
+
+    expect(await totals()).toEqual(live);
+    expect(await appliedIds()).toEqual(liveIds);
+    expect(await checkpoint('deposits')).toEqual(head);
+    // It keeps following after the rebuild.
+    const next = await append('account-9', [deposited(100)]);
+    expect(await projections.waitForPosition(next.position, 5000)).toBe(true);
+    expect(await totals()).toContainEqual({ stream_id: 'account-9', count: 1, sum: '100' });
+  });
+
+  it('builds a copy under a suffix, beside the live tables, with its own checkpoint', async () => {
+    let head = START;
+    for (let i = 1; i <= 25; i++) head = (await append(`account-${i % 4}`, [deposited(i)])).position;
+    const live = runner([depositsProjection()]);
+    await live.start();
+    expect(await live.waitForPosition(head, 5000)).toBe(true);
+
+    const shadow = runner([depositsProjection()], { suffix: '_shadow' });
+    await shadow.rebuild('deposits');
+
+    expect(await totals('totals_shadow')).toEqual(await totals());
+    expect(await appliedIds('applied_shadow')).toEqual(await appliedIds());
+    expect(await checkpoint('deposits_shadow')).toEqual(head);
+    expect(await checkpoint('deposits')).toEqual(head);
+  });
+
+  it('stops a projection whose handler throws, at that event, and leaves the others running', async () => {
+    let refuse = true;
+    const deposits = depositsProjection({ failOn: (amount) => refuse && amount === 13 });
+    const logged: string[] = [];
+    const projections = new ProjectionRunner({
+      db,
+      store,
+      projections: [deposits, everything],
+      batchSize: 10,
+      logger: { log: () => undefined, error: (message) => logged.push(message) },
+    });
+    runners.push(projections);
+    const good = await append('account-a', [deposited(11), deposited(12)]);
+    const bad = await append('account-b', [deposited(13)]);
+    const rest = await append('account-a', [deposited(14)]);
+
+    await projections.start();
+    expect(await projections.waitForPosition(rest.position, 5000)).toBe(false);
+
+    const failed = projections.status().find((status) => status.name === 'deposits')!;
+    expect(failed).toMatchObject({
+      state: 'failed',
+      position: good.position,
+      failure: { position: bad.position, event: { id: bad.ids[0], type: 'Deposited', streamId: 'account-b', revision: 0 } },
+    });
+    // Not skipped: the checkpoint stays before the failing event, which left nothing behind.
+    expect(await checkpoint('deposits')).toEqual(good.position);
+    expect(await totals()).toEqual([{ stream_id: 'account-a', count: 2, sum: '23' }]);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain(bad.ids[0]);
+    // The other projection goes on to the end.
+    const everythingReached = async () => {
+      for (let tries = 0; tries < 100; tries++) {
+        const status = projections.status().find((s) => s.name === 'everything')!;
+        if (status.state !== 'running' || comparePositions(status.position, rest.position) >= 0) return status;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return projections.status().find((s) => s.name === 'everything')!;
+    };
+    expect(await everythingReached()).toMatchObject({ state: 'running', position: rest.position });
+
+    refuse = false; // the handler is fixed: start() resumes the failed projection from its checkpoint
+    await projections.start();
+    expect(await projections.waitForPosition(rest.position, 5000)).toBe(true);
+    expect(await totals()).toEqual([
+      { stream_id: 'account-a', count: 3, sum: '37' },
+      { stream_id: 'account-b', count: 1, sum: '13' },
+    ]);
+    expect(await appliedIds()).toEqual([...good.ids, ...bad.ids, ...rest.ids]);
+  });
+
+  it('rebuild rejects when a handler fails on the way', async () => {
+    await append('account-a', [deposited(1), deposited(13), deposited(2)]);
+    const projections = runner([depositsProjection({ failOn: (amount) => amount === 13 })]);
+
+    await expect(projections.rebuild('deposits')).rejects.toThrow();
+    expect(projections.status()[0].state).toBe('failed');
+    expect(await totals()).toEqual([{ stream_id: 'account-a', count: 1, sum: '1' }]);
+  });
+
+  it('rebuilds from position 0 when the projection version changed', async () => {
+    const head = (await append('account-a', [deposited(1), deposited(2)])).position;
+    const v1 = runner([depositsProjection({ version: 1 })]);
+    await v1.start();
+    expect(await v1.waitForPosition(head, 5000)).toBe(true);
+    await v1.stop();
+    // A row that version 2 would not have written: it must disappear with the old tables.
+    await db.query(`INSERT INTO totals (stream_id, count, sum) VALUES ('stale', 1, 1)`);
+
+    const v2 = runner([depositsProjection({ version: 2 })]);
+    await v2.start();
+    expect(await v2.waitForPosition(head, 5000)).toBe(true);
+
+    expect(await totals()).toEqual([{ stream_id: 'account-a', count: 2, sum: '3' }]);
+  });
+
+  it('stop waits for the transaction in flight and leaves a consistent checkpoint', async () => {
+    const written: { id: string; position: Position }[] = [];
+    for (let i = 1; i <= 200; i++) {
+      const { ids, position } = await append(`account-${i % 5}`, [deposited(1)]);
+      written.push({ id: ids[0], position });
+    }
+    const projections = runner([depositsProjection()], { batchSize: 7 });
+    await projections.start();
+    await projections.stop();
+
+    const reached = await checkpoint('deposits');
+    const applied = await appliedIds();
+    // Whatever was applied is a prefix of the order, and the checkpoint is exactly its last event.
+    expect(applied).toEqual(written.slice(0, applied.length).map((event) => event.id));
+    expect(reached).toEqual(applied.length === 0 ? START : written[applied.length - 1].position);
+    expect(projections.status()[0]).toMatchObject({ state: 'stopped', position: reached });
+  });
+});
+
+describe('tableNames', () => {
+  const projection = (tables: string[]): Projection => ({
+    name: 'p',
+    version: 1,
+    tables,
+    setup: async () => undefined,
+    apply: async () => undefined,
+  });
+
+  it('maps each logical table to itself plus the suffix', () => {
+    expect(tableNames(projection(['fee_ledger', 'fee_lines']), '_r2')).toEqual({ fee_ledger: 'fee_ledger_r2', fee_lines: 'fee_lines_r2' });
+  });
+
+  it('refuses names that are not plain identifiers, since they are spliced into SQL', () => {
+    expect(() => tableNames(projection(['ledger; DROP TABLE events']))).toThrow();
+    expect(() => tableNames(projection(['Ledger']))).toThrow();
+    expect(() => tableNames(projection(['x'.repeat(60)]), '_shadow')).toThrow();
+  });
+});

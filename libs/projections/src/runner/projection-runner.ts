@@ -1,0 +1,383 @@
+import {
+  comparePositions,
+  EventStore,
+  formatPosition,
+  Position,
+  RecordedEvent,
+  START,
+  Subscription,
+} from '@lib/event-store/event-store.port';
+import { SqlDatabase, SqlExecutor } from '@lib/event-store/sql/sql-database';
+import { Projection, TableNames, tableNames } from './projection';
+
+export type ProjectionState = 'stopped' | 'running' | 'failed';
+
+export interface ProjectionFailure {
+  message: string;
+  /** The event that could not be applied, or the checkpoint when the subscription itself failed. */
+  position: Position;
+  event?: { id: string; type: string; streamId: string; revision: number };
+}
+
+export interface ProjectionStatus {
+  name: string;
+  state: ProjectionState;
+  /** Every event up to here is applied (and its checkpoint committed). */
+  position: Position;
+  failure?: ProjectionFailure;
+}
+
+/** What the runner logs through; NestJS's Logger fits. */
+export interface RunnerLogger {
+  log(message: string): void;
+  error(message: string, stack?: string): void;
+}
+
+export interface ProjectionRunnerOptions {
+  db: SqlDatabase;
+  store: EventStore;
+  projections: readonly Projection[];
+  /**
+   * Appended to every table name and checkpoint key: '' for the live read models; another suffix builds
+   * independent copies beside them (a rebuild checked against the live tables before a swap).
+   */
+  suffix?: string;
+  /** The most events applied in one transaction; batches form only from events already delivered. */
+  batchSize?: number;
+  logger?: RunnerLogger;
+}
+
+const CHECKPOINTS = 'projection_checkpoints';
+const NOT_READY = Symbol('not ready');
+
+interface CheckpointRow {
+  version: number | string;
+  position_commit: number | string | bigint;
+  position_prepare: number | string | bigint;
+}
+
+/** One projection's progress inside the runner. */
+interface Lane {
+  readonly projection: Projection;
+  readonly key: string;
+  readonly tables: TableNames;
+  readonly handles: (type: string) => boolean;
+  state: ProjectionState;
+  position: Position;
+  failure?: ProjectionFailure;
+  subscription?: Subscription;
+  loop?: Promise<void>;
+  stopping: boolean;
+}
+
+/** A handler threw: carries the event so that the failure names it. */
+class ApplyError extends Error {
+  constructor(
+    readonly event: RecordedEvent,
+    readonly reason: unknown,
+  ) {
+    super(reason instanceof Error ? reason.message : String(reason));
+  }
+}
+
+/**
+ * Feeds projections from the global order. For each projection: a catch-up subscription after its
+ * checkpoint; each batch of events is applied, and the checkpoint moved past it, in ONE transaction —
+ * so a crash at any instant leaves the read model and its checkpoint consistent: nothing lost, nothing
+ * applied twice. A handler that throws stops its projection at that event (never skips it).
+ */
+export class ProjectionRunner {
+  private readonly db: SqlDatabase;
+  private readonly store: EventStore;
+  private readonly batchSize: number;
+  private readonly logger: RunnerLogger;
+  private readonly lanes = new Map<string, Lane>();
+  private readonly waiters = new Set<() => void>();
+  /** start/stop/rebuild run one at a time, so a lane is never opened twice. */
+  private serial: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ProjectionRunnerOptions) {
+    this.db = options.db;
+    this.store = options.store;
+    this.batchSize = options.batchSize ?? 100;
+    this.logger = options.logger ?? { log: () => undefined, error: (message) => console.error(message) };
+    const suffix = options.suffix ?? '';
+    for (const projection of options.projections) {
+      if (this.lanes.has(projection.name)) throw new Error(`Duplicate projection name: ${projection.name}`);
+      const handled = projection.handles ? new Set(projection.handles) : undefined;
+      this.lanes.set(projection.name, {
+        projection,
+        key: projection.name + suffix,
+        tables: tableNames(projection, suffix),
+        handles: handled ? (type) => handled.has(type) : () => true,
+        state: 'stopped',
+        position: START,
+        stopping: false,
+      });
+    }
+  }
+
+  /** Sets up tables and checkpoints, then follows the global order. Also restarts a failed projection. */
+  start(): Promise<void> {
+    return this.exclusive(async () => {
+      await this.ensureCheckpointTable();
+      for (const lane of this.lanes.values()) {
+        if (lane.state === 'running') continue;
+        lane.position = await this.db.transaction(async (tx) => {
+          const { rows } = await tx.query<CheckpointRow>(
+            `SELECT version, position_commit, position_prepare FROM ${CHECKPOINTS} WHERE name = $1 FOR UPDATE`,
+            [lane.key],
+          );
+          // No checkpoint (whatever the tables hold) or one written by another version: start over.
+          if (!rows[0] || Number(rows[0].version) !== lane.projection.version) {
+            await this.reset(tx, lane);
+            return START;
+          }
+          await lane.projection.setup(tx, lane.tables);
+          return toPosition(rows[0]);
+        });
+        this.launch(lane);
+      }
+    });
+  }
+
+  /** Stops every projection after the transaction in flight; their checkpoints stay where they are. */
+  stop(): Promise<void> {
+    return this.exclusive(async () => {
+      for (const lane of this.lanes.values()) await this.halt(lane);
+      this.notify();
+    });
+  }
+
+  /**
+   * Empties the projection's tables, moves its checkpoint back to START, and resolves once it has caught
+   * up with the head of the store read after the reset. The projection then keeps following (until stop()).
+   * Rejects if a handler fails on the way.
+   */
+  async rebuild(name: string): Promise<void> {
+    const lane = this.lane(name);
+    await this.exclusive(async () => {
+      await this.ensureCheckpointTable();
+      await this.halt(lane);
+      await this.db.transaction((tx) => this.reset(tx, lane));
+      lane.position = START;
+      this.launch(lane);
+    });
+    const head = await this.store.headPosition();
+    const caughtUp = await this.waitUntil(() => {
+      if (comparePositions(lane.position, head) >= 0) return true;
+      return lane.state === 'running' ? undefined : false;
+    }, Infinity);
+    if (!caughtUp) {
+      throw new Error(`Rebuild of ${name} did not finish: ${lane.failure?.message ?? lane.state}`);
+    }
+  }
+
+  /**
+   * True once every projection has applied everything up to `position` (a read with minPosition may then
+   * answer); false after `timeoutMs`, or at once if a projection that is behind has failed.
+   */
+  waitForPosition(position: Position, timeoutMs: number): Promise<boolean> {
+    return this.waitUntil(() => {
+      const behind = [...this.lanes.values()].filter((lane) => comparePositions(lane.position, position) < 0);
+      if (behind.length === 0) return true;
+      return behind.some((lane) => lane.state === 'failed') ? false : undefined;
+    }, timeoutMs);
+  }
+
+  status(): ProjectionStatus[] {
+    return [...this.lanes.values()].map(({ projection, state, position, failure }) => ({
+      name: projection.name,
+      state,
+      position,
+      ...(failure ? { failure } : {}),
+    }));
+  }
+
+  private lane(name: string): Lane {
+    const lane = this.lanes.get(name);
+    if (!lane) throw new Error(`Unknown projection: ${name}`);
+    return lane;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.serial.then(fn);
+    this.serial = result.catch(() => undefined);
+    return result;
+  }
+
+  private async ensureCheckpointTable(): Promise<void> {
+    await this.db.query(
+      `CREATE TABLE IF NOT EXISTS ${CHECKPOINTS} (
+         name text PRIMARY KEY,
+         version integer NOT NULL,
+         position_commit bigint NOT NULL,
+         position_prepare bigint NOT NULL,
+         updated_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    );
+  }
+
+  /** Drops the tables, creates them empty and puts the checkpoint at START, in the caller's transaction. */
+  private async reset(tx: SqlExecutor, lane: Lane): Promise<void> {
+    for (const table of Object.values(lane.tables)) await tx.query(`DROP TABLE IF EXISTS ${table} CASCADE`);
+    await lane.projection.setup(tx, lane.tables);
+    await tx.query(
+      `INSERT INTO ${CHECKPOINTS} (name, version, position_commit, position_prepare) VALUES ($1, $2, 0, 0)
+       ON CONFLICT (name) DO UPDATE SET version = $2, position_commit = 0, position_prepare = 0, updated_at = now()`,
+      [lane.key, lane.projection.version],
+    );
+    this.logger.log(`Projection ${lane.key}: reset to position 0 (version ${lane.projection.version})`);
+  }
+
+  private launch(lane: Lane): void {
+    lane.state = 'running';
+    lane.failure = undefined;
+    lane.stopping = false;
+    lane.subscription = this.store.subscribeToAll({ after: lane.position });
+    lane.loop = this.follow(lane, lane.subscription);
+    this.logger.log(`Projection ${lane.key}: following from ${formatPosition(lane.position)}`);
+  }
+
+  private async halt(lane: Lane): Promise<void> {
+    if (!lane.loop) return;
+    lane.stopping = true;
+    await lane.subscription?.close();
+    await lane.loop;
+    lane.loop = lane.subscription = undefined;
+    if (lane.state === 'running') lane.state = 'stopped';
+  }
+
+  /** The lane's loop: never rejects; an error marks the lane failed. */
+  private async follow(lane: Lane, subscription: Subscription): Promise<void> {
+    const events = subscription[Symbol.asyncIterator]();
+    const pull = () => {
+      const next = events.next();
+      next.catch(() => undefined); // awaited below, or abandoned on stop: never an unhandled rejection
+      return next;
+    };
+    try {
+      let next = pull();
+      for (;;) {
+        const first = await next;
+        if (first.done || lane.stopping) break;
+        // Take the events already delivered, up to batchSize, without waiting for more: catching up goes
+        // in batches, a live event is applied at once.
+        const batch = [first.value];
+        next = pull();
+        while (batch.length < this.batchSize) {
+          const ready = await Promise.race([next, nextTurn()]);
+          if (ready === NOT_READY || ready.done) break;
+          batch.push(ready.value);
+          next = pull();
+        }
+        if (lane.stopping) break;
+        await this.applyBatch(lane, batch);
+      }
+    } catch (error) {
+      this.fail(lane, error);
+    } finally {
+      await subscription.close().catch(() => undefined);
+    }
+  }
+
+  private async applyBatch(lane: Lane, batch: RecordedEvent[]): Promise<void> {
+    try {
+      await this.commit(lane, batch);
+    } catch (error) {
+      if (!(error instanceof ApplyError) || batch.length === 1) throw error;
+      // Apply one by one, so that the events before the failing one are kept and the failure names it.
+      for (const event of batch) await this.commit(lane, [event]);
+    }
+  }
+
+  private async commit(lane: Lane, batch: RecordedEvent[]): Promise<void> {
+    const last = batch[batch.length - 1].position;
+    const handled = batch.filter((event) => lane.handles(event.type));
+    if (handled.length === 0) {
+      // Nothing to apply: one statement moves the checkpoint (never backwards).
+      await this.db.query(
+        `UPDATE ${CHECKPOINTS} SET position_commit = $2, position_prepare = $3, updated_at = now()
+         WHERE name = $1 AND (position_commit, position_prepare) < ($2, $3)`,
+        [lane.key, last.commit, last.prepare],
+      );
+    } else {
+      await this.db.transaction(async (tx) => {
+        // Locks the checkpoint: a second runner on the same projection waits here, then skips what this
+        // one applied, so even two processes cannot apply an event twice.
+        const { rows } = await tx.query<CheckpointRow>(
+          `SELECT version, position_commit, position_prepare FROM ${CHECKPOINTS} WHERE name = $1 FOR UPDATE`,
+          [lane.key],
+        );
+        if (!rows[0]) throw new Error(`Projection ${lane.key}: its checkpoint row is missing`);
+        const stored = toPosition(rows[0]);
+        for (const event of handled) {
+          if (comparePositions(event.position, stored) <= 0) continue;
+          try {
+            await lane.projection.apply(event, tx, lane.tables);
+          } catch (error) {
+            throw new ApplyError(event, error);
+          }
+        }
+        if (comparePositions(last, stored) > 0) {
+          await tx.query(`UPDATE ${CHECKPOINTS} SET position_commit = $2, position_prepare = $3, updated_at = now() WHERE name = $1`, [
+            lane.key,
+            last.commit,
+            last.prepare,
+          ]);
+        }
+      });
+    }
+    if (comparePositions(last, lane.position) > 0) lane.position = last;
+    this.notify();
+  }
+
+  private fail(lane: Lane, error: unknown): void {
+    const cause = error instanceof ApplyError ? error.reason : error;
+    const event = error instanceof ApplyError ? error.event : undefined;
+    lane.state = 'failed';
+    lane.failure = {
+      message: cause instanceof Error ? cause.message : String(cause),
+      position: event?.position ?? lane.position,
+      ...(event ? { event: { id: event.id, type: event.type, streamId: event.streamId, revision: event.revision } } : {}),
+    };
+    const where = event
+      ? `at event ${formatPosition(event.position)} (${event.type} ${event.streamId}@${event.revision}, id ${event.id})`
+      : `after ${formatPosition(lane.position)}`;
+    this.logger.error(`Projection ${lane.key} stopped ${where}: ${lane.failure.message}`, cause instanceof Error ? cause.stack : undefined);
+    this.notify();
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  /** Resolves with check()'s answer as soon as it gives one (it is asked again after every change). */
+  private waitUntil(check: () => boolean | undefined, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (result: boolean) => {
+        clearTimeout(timer);
+        this.waiters.delete(poll);
+        resolve(result);
+      };
+      const poll = () => {
+        const result = check();
+        if (result !== undefined) settle(result);
+      };
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(() => settle(false), timeoutMs);
+      this.waiters.add(poll);
+      poll();
+    });
+  }
+}
+
+function toPosition(row: CheckpointRow): Position {
+  // bigint columns arrive as strings (pg) or bigints (PGlite); positions stay below 2^53.
+  return { commit: Number(row.position_commit), prepare: Number(row.position_prepare) };
+}
+
+/** Resolves after the events already queued (microtasks, I/O callbacks) have had their turn. */
+function nextTurn(): Promise<typeof NOT_READY> {
+  return new Promise((resolve) => setImmediate(resolve, NOT_READY));
+}
