@@ -3,7 +3,7 @@ const moduleNameMapper = {
   '^@lib/(domain|event-store|projections|application)$': '<rootDir>/libs/$1/src',
   '^@lib/(domain|event-store|projections|application)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.json' }] };
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 const base = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], rootDir: __dirname, moduleNameMapper, transform };
 module.exports = {
   maxWorkers: 2,

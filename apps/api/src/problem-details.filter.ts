@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { DuplicateEventIdError, WrongExpectedRevisionError } from '@lib/event-store/event-store.port';
+import { CommandRefusedError } from '@lib/application/stream-command';
 import { RefusalException, ValidationProblem } from './problem-details';
 
 const TITLES: Record<number, string> = {
@@ -42,6 +43,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   private toProblem(exception: unknown): Problem {
+    if (exception instanceof CommandRefusedError) return this.toProblem(new RefusalException(exception.refusal));
     if (exception instanceof ValidationProblem)
       return { type: '/problems/validation', title: 'Invalid request', status: 400, detail: 'One or more fields are invalid', errors: exception.errors };
     if (exception instanceof RefusalException) {

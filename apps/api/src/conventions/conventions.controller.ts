@@ -1,0 +1,184 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { CONVENTION_ID_FORMAT, ExecuteConventionCommand, StreamCommandResult, loadCommuneConventions, loadConvention } from '@lib/application';
+import { ConventionCommand } from '@lib/domain/convention';
+import { EVENT_STORE, EventStore } from '@lib/event-store/event-store.port';
+import { Actor } from '../auth/actor';
+import { CurrentActor, Roles, assertMayReadCommune } from '../auth/auth.guard';
+import { CommandAnswer, commandAnswer, commandContextOf, expectedVersionOf } from '../http/command-http';
+import { IdempotencyInterceptor, IdempotentRequest } from '../idempotency/idempotency.interceptor';
+import { CATALOGUE_ID } from '../http/validators';
+import { AddAnnexRequest, ChangeOfferRequest, NonRenewalRequest, SignConventionRequest, StopServiceRequest, TerminationRequest } from './convention.requests';
+import { ConventionView, conventionView } from './convention.view';
+import { knownAtFilter, parseReadQuery } from '../http/read-query';
+
+@ApiTags('conventions')
+@ApiBearerAuth()
+@Controller('conventions')
+@UseInterceptors(IdempotencyInterceptor)
+export class ConventionsController {
+  constructor(
+    private readonly commands: CommandBus,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  @Post()
+  @Roles('admin')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Sign a convention (R-CONV-1, R-CONV-2), with its first annexes (R-ANX-1)' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  async sign(
+    @Body() body: SignConventionRequest,
+    @CurrentActor() actor: Actor,
+    @Req() request: IdempotentRequest,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<CommandAnswer & { conventionId: string }> {
+    const conventionId = (await loadCommuneConventions(this.store, body.communeInsee)).nextConventionId;
+    const command: ConventionCommand = {
+      type: 'SignConvention',
+      data: {
+        conventionId,
+        communeInsee: body.communeInsee,
+        communeName: body.communeName,
+        signedOn: body.signedOn,
+        effectiveFrom: body.effectiveFrom,
+        ...(body.legalReference ? { legalReference: body.legalReference } : {}),
+        ...(body.annexes ? { annexes: body.annexes.map(({ serviceId, offerId, effectiveFrom }) => ({ serviceId, offerId, effectiveFrom })) } : {}),
+      },
+    };
+    // A new convention's stream must not exist: two signatures for one commune at once, one wins (R-CONV-1).
+    const result = await this.execute(command, commandContextOf(request, actor, body), 0);
+    response.setHeader('Location', `/api/conventions/${conventionId}`);
+    return { conventionId, ...commandAnswer(response, result) };
+  }
+
+  @Post(':id/annexes')
+  @Roles('admin')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Add an annex: one service, one offer, from a date (R-ANX-1, R-ANX-2, R-CAT-3)' })
+  @ApiHeader({ name: 'If-Match', required: false })
+  async addAnnex(
+    @Param('id') id: string,
+    @Body() body: AddAnnexRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentActor() actor: Actor,
+    @Req() request: IdempotentRequest,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<CommandAnswer & { conventionId: string }> {
+    const conventionId = this.conventionId(id);
+    const command: ConventionCommand = { type: 'AddAnnex', data: { conventionId, serviceId: body.serviceId, offerId: body.offerId, effectiveFrom: body.effectiveFrom } };
+    return { conventionId, ...commandAnswer(response, await this.execute(command, commandContextOf(request, actor, body), expectedVersionOf(ifMatch))) };
+  }
+
+  @Post(':id/annexes/:serviceId/stop')
+  @Roles('admin')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Stop one service from a date; the others continue (R-ANX-3)' })
+  @ApiHeader({ name: 'If-Match', required: false })
+  async stop(
+    @Param('id') id: string,
+    @Param('serviceId') serviceId: string,
+    @Body() body: StopServiceRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentActor() actor: Actor,
+    @Req() request: IdempotentRequest,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<CommandAnswer & { conventionId: string }> {
+    const conventionId = this.conventionId(id);
+    const command: ConventionCommand = { type: 'StopService', data: { conventionId, serviceId: this.serviceId(serviceId), effectiveOn: body.effectiveOn, reason: body.reason } };
+    return { conventionId, ...commandAnswer(response, await this.execute(command, commandContextOf(request, actor, body), expectedVersionOf(ifMatch))) };
+  }
+
+  @Post(':id/annexes/:serviceId/offer-change')
+  @Roles('admin')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Change an annex's offer from a date (R-ANX-4)" })
+  @ApiHeader({ name: 'If-Match', required: false })
+  async changeOffer(
+    @Param('id') id: string,
+    @Param('serviceId') serviceId: string,
+    @Body() body: ChangeOfferRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentActor() actor: Actor,
+    @Req() request: IdempotentRequest,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<CommandAnswer & { conventionId: string }> {
+    const conventionId = this.conventionId(id);
+    const command: ConventionCommand = {
+      type: 'ChangeOffer',
+      data: { conventionId, serviceId: this.serviceId(serviceId), offerId: body.offerId, effectiveFrom: body.effectiveFrom },
+    };
+    return { conventionId, ...commandAnswer(response, await this.execute(command, commandContextOf(request, actor, body), expectedVersionOf(ifMatch))) };
+  }
+
+  @Post(':id/non-renewal')
+  @Roles('admin')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Notify non-renewal: the convention expires at the end of the period (R-CONV-5)' })
+  @ApiHeader({ name: 'If-Match', required: false })
+  async nonRenewal(
+    @Param('id') id: string,
+    @Body() body: NonRenewalRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentActor() actor: Actor,
+    @Req() request: IdempotentRequest,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<CommandAnswer & { conventionId: string }> {
+    const conventionId = this.conventionId(id);
+    const command: ConventionCommand = { type: 'NotifyNonRenewal', data: { conventionId, notifiedOn: body.notifiedOn, by: body.by, reason: body.reason } };
+    return { conventionId, ...commandAnswer(response, await this.execute(command, commandContextOf(request, actor, body), expectedVersionOf(ifMatch))) };
+  }
+
+  @Post(':id/termination')
+  @Roles('admin')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Terminate the convention and every annex from a date (R-CONV-6, R-CONV-7)' })
+  @ApiHeader({ name: 'If-Match', required: false })
+  async terminate(
+    @Param('id') id: string,
+    @Body() body: TerminationRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentActor() actor: Actor,
+    @Req() request: IdempotentRequest,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<CommandAnswer & { conventionId: string }> {
+    const conventionId = this.conventionId(id);
+    const command: ConventionCommand = { type: 'TerminateConvention', data: { conventionId, effectiveOn: body.effectiveOn, by: body.by, reason: body.reason } };
+    return { conventionId, ...commandAnswer(response, await this.execute(command, commandContextOf(request, actor, body), expectedVersionOf(ifMatch))) };
+  }
+
+  @Get(':id')
+  @Roles('admin', 'auditor', 'commune')
+  @ApiOperation({ summary: 'The convention: status, periods, annexes with their offers, version (as known at knownAt)' })
+  async read(
+    @Param('id') id: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentActor() actor: Actor,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<ConventionView> {
+    const conventionId = this.conventionId(id);
+    assertMayReadCommune(actor, conventionId.split('-')[0]);
+    const { knownAt } = parseReadQuery(query, ['knownAt', 'minPosition']);
+    const { state, version } = await loadConvention(this.store, conventionId, knownAtFilter(knownAt));
+    if (state.status === 'none') throw new NotFoundException(`No convention ${conventionId}${knownAt ? ` as known at ${knownAt}` : ''}`);
+    response.setHeader('ETag', `"${version}"`);
+    return conventionView(state, version);
+  }
+
+  private execute(command: ConventionCommand, context: ReturnType<typeof commandContextOf>, expectedVersion?: number): Promise<StreamCommandResult> {
+    return this.commands.execute(new ExecuteConventionCommand(command, context, expectedVersion));
+  }
+
+  /** An id that cannot name a convention is an unknown id (404), not a malformed request. */
+  private conventionId(id: string): string {
+    if (!CONVENTION_ID_FORMAT.test(id)) throw new NotFoundException(`No convention ${id}`);
+    return id;
+  }
+
+  private serviceId(id: string): string {
+    if (!CATALOGUE_ID.test(id)) throw new NotFoundException(`No service ${id}`);
+    return id;
+  }
+}

@@ -1,0 +1,51 @@
+import { ValidateBy, ValidationOptions } from 'class-validator';
+import { isCalendarDate } from '@lib/domain/shared/calendar-date';
+import { isDecimalInput, isMoneyInput } from '@lib/domain/shared/money';
+
+/** Validators of this API's value formats (API.md); each names the rule a bad value breaks. */
+
+export const INSEE_FORMAT = /^(?:[0-9]{5}|2[AB][0-9]{3})$/;
+
+export function IsCalendarDate(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    { name: 'isCalendarDate', validator: { validate: (value) => isCalendarDate(value), defaultMessage: () => '$property must be a real calendar date YYYY-MM-DD' } },
+    { ...options, context: { rule: 'R-TIME-1' } },
+  );
+}
+
+export function IsInsee(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isInsee',
+      validator: { validate: (value) => typeof value === 'string' && INSEE_FORMAT.test(value), defaultMessage: () => '$property must be a 5-character INSEE code such as 69123 or 2A004' },
+    },
+    options,
+  );
+}
+
+export function IsMoney(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isMoney',
+      validator: { validate: (value) => isMoneyInput(value), defaultMessage: () => '$property must be a non-negative amount in euros as a string, at most two decimals ("90000.00")' },
+    },
+    options,
+  );
+}
+
+export function IsDecimalString(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    { name: 'isDecimalString', validator: { validate: (value) => isDecimalInput(value), defaultMessage: () => '$property must be a non-negative decimal number as a string ("306.0")' } },
+    options,
+  );
+}
+
+export function IsYearMonth(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    { name: 'isYearMonth', validator: { validate: (value) => typeof value === 'string' && /^\d{4}-(0[1-9]|1[0-2])$/.test(value), defaultMessage: () => '$property must be a month YYYY-MM' } },
+    options,
+  );
+}
+
+/** Ids of services and offers: lower-case words, as the catalogue writes them ("toodego", "partenaire"). */
+export const CATALOGUE_ID = /^[a-z][a-z0-9_-]{0,39}$/;

@@ -1,0 +1,52 @@
+import { CATALOGUE_STREAM, CatalogueEvent, CatalogueState, catalogueDecider } from '@lib/domain/catalogue';
+import { ConventionEvent, ConventionState, conventionDecider, conventionStreamId, conventionSummary, ConventionSummary } from '@lib/domain/convention';
+import { CommuneEvent, CommuneState, communeDecider, communeStreamId } from '@lib/domain/reference';
+import { EventStore, RecordedEvent } from '@lib/event-store/event-store.port';
+import { LoadedStream, loadStream } from './stream-command';
+
+/** The catalogue as recorded (R-CAT-1): one small stream, read whole for each decision. */
+export async function loadCatalogue(store: EventStore): Promise<CatalogueState> {
+  return (await loadStream<CatalogueState, CatalogueEvent>(store, CATALOGUE_STREAM, catalogueDecider)).state;
+}
+
+/** `until` stops the fold at the first event it rejects: a read "as known at" an instant (R-TIME-1). */
+export async function loadConvention(store: EventStore, conventionId: string, until?: (event: RecordedEvent) => boolean): Promise<LoadedStream<ConventionState>> {
+  return loadStream<ConventionState, ConventionEvent>(store, conventionStreamId(conventionId), conventionDecider, until);
+}
+
+export async function loadCommune(store: EventStore, insee: string): Promise<LoadedStream<CommuneState>> {
+  return loadStream<CommuneState, CommuneEvent>(store, communeStreamId(insee), communeDecider);
+}
+
+/**
+ * R-CONV-1 without a cross-stream transaction: a commune's conventions are numbered, `<insee>-1`,
+ * `<insee>-2`…, and a new one is appended to the next number's stream with expectation `no_stream`.
+ * Two admins signing for one commune at once compute the same number, so exactly one succeeds, and
+ * the previous conventions that the decision checked are the ones read here.
+ */
+export function conventionIdOf(insee: string, number: number): string {
+  return `${insee}-${number}`;
+}
+
+export const CONVENTION_ID_FORMAT = /^([0-9][0-9AB][0-9]{3})-([1-9][0-9]{0,5})$/;
+
+export interface CommuneConventions {
+  states: ConventionState[];
+  summaries: ConventionSummary[];
+  /** The id the next convention of the commune takes. */
+  nextConventionId: string;
+}
+
+export async function loadCommuneConventions(store: EventStore, insee: string): Promise<CommuneConventions> {
+  const states: ConventionState[] = [];
+  for (let number = 1; ; number++) {
+    const { state, version } = await loadConvention(store, conventionIdOf(insee, number));
+    if (version === 0) break;
+    states.push(state);
+  }
+  return {
+    states,
+    summaries: states.map(conventionSummary).filter((s): s is ConventionSummary => s !== undefined),
+    nextConventionId: conventionIdOf(insee, states.length + 1),
+  };
+}

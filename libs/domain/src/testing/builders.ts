@@ -1,0 +1,447 @@
+/**
+ * Event and command builders for tests. Defaults describe one plausible convention (Lyon, signed in
+ * November 2025, in force from 1 January 2026); every derived value (period ends, last days) is
+ * written by hand here or passed by the test, never computed by the code under test.
+ */
+import { CalendarDate, calendarDate } from '../shared/calendar-date';
+import { MoneyString, money } from '../shared/money';
+import { FeeSchedule } from '../fees/fee-schedule';
+import { AddServiceToCatalogue, OpenOffer, ReplaceFeeSchedule } from '../catalogue/catalogue.commands';
+import { CatalogueEvent, FeeScheduleReplaced, OfferAtEntry, OfferOpened, ServiceEnteredCatalogue } from '../catalogue/catalogue.events';
+import { AddAnnex, AnnexRequest, ChangeOffer, NotifyNonRenewal, RunLifecycle, SignConvention, StopService, TerminateConvention } from '../convention/convention.commands';
+import {
+  AnnexAdded,
+  ConventionExpired,
+  ConventionRenewed,
+  ConventionSigned,
+  ConventionTerminated,
+  ExpiryReason,
+  NonRenewalNotified,
+  OfferChanged,
+  Party,
+  ServiceStopped,
+} from '../convention/convention.events';
+import { RecordLegacyConvention, RecordPopulation, RunLegacyTransition } from '../reference/commune.commands';
+import { LegacyAccessEnded, LegacyConventionRecorded, LegacyEndReason, PopulationRecorded } from '../reference/commune.events';
+import { RecordSyntecIndex, SyntecIndexRecorded } from '../reference/syntec.events';
+
+export const day = (text: string): CalendarDate => calendarDate(text);
+
+export const CONVENTION_ID = '7b0f6a2e-4c1d-4e8a-9f3b-2d5c6e7f8a90';
+export const OTHER_CONVENTION_ID = 'c3d1e2f4-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
+export const LYON = { communeInsee: '69123', communeName: 'Lyon' } as const;
+
+// ---- catalogue -------------------------------------------------------------------------------
+
+const fixedPlus = (fixed: string, perInhabitant: string): FeeSchedule => ({
+  kind: 'fixed_plus_per_inhabitant',
+  fixed: money(fixed),
+  perInhabitant,
+  baseYear: 2025,
+  indexation: 'syntec',
+});
+
+/** R-CAT-2, written out by hand from CP-2025-4074 §III (the data file is checked against it). */
+export const catalogueOfCp2025_4074: CatalogueEvent[] = [
+  {
+    type: 'ServiceEnteredCatalogue',
+    schemaVersion: 1,
+    data: {
+      serviceId: 'toodego',
+      name: 'Toodego',
+      legalReference: 'CP-2025-4074',
+      effectiveFrom: day('2025-04-14'),
+      offers: [
+        { offerId: 'partenaire', name: 'Partenaire', open: true, feeSchedule: fixedPlus('5000.00', '0.20') },
+        { offerId: 'connecte', name: 'Connecté', open: true, feeSchedule: fixedPlus('5000.00', '0.02') },
+        { offerId: 'abonne', name: 'Abonné', open: false, feeSchedule: fixedPlus('5000.00', '0.20') },
+      ],
+    },
+  },
+  {
+    type: 'ServiceEnteredCatalogue',
+    schemaVersion: 1,
+    data: {
+      serviceId: 'laclasse',
+      name: 'laclasse.com',
+      legalReference: 'CP-2025-4074',
+      effectiveFrom: day('2025-04-14'),
+      offers: [{ offerId: 'standard', name: 'Standard', open: true, feeSchedule: fixedPlus('300.00', '0.06') }],
+    },
+  },
+];
+
+export { fixedPlus as fixedPlusPerInhabitant };
+
+export function serviceEnteredCatalogue(data: Partial<ServiceEnteredCatalogue['data']> = {}): ServiceEnteredCatalogue {
+  return {
+    type: 'ServiceEnteredCatalogue',
+    schemaVersion: 1,
+    data: {
+      serviceId: 'geonet',
+      name: 'Géonet',
+      legalReference: 'CP-2026-0001',
+      effectiveFrom: day('2026-03-01'),
+      offers: [{ offerId: 'standard', name: 'Standard', open: true, feeSchedule: { kind: 'free' } }],
+      ...data,
+    },
+  };
+}
+
+export function addServiceToCatalogue(data: Partial<AddServiceToCatalogue['data']> = {}): AddServiceToCatalogue {
+  return { type: 'AddServiceToCatalogue', data: { ...serviceEnteredCatalogue().data, ...data } };
+}
+
+export const offerAtEntry = (offerId: string, open: boolean, feeSchedule: FeeSchedule = { kind: 'free' }): OfferAtEntry => ({ offerId, name: offerId, open, feeSchedule });
+
+export function offerOpened(serviceId: string, offerId: string, openedOn: string, legalReference = 'CP-2026-0042'): OfferOpened {
+  return { type: 'OfferOpened', schemaVersion: 1, data: { serviceId, offerId, openedOn: day(openedOn), legalReference } };
+}
+
+export function openOffer(serviceId: string, offerId: string, openedOn: string, legalReference = 'CP-2026-0042'): OpenOffer {
+  return { type: 'OpenOffer', data: { serviceId, offerId, openedOn: day(openedOn), legalReference } };
+}
+
+export function feeScheduleReplaced(serviceId: string, offerId: string, fromYear: number, feeSchedule: FeeSchedule, legalReference = 'CP-2027-0100'): FeeScheduleReplaced {
+  return { type: 'FeeScheduleReplaced', schemaVersion: 1, data: { serviceId, offerId, fromYear, feeSchedule, legalReference } };
+}
+
+export function replaceFeeSchedule(serviceId: string, offerId: string, fromYear: number, feeSchedule: FeeSchedule, legalReference = 'CP-2027-0100'): ReplaceFeeSchedule {
+  return { type: 'ReplaceFeeSchedule', data: { serviceId, offerId, fromYear, feeSchedule, legalReference } };
+}
+
+// ---- convention ------------------------------------------------------------------------------
+
+interface SignedOptions {
+  conventionId?: string;
+  communeInsee?: string;
+  communeName?: string;
+  signedOn?: string;
+  legalReference?: string;
+  /** With effectiveFrom, the test gives the first period's end, worked out by hand. */
+  effectiveFrom?: string;
+  initialPeriodEnd?: string;
+}
+
+export function conventionSigned(options: SignedOptions = {}): ConventionSigned {
+  if (options.effectiveFrom !== undefined && options.initialPeriodEnd === undefined) throw new Error('conventionSigned: give initialPeriodEnd with effectiveFrom');
+  const effectiveFrom = options.effectiveFrom ?? '2026-01-01';
+  return {
+    type: 'ConventionSigned',
+    schemaVersion: 1,
+    data: {
+      conventionId: options.conventionId ?? CONVENTION_ID,
+      communeInsee: options.communeInsee ?? LYON.communeInsee,
+      communeName: options.communeName ?? LYON.communeName,
+      signedOn: day(options.signedOn ?? '2025-11-15'),
+      effectiveFrom: day(effectiveFrom),
+      legalReference: options.legalReference ?? 'CP-2025-4074',
+      initialPeriod: { start: day(effectiveFrom), end: day(options.initialPeriodEnd ?? '2026-12-31') },
+    },
+  };
+}
+
+export function signConvention(options: Omit<SignedOptions, 'initialPeriodEnd'> & { annexes?: { serviceId: string; offerId: string; effectiveFrom: string }[] } = {}): SignConvention {
+  return {
+    type: 'SignConvention',
+    data: {
+      conventionId: options.conventionId ?? CONVENTION_ID,
+      communeInsee: options.communeInsee ?? LYON.communeInsee,
+      communeName: options.communeName ?? LYON.communeName,
+      signedOn: day(options.signedOn ?? '2025-11-15'),
+      effectiveFrom: day(options.effectiveFrom ?? '2026-01-01'),
+      ...(options.legalReference !== undefined ? { legalReference: options.legalReference } : {}),
+      ...(options.annexes ? { annexes: options.annexes.map((annex): AnnexRequest => ({ ...annex, effectiveFrom: day(annex.effectiveFrom) })) } : {}),
+    },
+  };
+}
+
+interface AnnexOptions {
+  conventionId?: string;
+  serviceId?: string;
+  offerId?: string;
+  effectiveFrom?: string;
+}
+
+export function annexAdded(options: AnnexOptions = {}): AnnexAdded {
+  return {
+    type: 'AnnexAdded',
+    schemaVersion: 1,
+    data: {
+      conventionId: options.conventionId ?? CONVENTION_ID,
+      serviceId: options.serviceId ?? 'toodego',
+      offerId: options.offerId ?? 'partenaire',
+      effectiveFrom: day(options.effectiveFrom ?? '2026-01-01'),
+    },
+  };
+}
+
+export function addAnnex(options: AnnexOptions = {}): AddAnnex {
+  const { data } = annexAdded(options);
+  return { type: 'AddAnnex', data };
+}
+
+interface StopOptions {
+  conventionId?: string;
+  serviceId?: string;
+  offerId?: string;
+  effectiveOn: string;
+  reason?: string;
+}
+
+export function serviceStopped(options: StopOptions): ServiceStopped {
+  return {
+    type: 'ServiceStopped',
+    schemaVersion: 1,
+    data: {
+      conventionId: options.conventionId ?? CONVENTION_ID,
+      serviceId: options.serviceId ?? 'toodego',
+      offerId: options.offerId ?? 'partenaire',
+      effectiveOn: day(options.effectiveOn),
+      reason: options.reason ?? 'La commune arrête le service',
+    },
+  };
+}
+
+export function stopService(options: Omit<StopOptions, 'offerId'>): StopService {
+  const { offerId: _offerId, ...data } = serviceStopped(options).data;
+  return { type: 'StopService', data };
+}
+
+interface ChangeOptions {
+  conventionId?: string;
+  serviceId?: string;
+  previousOfferId?: string;
+  offerId: string;
+  effectiveFrom: string;
+}
+
+export function offerChanged(options: ChangeOptions): OfferChanged {
+  return {
+    type: 'OfferChanged',
+    schemaVersion: 1,
+    data: {
+      conventionId: options.conventionId ?? CONVENTION_ID,
+      serviceId: options.serviceId ?? 'toodego',
+      previousOfferId: options.previousOfferId ?? 'partenaire',
+      offerId: options.offerId,
+      effectiveFrom: day(options.effectiveFrom),
+    },
+  };
+}
+
+export function changeOffer(options: Omit<ChangeOptions, 'previousOfferId'>): ChangeOffer {
+  const { previousOfferId: _previous, ...data } = offerChanged(options).data;
+  return { type: 'ChangeOffer', data };
+}
+
+interface NoticeOptions {
+  conventionId?: string;
+  notifiedOn: string;
+  by?: Party;
+  reason?: string;
+}
+
+export function nonRenewalNotified(options: NoticeOptions & { appliesToPeriod: { number: number; start: string; end: string } }): NonRenewalNotified {
+  const { number, start, end } = options.appliesToPeriod;
+  return {
+    type: 'NonRenewalNotified',
+    schemaVersion: 1,
+    data: {
+      conventionId: options.conventionId ?? CONVENTION_ID,
+      notifiedOn: day(options.notifiedOn),
+      by: options.by ?? 'commune',
+      reason: options.reason ?? 'Délibération du conseil municipal',
+      appliesToPeriod: { number, start: day(start), end: day(end) },
+    },
+  };
+}
+
+export function notifyNonRenewal(options: NoticeOptions): NotifyNonRenewal {
+  return {
+    type: 'NotifyNonRenewal',
+    data: {
+      conventionId: options.conventionId ?? CONVENTION_ID,
+      notifiedOn: day(options.notifiedOn),
+      by: options.by ?? 'commune',
+      reason: options.reason ?? 'Délibération du conseil municipal',
+    },
+  };
+}
+
+interface TerminationOptions {
+  conventionId?: string;
+  effectiveOn: string;
+  by?: Party;
+  reason?: string;
+}
+
+export function conventionTerminated(options: TerminationOptions & { lastDay: string }): ConventionTerminated {
+  return {
+    type: 'ConventionTerminated',
+    schemaVersion: 1,
+    data: {
+      conventionId: options.conventionId ?? CONVENTION_ID,
+      effectiveOn: day(options.effectiveOn),
+      lastDay: day(options.lastDay),
+      by: options.by ?? 'metropole',
+      reason: options.reason ?? 'Résiliation',
+    },
+  };
+}
+
+export function terminateConvention(options: TerminationOptions): TerminateConvention {
+  return {
+    type: 'TerminateConvention',
+    data: {
+      conventionId: options.conventionId ?? CONVENTION_ID,
+      effectiveOn: day(options.effectiveOn),
+      by: options.by ?? 'metropole',
+      reason: options.reason ?? 'Résiliation',
+    },
+  };
+}
+
+export function conventionRenewed(renewalNumber: number, start: string, end: string, conventionId = CONVENTION_ID): ConventionRenewed {
+  return { type: 'ConventionRenewed', schemaVersion: 1, data: { conventionId, renewalNumber, period: { start: day(start), end: day(end) } } };
+}
+
+export function conventionExpired(lastDay: string, reason: ExpiryReason, conventionId = CONVENTION_ID): ConventionExpired {
+  return { type: 'ConventionExpired', schemaVersion: 1, data: { conventionId, lastDay: day(lastDay), reason } };
+}
+
+export function runLifecycle(asOf: string, conventionId = CONVENTION_ID): RunLifecycle {
+  return { type: 'RunLifecycle', data: { conventionId, asOf: day(asOf) } };
+}
+
+// ---- reference facts -------------------------------------------------------------------------
+
+interface PopulationOptions {
+  communeInsee?: string;
+  population: number;
+  effectiveDate: string;
+  source?: string;
+}
+
+export function populationRecorded(options: PopulationOptions & { corrects?: { population: number; source: string; reason: string } }): PopulationRecorded {
+  return {
+    type: 'PopulationRecorded',
+    schemaVersion: 1,
+    data: {
+      communeInsee: options.communeInsee ?? LYON.communeInsee,
+      population: options.population,
+      effectiveDate: day(options.effectiveDate),
+      source: options.source ?? 'INSEE, populations légales',
+      ...(options.corrects ? { corrects: options.corrects } : {}),
+    },
+  };
+}
+
+export function recordPopulation(options: PopulationOptions & { reason?: string }): RecordPopulation {
+  return {
+    type: 'RecordPopulation',
+    data: {
+      communeInsee: options.communeInsee ?? LYON.communeInsee,
+      population: options.population,
+      effectiveDate: day(options.effectiveDate),
+      source: options.source ?? 'INSEE, populations légales',
+      ...(options.reason !== undefined ? { reason: options.reason } : {}),
+    },
+  };
+}
+
+export function syntecIndexRecorded(period: string, value: string, publishedOn: string, corrects?: { value: string; publishedOn: string; reason: string }): SyntecIndexRecorded {
+  return {
+    type: 'SyntecIndexRecorded',
+    schemaVersion: 1,
+    data: { period, value, publishedOn: day(publishedOn), ...(corrects ? { corrects: { ...corrects, publishedOn: day(corrects.publishedOn) } } : {}) },
+  };
+}
+
+export function recordSyntecIndex(period: string, value: string, publishedOn: string, reason?: string): RecordSyntecIndex {
+  return { type: 'RecordSyntecIndex', data: { period, value, publishedOn: day(publishedOn), ...(reason !== undefined ? { reason } : {}) } };
+}
+
+interface LegacyOptions {
+  communeInsee?: string;
+  communeName?: string;
+  serviceId?: string;
+  offerId?: string;
+  annualContribution?: string | null;
+  year?: number;
+  startDate?: string | null;
+}
+
+export function legacyConventionRecorded(
+  options: LegacyOptions & { corrects?: { offerId: string; annualContribution: string | null; startDate: string | null; reason: string } } = {},
+): LegacyConventionRecorded {
+  const contribution = options.annualContribution === undefined ? '90000.00' : options.annualContribution;
+  const corrects = options.corrects;
+  return {
+    type: 'LegacyConventionRecorded',
+    schemaVersion: 1,
+    data: {
+      communeInsee: options.communeInsee ?? LYON.communeInsee,
+      communeName: options.communeName ?? LYON.communeName,
+      serviceId: options.serviceId ?? 'toodego',
+      offerId: options.offerId ?? 'partenaire',
+      annualContribution: contribution === null ? null : (contribution as MoneyString),
+      year: options.year ?? 2025,
+      startDate: options.startDate ? day(options.startDate) : null,
+      ...(corrects
+        ? {
+            corrects: {
+              offerId: corrects.offerId,
+              annualContribution: corrects.annualContribution as MoneyString | null,
+              startDate: corrects.startDate ? day(corrects.startDate) : null,
+              reason: corrects.reason,
+            },
+          }
+        : {}),
+    },
+  };
+}
+
+export function recordLegacyConvention(options: LegacyOptions & { reason?: string } = {}): RecordLegacyConvention {
+  return {
+    type: 'RecordLegacyConvention',
+    data: {
+      communeInsee: options.communeInsee ?? LYON.communeInsee,
+      communeName: options.communeName ?? LYON.communeName,
+      serviceId: options.serviceId ?? 'toodego',
+      offerId: options.offerId ?? 'partenaire',
+      annualContribution: options.annualContribution === undefined ? '90000.00' : options.annualContribution,
+      year: options.year ?? 2025,
+      ...(options.startDate !== undefined ? { startDate: options.startDate === null ? null : day(options.startDate) } : {}),
+      ...(options.reason !== undefined ? { reason: options.reason } : {}),
+    },
+  };
+}
+
+export function legacyAccessEnded(options: {
+  communeInsee?: string;
+  serviceId?: string;
+  lastDay: string;
+  reason: LegacyEndReason;
+  conventionId?: string | null;
+  annexFrom?: string | null;
+  corrects?: { lastDay: string; reason: LegacyEndReason; conventionId: string | null };
+}): LegacyAccessEnded {
+  return {
+    type: 'LegacyAccessEnded',
+    schemaVersion: 1,
+    data: {
+      communeInsee: options.communeInsee ?? LYON.communeInsee,
+      serviceId: options.serviceId ?? 'toodego',
+      lastDay: day(options.lastDay),
+      reason: options.reason,
+      conventionId: options.conventionId ?? null,
+      annexFrom: options.annexFrom ? day(options.annexFrom) : null,
+      ...(options.corrects ? { corrects: { ...options.corrects, lastDay: day(options.corrects.lastDay) } } : {}),
+    },
+  };
+}
+
+export function runLegacyTransition(asOf: string, communeInsee: string = LYON.communeInsee): RunLegacyTransition {
+  return { type: 'RunLegacyTransition', data: { communeInsee, asOf: day(asOf) } };
+}
