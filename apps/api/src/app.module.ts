@@ -15,6 +15,7 @@ import { ConventionsController } from './conventions/conventions.controller';
 import { CatalogueController } from './catalogue/catalogue.controller';
 import { ReferenceController } from './reference/reference.controller';
 import { LifecycleController } from './lifecycle/lifecycle.controller';
+import { ProjectionHost } from './projections/projection-host';
 
 export function eventStoreOptionsOf(config: AppConfig): EventStoreOptions {
   switch (config.eventStore) {
@@ -41,6 +42,7 @@ export class AppModule {
         TokenVerifier,
         IdempotencyStore,
         IdempotencyInterceptor,
+        ProjectionHost,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
       ],

@@ -39,6 +39,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (response.headersSent) return;
     const problem = this.toProblem(exception);
     if (problem.status >= 500 && problem.status !== 503) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    // API.md: a read that waited for its read model in vain says when to come back.
+    if (problem.status === 503) response.setHeader('Retry-After', '1');
     response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 

@@ -1,0 +1,7 @@
+import { Projection } from './runner/projection';
+
+/**
+ * Every read model the API keeps, in one list: the runner follows each from its checkpoint, the
+ * rebuild command replays each. A new projection is one more entry here.
+ */
+export const PROJECTIONS: readonly Projection[] = [];
