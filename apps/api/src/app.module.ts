@@ -1,21 +1,20 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { JwtModule } from '@nestjs/jwt';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ApplicationModule } from '@lib/application';
 import { EventStoreModule, EventStoreOptions } from '@lib/event-store/event-store.module';
-import { APP_CONFIG, AppConfig } from './config/app-config';
+import { AppConfig } from './config/app-config';
+import { CoreModule } from './core.module';
 import { AuthGuard } from './auth/auth.guard';
-import { TokenVerifier } from './auth/token-verifier';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { HealthController } from './health/health.controller';
-import { IdempotencyStore } from './idempotency/idempotency.store';
-import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { ConventionsController } from './conventions/conventions.controller';
 import { CatalogueController } from './catalogue/catalogue.controller';
 import { ReferenceController } from './reference/reference.controller';
 import { LifecycleController } from './lifecycle/lifecycle.controller';
-import { ProjectionHost } from './projections/projection-host';
+import { LedgersModule } from './ledgers/ledgers.module';
+import { EntitlementsModule } from './entitlements/entitlements.module';
+import { FeedModule } from './feed/feed.module';
 
 export function eventStoreOptionsOf(config: AppConfig): EventStoreOptions {
   switch (config.eventStore) {
@@ -28,21 +27,23 @@ export function eventStoreOptionsOf(config: AppConfig): EventStoreOptions {
   }
 }
 
-/** Shared infrastructure of every HTTP feature: configuration, auth, errors, idempotency. */
 @Module({})
 export class AppModule {
   /** `storeOptions` lets tests give each suite its own database while keeping every other part real. */
   static forRoot(config: AppConfig, storeOptions: EventStoreOptions = eventStoreOptionsOf(config)): DynamicModule {
     return {
       module: AppModule,
-      imports: [EventStoreModule.forRoot(storeOptions), JwtModule.register({}), ScheduleModule.forRoot(), ApplicationModule],
+      imports: [
+        EventStoreModule.forRoot(storeOptions),
+        CoreModule.forRoot(config),
+        ScheduleModule.forRoot(),
+        ApplicationModule,
+        LedgersModule,
+        EntitlementsModule,
+        FeedModule,
+      ],
       controllers: [HealthController, ConventionsController, CatalogueController, ReferenceController, LifecycleController],
       providers: [
-        { provide: APP_CONFIG, useValue: config },
-        TokenVerifier,
-        IdempotencyStore,
-        IdempotencyInterceptor,
-        ProjectionHost,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
       ],

@@ -1,0 +1,17 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { APP_CONFIG, AppConfig } from './config/app-config';
+import { TokenVerifier } from './auth/token-verifier';
+import { IdempotencyStore } from './idempotency/idempotency.store';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { ProjectionHost } from './projections/projection-host';
+
+/** What every feature module uses: configuration, tokens, idempotency, the projection host. */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const providers = [{ provide: APP_CONFIG, useValue: config }, TokenVerifier, IdempotencyStore, IdempotencyInterceptor, ProjectionHost];
+    return { module: CoreModule, imports: [JwtModule.register({})], providers, exports: [APP_CONFIG, TokenVerifier, IdempotencyStore, IdempotencyInterceptor, ProjectionHost] };
+  }
+}

@@ -1,0 +1,57 @@
+import { DEVELOPMENT_JWT_SECRET } from '../../api/src/config/app-config';
+import { signToken } from '../../api/src/auth/development-token';
+
+/**
+ * The operator CLI talks to the running API over HTTP, like any other client: its commands go through the
+ * same validation, rules, audit metadata and idempotency, and it works whatever the store (an embedded
+ * PGlite data directory can only be opened by one process, the API's).
+ * API_URL (default http://localhost:3000/api); API_TOKEN, or a token signed with JWT_SECRET (the
+ * development secret outside production) for the subject `cli-operator`.
+ */
+export class ApiClient {
+  readonly baseUrl: string;
+  private readonly token: string;
+
+  constructor(env: NodeJS.ProcessEnv = process.env, role: 'admin' | 'auditor' = 'admin') {
+    this.baseUrl = (env.API_URL ?? `http://localhost:${env.PORT ?? '3000'}/api`).replace(/\/$/, '');
+    const secret = env.JWT_SECRET ?? (env.NODE_ENV === 'production' ? undefined : DEVELOPMENT_JWT_SECRET);
+    if (!env.API_TOKEN && !secret) throw new Error('Set API_TOKEN, or JWT_SECRET to sign one');
+    this.token = env.API_TOKEN ?? signToken(secret!, { sub: env.CLI_ACTOR ?? 'cli-operator', role, expiresInSeconds: 3600 });
+  }
+
+  async request<T = unknown>(method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; accept?: string } = {}): Promise<ApiResponse<T>> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${this.token}`,
+          Accept: options.accept ?? 'application/json',
+          ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+          ...options.headers,
+        },
+        body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
+      });
+    } catch (error) {
+      throw new Error(`The API does not answer at ${this.baseUrl} (${error instanceof Error ? error.message : String(error)}): start it with npm start, or set API_URL`);
+    }
+    const text = await response.text();
+    const type = response.headers.get('content-type') ?? '';
+    const body = (type.includes('json') && text ? JSON.parse(text) : text) as T;
+    return { status: response.status, headers: response.headers, body };
+  }
+}
+
+export interface ApiResponse<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A problem+json answer as one line for an operator: status, title, rule, fields. */
+export function describeProblem(status: number, body: unknown): string {
+  if (typeof body !== 'object' || body === null) return `HTTP ${status}: ${String(body)}`;
+  const problem = body as { title?: string; detail?: string; rule?: string; errors?: Array<{ field: string; message: string }> };
+  const fields = problem.errors?.map((e) => `${e.field}: ${e.message}`).join('; ');
+  return `HTTP ${status} ${problem.title ?? ''}${problem.rule ? ` (${problem.rule})` : ''}: ${problem.detail ?? ''}${fields ? ` [${fields}]` : ''}`;
+}
