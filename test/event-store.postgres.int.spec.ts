@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventToAppend, RecordedEvent, comparePositions } from '@lib/event-store/event-store.port';
 import { PostgresEventStore } from '@lib/event-store/postgres/postgres-event-store';
 import { HEAD_POSITION, READ_ALL_PAGE } from '@lib/event-store/postgres/queries';
+import { EVENT_STORE_MIGRATIONS } from '@lib/event-store/postgres/migrations';
 import { eventStoreContract } from './event-store.contract';
 import { TestDatabase, describeWithPostgres, openTestDatabase } from './support/postgres';
 
@@ -19,6 +20,32 @@ describeWithPostgres('PostgreSQL event store', () => {
   });
 
   describe('specific to PostgreSQL', () => {
+    it('fails a one-shot read, rather than answer without an acknowledged event, when a transaction stays open past the timeout', async () => {
+      const database = await openTestDatabase('horizon_timeout');
+      const store = await PostgresEventStore.create(database.db, { channel: database.channel, readYourWritesTimeoutMs: 200 });
+      const other = await database.connectAgain(1);
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let holding!: () => void;
+      const held = new Promise<void>((resolve) => (holding = resolve));
+      const open = other.transaction(async (tx) => {
+        await tx.query('SELECT pg_current_xact_id()'); // takes a transaction id: holds the horizon back
+        holding();
+        await released;
+      });
+      try {
+        await held;
+        await store.appendToStream(`timeout-${randomUUID()}`, [event()]);
+        await expect(collect(store.readAll())).rejects.toMatchObject({ code: 'HORIZON_TIMEOUT' });
+      } finally {
+        release();
+        await open;
+        await other.close();
+        await store.close();
+        await database.drop();
+      }
+    }, 60_000);
+
     let database: TestDatabase;
     let store: PostgresEventStore;
 
@@ -58,11 +85,15 @@ describeWithPostgres('PostgreSQL event store', () => {
 
         // A reader ordering by sequence alone would deliver `fast` now and skip `slow` for ever.
         expect(await Promise.race([first.then(() => 'delivered'), sleep(500).then(() => 'waiting')])).toBe('waiting');
-        expect(comparePositions(await store.headPosition(), fast.position)).toBe(-1);
-        expect(await collect(store.readAll({ filter: { streamPrefix: prefix } }))).toEqual([]);
+        // One-shot reads wait until what was acknowledged before them is final (read-your-writes), then see both in order.
+        const head = store.headPosition();
+        const read = collect(store.readAll({ filter: { streamPrefix: prefix } }));
+        expect(await Promise.race([read.then(() => 'read'), sleep(300).then(() => 'waiting')])).toBe('waiting');
 
         release();
         await slow;
+        expect((await read).map((e) => e.streamId)).toEqual([`${prefix}-slow`, `${prefix}-fast`]);
+        expect(comparePositions(await head, fast.position)).toBe(0);
         const second = iterator.next();
         const delivered = [(await first).value as RecordedEvent, (await second).value as RecordedEvent];
         expect(delivered.map((e) => e.streamId)).toEqual([`${prefix}-slow`, `${prefix}-fast`]);
@@ -104,7 +135,7 @@ describeWithPostgres('PostgreSQL event store', () => {
       await PostgresEventStore.create(database.db, { channel: database.channel });
 
       const { rows } = await database.db.query<{ version: number }>('SELECT version FROM event_store_migrations ORDER BY version');
-      expect(rows.map((row) => Number(row.version))).toEqual([1]);
+      expect(rows.map((row) => Number(row.version))).toEqual(EVENT_STORE_MIGRATIONS.map((migration) => migration.version));
       expect(await collect(store.readStream(streamId))).toHaveLength(1);
     });
 
@@ -119,7 +150,7 @@ describeWithPostgres('PostgreSQL event store', () => {
         await a.appendToStream('s', [event()], { expectedRevision: 'no_stream' });
         await b.appendToStream('s', [event()], { expectedRevision: 0 });
         const { rows } = await fresh.db.query<{ version: number }>('SELECT version FROM event_store_migrations');
-        expect(rows.map((row) => Number(row.version))).toEqual([1]);
+        expect(rows.map((row) => Number(row.version))).toEqual(EVENT_STORE_MIGRATIONS.map((migration) => migration.version));
       } finally {
         await second.close();
         await fresh.drop();

@@ -5,13 +5,16 @@ import { EventStoreOptions } from '@lib/event-store/event-store.module';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { ValidationProblem, fieldErrorsOf } from './problem-details';
+import { jsonBody } from './http/json-body';
 
 /** Builds the configured application; main.ts and the e2e tests share it, so tests run what ships. */
 export async function createApp(config: AppConfig, storeOptions?: EventStoreOptions): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(config, storeOptions), {
     logger: loggerLevels(config.logLevel),
-    bodyParser: true,
+    // http/json-body.ts parses bodies: JSON objects only, every failure a problem+json (API.md).
+    bodyParser: false,
   });
+  app.use(jsonBody);
   app.setGlobalPrefix('api');
   app.enableShutdownHooks();
   app.useGlobalPipes(

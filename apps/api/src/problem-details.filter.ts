@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
-import { DuplicateEventIdError, WrongExpectedRevisionError } from '@lib/event-store/event-store.port';
+import { DuplicateEventIdError, HorizonTimeoutError, WrongExpectedRevisionError } from '@lib/event-store/event-store.port';
 import { CommandRefusedError } from '@lib/application/stream-command';
 import { RefusalException, ValidationProblem } from './problem-details';
 
@@ -62,6 +62,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         expected: String(exception.expected),
         actual: exception.actual,
       };
+    if (exception instanceof HorizonTimeoutError || isStoreUnreachable(exception))
+      return { type: '/problems/store-unavailable', title: 'Service Unavailable', status: 503, detail: 'The event store cannot answer completely right now; retry shortly' };
     if (exception instanceof DuplicateEventIdError)
       return { type: '/problems/duplicate-event', title: 'Conflict', status: 409, detail: exception.message };
     if (exception instanceof HttpException) {
@@ -79,6 +81,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     return { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred; it has been logged' };
   }
+}
+
+/** Connection-level failures of the database (refused, reset, shut down, too many connections): not the client's fault, and transient. */
+function isStoreUnreachable(exception: unknown): boolean {
+  const code = typeof exception === 'object' && exception !== null ? (exception as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '53300', '57P01', '57P03'].includes(code) || code.startsWith('08'));
 }
 
 function messageOf(body: object): string | undefined {

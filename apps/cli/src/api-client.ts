@@ -19,10 +19,18 @@ export class ApiClient {
     this.token = env.API_TOKEN ?? signToken(secret!, { sub: env.CLI_ACTOR ?? 'cli-operator', role, expiresInSeconds: 3600 });
   }
 
-  async request<T = unknown>(method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; accept?: string } = {}): Promise<ApiResponse<T>> {
-    let response: Response;
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+    const response = await this.fetch(method, path, options);
+    const text = await response.text();
+    const type = response.headers.get('content-type') ?? '';
+    const body = (type.includes('json') && text ? JSON.parse(text) : text) as T;
+    return { status: response.status, headers: response.headers, body };
+  }
+
+  /** The bare response, its body not read: for a download streamed as it comes. */
+  async fetch(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
+      return await fetch(`${this.baseUrl}${path}`, {
         method,
         headers: {
           Authorization: `Bearer ${this.token}`,
@@ -35,11 +43,13 @@ export class ApiClient {
     } catch (error) {
       throw new Error(`The API does not answer at ${this.baseUrl} (${error instanceof Error ? error.message : String(error)}): start it with npm start, or set API_URL`);
     }
-    const text = await response.text();
-    const type = response.headers.get('content-type') ?? '';
-    const body = (type.includes('json') && text ? JSON.parse(text) : text) as T;
-    return { status: response.status, headers: response.headers, body };
   }
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  headers?: Record<string, string>;
+  accept?: string;
 }
 
 export interface ApiResponse<T> {

@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TokenCommand } from './token.command';
+import { LedgerCommand } from './ledger.command';
+import { ImportCommunesCommand } from './import-communes.command';
+import { RebuildProjectionsCommand } from './rebuild-projections.command';
+import { ExportHistoryCommand } from './export-history.command';
 
-@Module({ providers: [TokenCommand] })
+@Module({ providers: [TokenCommand, LedgerCommand, ImportCommunesCommand, RebuildProjectionsCommand, ExportHistoryCommand] })
 export class CliModule {}

@@ -1,4 +1,6 @@
 import { RecordedEvent } from '@lib/event-store/event-store.port';
+import { AnnexAdded, ConventionEventType, ConventionSigned, FRAMEWORK_LEGAL_REFERENCE, periodStartingOn } from '@lib/domain/convention';
+import { CalendarDate } from '@lib/domain/shared/calendar-date';
 
 /** A domain event as deciders and evolvers see it: type, schema version, data. */
 export interface DomainEvent {
@@ -26,3 +28,24 @@ export function toDomainEvent<E extends DomainEvent = DomainEvent>(recorded: Pic
   }
   return { type: recorded.type, schemaVersion, data } as E;
 }
+
+/*
+ * The upcasters, in one place. Stored events are never rewritten (R-TIME-2): an event keeps the schema
+ * version it was written with, and is lifted to the current shape each time it is read.
+ *
+ * Schema version 0 is the shape of the pilot's exports (docs/audit.md, "Schema evolution"), which a
+ * migration imports as they were written:
+ * - ConventionSigned@0 had no legal reference (every pilot convention was of the CP-2025-4074 model) and
+ *   no initial period (it was derived from the effective date, R-CONV-3);
+ * - AnnexAdded@0 named its fields `service`, `offer` and `from`.
+ */
+registerUpcaster(ConventionEventType.ConventionSigned, 0, (data) => {
+  const v0 = data as Omit<ConventionSigned['data'], 'legalReference' | 'initialPeriod'> & { legalReference?: string };
+  const period = periodStartingOn(v0.effectiveFrom, 1);
+  return { ...v0, legalReference: v0.legalReference ?? FRAMEWORK_LEGAL_REFERENCE, initialPeriod: { start: period.start, end: period.end } } satisfies ConventionSigned['data'];
+});
+
+registerUpcaster(ConventionEventType.AnnexAdded, 0, (data) => {
+  const { conventionId, service, offer, from } = data as { conventionId: string; service: string; offer: string; from: CalendarDate };
+  return { conventionId, serviceId: service, offerId: offer, effectiveFrom: from } satisfies AnnexAdded['data'];
+});

@@ -68,10 +68,17 @@ export async function executeStreamCommand<S, C, E extends DomainEvent, Ctx>(spe
   const { store, streamId, decider, command, commandContext, expectedVersion } = spec;
   for (let attempt = 1; ; attempt++) {
     const loaded = await loadStream(store, streamId, decider);
-    if (expectedVersion !== undefined && expectedVersion !== loaded.version)
-      throw new WrongExpectedRevisionError(streamId, expectedVersion - 1, loaded.version === 0 ? 'no_stream' : loaded.version - 1);
+    // An Idempotency-Key's command already recorded here (its answer was lost, or a concurrent retry
+    // won the race): answer what it recorded, as the first time, rather than decide it again.
+    const already = commandContext.idempotent ? loaded.events.filter((event) => event.metadata.commandId === commandContext.commandId) : [];
+    if (already.length > 0) return { streamId, version: already[already.length - 1].revision + 1, position: already[already.length - 1].position, recorded: already };
+    const stale = expectedVersion !== undefined && expectedVersion !== loaded.version;
+    const staleError = () => new WrongExpectedRevisionError(streamId, expectedVersion! - 1, loaded.version === 0 ? 'no_stream' : loaded.version - 1);
+    // A stream that does not exist is the decider's to refuse (an unknown id is a 404, not a stale version).
+    if (stale && loaded.version > 0) throw staleError();
     const decision = decider.decide(command, loaded.state, await spec.context());
     if (isRefusal(decision)) throw new CommandRefusedError(decision);
+    if (stale) throw staleError();
     if (decision.length === 0) return { streamId, version: loaded.version, recorded: [] };
     const ids = eventIdSource(commandContext, spec.idScope);
     const metadata = metadataOf(commandContext);

@@ -35,18 +35,25 @@ export interface CommuneConventions {
   summaries: ConventionSummary[];
   /** The id the next convention of the commune takes. */
   nextConventionId: string;
+  /** The convention a command signed, if it signed one of them (a retried signature finds its own). */
+  signedBy(commandId: string): string | undefined;
 }
 
 export async function loadCommuneConventions(store: EventStore, insee: string): Promise<CommuneConventions> {
   const states: ConventionState[] = [];
+  const signingCommands = new Map<string, string>();
   for (let number = 1; ; number++) {
-    const { state, version } = await loadConvention(store, conventionIdOf(insee, number));
+    const conventionId = conventionIdOf(insee, number);
+    const { state, version, events } = await loadConvention(store, conventionId);
     if (version === 0) break;
     states.push(state);
+    const commandId = events[0].metadata.commandId;
+    if (commandId) signingCommands.set(commandId, conventionId);
   }
   return {
     states,
     summaries: states.map(conventionSummary).filter((s): s is ConventionSummary => s !== undefined),
     nextConventionId: conventionIdOf(insee, states.length + 1),
+    signedBy: (commandId) => signingCommands.get(commandId),
   };
 }

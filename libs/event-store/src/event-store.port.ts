@@ -152,3 +152,14 @@ export class DuplicateEventIdError extends Error {
 
 /** The DI token under which the configured store is provided. */
 export const EVENT_STORE = Symbol('EVENT_STORE');
+
+/**
+ * A one-shot read could not see every event acknowledged before it in time (PostgreSQL: a transaction
+ * elsewhere in the cluster stays open and holds the visibility horizon back). Transient: retry.
+ */
+export class HorizonTimeoutError extends Error {
+  readonly code = 'HORIZON_TIMEOUT';
+  constructor(waitedMs: number) {
+    super(`Events acknowledged before the read stay invisible after ${waitedMs} ms: a transaction in the database has been open since`);
+  }
+}

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { CalendarDate } from '@lib/domain/shared/calendar-date';
 import { money } from '@lib/domain/shared/money';
 import { FeeSchedule } from '@lib/domain/fees/fee-schedule';
@@ -60,6 +60,7 @@ export class OfferDto {
   open!: boolean;
 
   @ApiProperty({ type: FeeScheduleDto })
+  @IsObject() // ValidateNested alone lets a missing schedule through
   @ValidateNested()
   @Type(() => FeeScheduleDto)
   feeSchedule!: FeeScheduleDto;
@@ -104,6 +105,7 @@ export class ReplaceFeeScheduleRequest extends LegalDecisionRequest {
   fromYear!: number;
 
   @ApiProperty({ type: FeeScheduleDto })
+  @IsObject() // ValidateNested alone lets a missing schedule through
   @ValidateNested()
   @Type(() => FeeScheduleDto)
   feeSchedule!: FeeScheduleDto;

@@ -35,7 +35,10 @@ export class ConventionsController {
     @Req() request: IdempotentRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<CommandAnswer & { conventionId: string }> {
-    const conventionId = (await loadCommuneConventions(this.store, body.communeInsee)).nextConventionId;
+    const context = commandContextOf(request, actor, body);
+    const conventions = await loadCommuneConventions(this.store, body.communeInsee);
+    // A retried signature (same Idempotency-Key) names the convention it signed the first time.
+    const conventionId = (context.idempotent && conventions.signedBy(context.commandId)) || conventions.nextConventionId;
     const command: ConventionCommand = {
       type: 'SignConvention',
       data: {
@@ -49,7 +52,7 @@ export class ConventionsController {
       },
     };
     // A new convention's stream must not exist: two signatures for one commune at once, one wins (R-CONV-1).
-    const result = await this.execute(command, commandContextOf(request, actor, body), 0);
+    const result = await this.execute(command, context, 0);
     response.setHeader('Location', `/api/conventions/${conventionId}`);
     return { conventionId, ...commandAnswer(response, result) };
   }

@@ -21,9 +21,9 @@ export function commandContextOf(request: IdempotentRequest, actor: Actor, body:
   };
 }
 
-/** `If-Match: "3"` → 3. A malformed header is a 400, not an ignored precondition. */
+/** `If-Match: "3"` → 3; `*` (any version) → none. A malformed header is a 400, not an ignored precondition. */
 export function expectedVersionOf(header: string | undefined): number | undefined {
-  if (header === undefined) return undefined;
+  if (header === undefined || header.trim() === '*') return undefined;
   const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
   if (!match) throw new ValidationProblem([{ field: 'If-Match', message: 'must be a version as returned in ETag, e.g. "3"' }]);
   return Number(match[1]);

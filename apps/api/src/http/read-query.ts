@@ -1,6 +1,7 @@
-import { isCalendarDate, CalendarDate } from '@lib/domain/shared/calendar-date';
+import { CalendarDate } from '@lib/domain/shared/calendar-date';
 import { Position, RecordedEvent, parsePosition } from '@lib/event-store/event-store.port';
 import { FieldError, ValidationProblem } from '../problem-details';
+import { isApiDate } from './validators';
 
 export interface ReadQuery {
   on?: CalendarDate;
@@ -9,7 +10,15 @@ export interface ReadQuery {
   minPosition?: Position;
 }
 
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const INSTANT = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+
+/** An ISO 8601 instant with its offset, normalised to UTC; undefined when malformed or impossible (2026-02-30T…). */
+export function parseInstant(value: string): string | undefined {
+  const match = INSTANT.exec(value);
+  if (!match || !isApiDate(match[1])) return undefined;
+  const instant = new Date(value);
+  return Number.isNaN(instant.getTime()) ? undefined : instant.toISOString();
+}
 
 /**
  * The query parameters shared by reads (API.md): `on` (a date), `knownAt` (an instant), `minPosition`.
@@ -28,11 +37,11 @@ export function parseReadQuery(query: Record<string, unknown>, allowed: readonly
       continue;
     }
     if (name === 'on') {
-      if (isCalendarDate(value)) result.on = value;
-      else errors.push({ field: 'on', message: 'on must be a real calendar date YYYY-MM-DD', rule: 'R-TIME-1' });
+      if (isApiDate(value)) result.on = value;
+      else errors.push({ field: 'on', message: 'on must be a real calendar date YYYY-MM-DD (years 1900 to 2999)', rule: 'R-TIME-1' });
     } else if (name === 'knownAt') {
-      const instant = INSTANT.test(value) ? new Date(value) : undefined;
-      if (instant && !Number.isNaN(instant.getTime())) result.knownAt = instant.toISOString();
+      const instant = parseInstant(value);
+      if (instant) result.knownAt = instant;
       else errors.push({ field: 'knownAt', message: 'knownAt must be an ISO 8601 instant with its offset, e.g. 2026-03-01T12:00:00Z', rule: 'R-TIME-1' });
     } else if (name === 'minPosition') {
       const position = parsePosition(value);

@@ -1,14 +1,23 @@
 import { ValidateBy, ValidationOptions } from 'class-validator';
-import { isCalendarDate } from '@lib/domain/shared/calendar-date';
+import { CalendarDate, isCalendarDate } from '@lib/domain/shared/calendar-date';
 import { isDecimalInput, isMoneyInput } from '@lib/domain/shared/money';
 
 /** Validators of this API's value formats (API.md); each names the rule a bad value breaks. */
 
 export const INSEE_FORMAT = /^(?:[0-9]{5}|2[AB][0-9]{3})$/;
 
+/**
+ * Business dates the API accepts: real calendar dates (R-TIME-1) in years 1900..2999. The bound keeps
+ * every date the domain derives (periods, six years of renewals) at four-digit years, where YYYY-MM-DD
+ * strings compare in calendar order; a date such as 9999-06-01 would otherwise end its periods in 10000.
+ */
+export function isApiDate(value: unknown): value is CalendarDate {
+  return isCalendarDate(value) && value >= '1900-01-01' && value <= '2999-12-31';
+}
+
 export function IsCalendarDate(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
-    { name: 'isCalendarDate', validator: { validate: (value) => isCalendarDate(value), defaultMessage: () => '$property must be a real calendar date YYYY-MM-DD' } },
+    { name: 'isCalendarDate', validator: { validate: (value) => isApiDate(value), defaultMessage: () => '$property must be a real calendar date YYYY-MM-DD (years 1900 to 2999)' } },
     { ...options, context: { rule: 'R-TIME-1' } },
   );
 }

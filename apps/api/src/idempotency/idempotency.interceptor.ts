@@ -16,8 +16,10 @@ export type IdempotentRequest = AuthenticatedRequest & { idempotencyKey?: string
 /**
  * API.md: the same Idempotency-Key with the same body returns the first answer and records nothing new;
  * with another body, 422. Keys are scoped by caller. Only successful answers are kept: a refused
- * command may be retried after the state changed. Event ids derive from the key (libs/application/ids),
- * so even a retry after a crash before the answer was kept records nothing twice.
+ * command may be retried after the state changed. A retry that finds no kept answer (the API stopped
+ * before keeping it, or the first try is still running) records nothing twice and answers the same:
+ * event ids derive from the key (libs/application/ids), and a command whose events are already in its
+ * stream answers with them (executeStreamCommand).
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {

@@ -9,7 +9,10 @@ export interface StoredAnswer {
   headers: Record<string, string>;
 }
 
-/** The first answer to each (caller, Idempotency-Key), kept in the projections' database. */
+/**
+ * The first answer to each (caller, Idempotency-Key), kept in the projections' database. `json`, not
+ * `jsonb`: a replay sends the very bytes of the first answer, key order included.
+ */
 @Injectable()
 export class IdempotencyStore implements OnModuleInit {
   constructor(@Inject(SQL_DATABASE) private readonly db: SqlDatabase) {}
@@ -20,8 +23,8 @@ export class IdempotencyStore implements OnModuleInit {
       key text NOT NULL,
       request_hash text NOT NULL,
       status integer NOT NULL,
-      body jsonb NOT NULL,
-      headers jsonb NOT NULL,
+      body json NOT NULL,
+      headers json NOT NULL,
       recorded_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (scope, key))`);
   }
@@ -37,11 +40,12 @@ export class IdempotencyStore implements OnModuleInit {
 
   /** Keeps the first answer: a concurrent duplicate that finished second does not overwrite it. */
   async save(scope: string, key: string, answer: StoredAnswer): Promise<StoredAnswer> {
-    await this.db.query(
+    const { rowCount } = await this.db.query(
       `INSERT INTO idempotency_keys (scope, key, request_hash, status, body, headers) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (scope, key) DO NOTHING`,
       [scope, key, answer.requestHash, answer.status, JSON.stringify(answer.body ?? null), JSON.stringify(answer.headers)],
     );
+    if (rowCount === 1) return answer;
     return (await this.find(scope, key)) ?? answer;
   }
 }

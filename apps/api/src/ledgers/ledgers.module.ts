@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { LedgerReader } from './ledger-reader';
+import { LedgersController } from './ledgers.controller';
 
 /** Yearly fee ledgers (issue 4): routes of API.md `/api/ledgers`, `/api/communes/{insee}/ledgers`. */
-@Module({})
+@Module({ controllers: [LedgersController], providers: [LedgerReader] })
 export class LedgersModule {}

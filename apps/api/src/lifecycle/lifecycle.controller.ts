@@ -10,7 +10,7 @@ import { CurrentActor, Roles } from '../auth/auth.guard';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { commandContextOf, eventSummary } from '../http/command-http';
 import { IdempotencyInterceptor, IdempotentRequest } from '../idempotency/idempotency.interceptor';
-import { RunLifecycleRequest } from '../reference/reference.requests';
+import { RunLifecycleRequest } from './lifecycle.requests';
 
 @ApiTags('lifecycle')
 @ApiBearerAuth()

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { CalendarDate } from '@lib/domain/shared/calendar-date';
 import { CATALOGUE_ID, IsCalendarDate, IsDecimalString, IsInsee, IsMoney, IsYearMonth } from '../http/validators';
 import { OptionalReasonRequest } from '../http/command-requests';
@@ -74,16 +74,4 @@ export class RecordLegacyConventionRequest extends OptionalReasonRequest {
   @ValidateIf((_, value) => value !== null && value !== undefined)
   @IsCalendarDate()
   startDate?: CalendarDate | null;
-}
-
-export class RunLifecycleRequest {
-  @ApiProperty({ example: '2027-01-01', description: 'Record what is due up to this date (R-CONV-4, R-CONV-5, R-LEG-3)' })
-  @IsCalendarDate()
-  asOf!: CalendarDate;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
-  reason?: string;
 }

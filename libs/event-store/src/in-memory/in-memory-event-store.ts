@@ -16,16 +16,20 @@ import {
   WrongExpectedRevisionError,
   comparePositions,
 } from '../event-store.port';
+import { ChainLink, ChainedEventStore, eventHash } from '../integrity/event-hash';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * For unit tests only: the port's semantics (checked by the same contract suite as the real stores)
  * without a database. Position {commit: seq, prepare: seq}. Events are copied through JSON in and out,
- * as a database would store them, so a caller can never change what was recorded.
+ * as a database would store them, so a caller can never change what was recorded. Appends extend the
+ * integrity chain (integrity/event-hash.ts) like the PostgreSQL store's.
  */
-export class InMemoryEventStore implements EventStore {
+export class InMemoryEventStore implements EventStore, ChainedEventStore {
   private readonly log: RecordedEvent[] = [];
+  /** hashes[i] is the chain hash of log[i]. */
+  private readonly hashes: string[] = [];
   private readonly streams = new Map<string, RecordedEvent[]>();
   private readonly byId = new Map<string, RecordedEvent>();
   private readonly wakeUps = new Set<() => void>();
@@ -45,7 +49,10 @@ export class InMemoryEventStore implements EventStore {
     if (!expectationHolds(expected, current)) throw new WrongExpectedRevisionError(streamId, expected, current ?? 'no_stream');
     if (events.length === 0) return { nextExpectedRevision: current ?? -1, position: stream.at(-1)?.position ?? START };
 
-    const recordedAt = this.clock().toISOString();
+    // Like the PostgreSQL store: recording instants never decrease along the global order.
+    const clock = this.clock().toISOString();
+    const previous = this.log.at(-1)?.recordedAt;
+    const recordedAt = previous !== undefined && previous > clock ? previous : clock;
     for (const [i, event] of events.entries()) {
       const seq = this.log.length + 1;
       const recorded: RecordedEvent = copy({
@@ -59,6 +66,7 @@ export class InMemoryEventStore implements EventStore {
         position: { commit: seq, prepare: seq },
         recordedAt,
       });
+      this.hashes.push(eventHash(recorded, this.hashes.at(-1) ?? null));
       this.log.push(recorded);
       stream.push(recorded);
       this.byId.set(recorded.id, recorded);
@@ -99,6 +107,15 @@ export class InMemoryEventStore implements EventStore {
           count++;
           yield copy(log[i]);
         }
+      },
+    };
+  }
+
+  readChain(options: { after?: Position } = {}): AsyncIterable<ChainLink> {
+    const { log, hashes } = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        for (let i = firstIndexAfter(log, options.after ?? START); i < log.length; i++) yield { event: copy(log[i]), hash: hashes[i] };
       },
     };
   }

@@ -2,9 +2,8 @@ import { SqlDatabase } from '../sql/sql-database';
 
 /**
  * The event store's schema, as numbered migrations applied in order at start. A migration is never
- * edited once released: a change is a new migration (the integrity hash of a later issue will be
- * migration 2, e.g. `ALTER TABLE events ADD COLUMN hash bytea`). One statement per string: PGlite's
- * query() takes a single statement.
+ * edited once released: a change is a new migration (migration 2 added the integrity hash). One
+ * statement per string: PGlite's query() takes a single statement.
  */
 export interface Migration {
   version: number;
@@ -37,6 +36,17 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
       )`,
       // The global order: readers scan it from a checkpoint with a row comparison.
       `CREATE INDEX events_xid_seq_idx ON events (xid, seq)`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'integrity hash chain',
+    statements: [
+      // SHA-256 of the event's content and of the previous event's hash in the global order (see
+      // integrity/event-hash.ts), set by the store's append under the chain lock (queries.ts). Nullable:
+      // events recorded before this migration are chained once by the store at start (sealUnchained),
+      // and a row written around the store has none, which verification reports as a break.
+      `ALTER TABLE events ADD COLUMN hash bytea`,
     ],
   },
 ];

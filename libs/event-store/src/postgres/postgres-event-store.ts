@@ -7,6 +7,7 @@ import {
   EventStore,
   EventToAppend,
   ExpectedRevision,
+  HorizonTimeoutError,
   Position,
   ReadAllOptions,
   ReadStreamOptions,
@@ -17,18 +18,26 @@ import {
   WrongExpectedRevisionError,
 } from '../event-store.port';
 import { SqlDatabase, SqlExecutor } from '../sql/sql-database';
+import { ChainLink, ChainedEventStore, eventHash } from '../integrity/event-hash';
 import { migrate } from './migrations';
 import {
-  CURRENT_REVISION,
+  APPEND_CONTEXT,
+  AppendContextRow,
+  CHAIN_LOCK,
+  CHAIN_STARTED,
   EventRow,
   FIND_EVENT_IDS,
   HEAD_POSITION,
+  HORIZON_PASSED_COMMITTED,
   INSERT_EVENTS,
   NOTIFY,
   READ_ALL_PAGE,
+  READ_CHAIN_PAGE,
   READ_STREAM_BACKWARDS,
   READ_STREAM_FORWARDS,
   ReadAllPageRow,
+  SET_HASH,
+  UNCHAINED_PAGE,
 } from './queries';
 
 export interface PostgresEventStoreOptions {
@@ -42,6 +51,11 @@ export interface PostgresEventStoreOptions {
    * written by another application in the same database).
    */
   pollIntervalMs?: number;
+  /**
+   * How long a one-shot read (readAll, headPosition) waits for the transactions in flight to end so that
+   * it sees every event committed before it began; past that it fails rather than answer incompletely.
+   */
+  readYourWritesTimeoutMs?: number;
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -51,9 +65,10 @@ const MAX_APPEND_ATTEMPTS = 100;
 /**
  * The event store on PostgreSQL, the same class and SQL on a `pg` pool and on PGlite (see queries.ts for
  * the global order). The store does not own the database it is given: `close()` ends its subscriptions
- * and stops listening; the caller closes the database.
+ * and stops listening; the caller closes the database. Each append extends the integrity chain
+ * (integrity/event-hash.ts) under a lock that serialises appends (queries.ts, CHAIN_LOCK).
  */
-export class PostgresEventStore implements EventStore {
+export class PostgresEventStore implements EventStore, ChainedEventStore {
   private readonly subscriptions = new Set<PostgresSubscription>();
   private readonly wakeUps = new Set<() => void>();
   private listening: Promise<() => Promise<void>> | undefined;
@@ -63,11 +78,13 @@ export class PostgresEventStore implements EventStore {
     private readonly channel: string,
     private readonly pageSize: number,
     private readonly pollIntervalMs: number,
+    private readonly readYourWritesTimeoutMs: number,
   ) {}
 
   static async create(db: SqlDatabase, options: PostgresEventStoreOptions = {}): Promise<PostgresEventStore> {
     await migrate(db);
-    return new PostgresEventStore(db, options.channel ?? 'events', options.pageSize ?? 500, options.pollIntervalMs ?? 1000);
+    await sealUnchained(db);
+    return new PostgresEventStore(db, options.channel ?? 'events', options.pageSize ?? 500, options.pollIntervalMs ?? 1000, options.readYourWritesTimeoutMs ?? 30_000);
   }
 
   async appendToStream(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -87,37 +104,64 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async tryAppend(tx: SqlExecutor, streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+    // First, before the transaction has an id: appends take turns, so the chain follows the global order.
+    await tx.query(CHAIN_LOCK);
     // Idempotency comes before the expectation: a retried batch meets the revision its first try produced.
     const { rows: existing } = await tx.query<EventRow>(FIND_EVENT_IDS, [events.map((event) => event.id)]);
     if (existing.length > 0) return retriedAppend(streamId, events, expected, existing);
 
-    const { rows: current } = await tx.query<{ revision: string | number; xid_text: string; seq: string | number }>(CURRENT_REVISION, [streamId]);
-    const currentRevision = current.length === 0 ? undefined : Number(current[0].revision);
+    const { rows } = await tx.query<AppendContextRow>(APPEND_CONTEXT, [streamId]);
+    const context = rows[0];
+    const currentRevision = context.revision === null ? undefined : Number(context.revision);
     if (!expectationHolds(expected, currentRevision)) {
       throw new WrongExpectedRevisionError(streamId, expected, currentRevision ?? 'no_stream');
     }
     // An empty batch only checks the expectation; it answers with the stream's last event (-1 and START if none).
     if (events.length === 0) {
-      return current.length === 0
+      return currentRevision === undefined
         ? { nextExpectedRevision: -1, position: START }
-        : { nextExpectedRevision: Number(current[0].revision), position: { commit: Number(current[0].xid_text), prepare: Number(current[0].seq) } };
+        : { nextExpectedRevision: currentRevision, position: { commit: Number(context.xid_text), prepare: Number(context.seq) } };
     }
 
-    const payload = events.map((event) => ({
-      id: event.id,
-      type: event.type,
-      schemaVersion: event.schemaVersion,
-      data: event.data ?? null,
-      metadata: event.metadata ?? {},
-    }));
+    const firstRevision = (currentRevision ?? -1) + 1;
+    let previousHash = context.hash_hex;
+    const payload = events.map((event, i) => {
+      // Hashed as the database will give it back: jsonb keeps what JSON keeps (no undefined, no Date objects).
+      const stored = {
+        id: event.id.toLowerCase(),
+        type: event.type,
+        schemaVersion: event.schemaVersion,
+        data: jsonCopy(event.data ?? null),
+        metadata: jsonCopy(event.metadata ?? {}) as EventMetadata,
+      };
+      previousHash = eventHash({ ...stored, streamId, revision: firstRevision + i, recordedAt: context.recorded_at }, previousHash);
+      return { ...stored, hash: previousHash };
+    });
     const { rows: inserted } = await tx.query<{ seq: string | number; xid_text: string; revision: string | number }>(INSERT_EVENTS, [
       streamId,
-      (currentRevision ?? -1) + 1,
+      firstRevision,
       JSON.stringify(payload),
+      context.recorded_at,
     ]);
     await tx.query(NOTIFY, [this.channel]);
     const last = inserted.reduce((a, b) => (Number(a.revision) > Number(b.revision) ? a : b));
     return { nextExpectedRevision: Number(last.revision), position: { commit: Number(last.xid_text), prepare: Number(last.seq) } };
+  }
+
+  /** The global order with each event's stored hash (R-AUD-1), streamed in pages below the horizon. */
+  readChain(options: { after?: Position } = {}): AsyncIterable<ChainLink> {
+    const { db, pageSize } = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        let cursor = options.after ?? START;
+        for (;;) {
+          const { rows } = await db.query<EventRow & { hash_hex: string | null }>(READ_CHAIN_PAGE, [String(cursor.commit), cursor.prepare, pageSize]);
+          for (const row of rows) yield { event: toRecordedEvent(row), hash: row.hash_hex };
+          if (rows.length < pageSize) return;
+          cursor = toRecordedEvent(rows[rows.length - 1]).position;
+        }
+      },
+    };
   }
 
   readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
@@ -146,8 +190,10 @@ export class PostgresEventStore implements EventStore {
     const after = options.after ?? START;
     const { pageSize } = this;
     const fetchPage = this.fetchPage.bind(this);
+    const seeCommitted = this.seeCommitted.bind(this);
     return {
       async *[Symbol.asyncIterator]() {
+        await seeCommitted();
         let cursor = after;
         let remaining = maxCount;
         while (remaining > 0) {
@@ -177,8 +223,25 @@ export class PostgresEventStore implements EventStore {
   }
 
   async headPosition(): Promise<Position> {
+    await this.seeCommitted();
     const { rows } = await this.db.query<{ seq: string | number; xid_text: string }>(HEAD_POSITION);
     return rows.length === 0 ? START : { commit: Number(rows[0].xid_text), prepare: Number(rows[0].seq) };
+  }
+
+  /**
+   * Waits until every event committed before the call is below the horizon (queries.ts), so that a
+   * one-shot read sees what was acknowledged before it, as on EventStoreDB. Subscriptions do not wait:
+   * they deliver the rest when the horizon moves.
+   */
+  private async seeCommitted(): Promise<void> {
+    const started = Date.now();
+    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+      const { rows } = await this.db.query<{ passed: boolean }>(HORIZON_PASSED_COMMITTED);
+      if (rows[0].passed) return;
+      const waited = Date.now() - started;
+      if (waited >= this.readYourWritesTimeoutMs) throw new HorizonTimeoutError(waited);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
   }
 
   async ping(): Promise<void> {
@@ -316,6 +379,38 @@ class PostgresSubscription implements Subscription {
     this.wakeUp = undefined;
     wakeUp?.();
   }
+}
+
+/**
+ * Chains, once, the events recorded before the chain existed (a log written before migration 2): in
+ * global order, under the chain lock, only while no event has a hash yet, so it runs at most once
+ * whatever the number of processes starting. Events written later around the store are left alone:
+ * verification reports them.
+ */
+async function sealUnchained(db: SqlDatabase): Promise<void> {
+  const { rows } = await db.query<{ started: boolean }>(CHAIN_STARTED);
+  if (rows[0]?.started) return;
+  await db.transaction(async (tx) => {
+    await tx.query(CHAIN_LOCK);
+    const { rows: again } = await tx.query<{ started: boolean }>(CHAIN_STARTED);
+    if (again[0]?.started) return;
+    let cursor: Position = START;
+    let previousHash: string | null = null;
+    for (;;) {
+      const { rows: page } = await tx.query<EventRow>(UNCHAINED_PAGE, [String(cursor.commit), cursor.prepare, 500]);
+      for (const row of page) {
+        const event = toRecordedEvent(row);
+        previousHash = eventHash(event, previousHash);
+        await tx.query(SET_HASH, [row.seq, previousHash]);
+        cursor = event.position;
+      }
+      if (page.length < 500) return;
+    }
+  });
+}
+
+function jsonCopy(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value));
 }
 
 function checkAppend(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision): void {

@@ -33,17 +33,59 @@ export interface EventRow {
 export const FIND_EVENT_IDS = `
   SELECT ${EVENT_COLUMNS} FROM events WHERE event_id = ANY ($1::uuid[])`;
 
-export const CURRENT_REVISION = `
-  SELECT revision, xid::text AS xid_text, seq FROM events WHERE stream_id = $1 ORDER BY revision DESC LIMIT 1`;
+/**
+ * The integrity chain needs "the previous event in the global order" when an event is appended. The
+ * global order is (xid, seq), and concurrent transactions commit out of xid order, so appends take
+ * this transaction-level lock first, before anything gives the transaction an id: the next appender
+ * waits for the commit, then takes a larger transaction id. So the chain order is the global order, and
+ * the previous event is the last one committed. Its cost is in docs/benchmarks.md.
+ */
+export const CHAIN_LOCK = `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.event_chain'))`;
 
-/** $1 stream, $2 first revision, $3 the events as one JSON array (one parameter, in batch order). */
+/**
+ * Under the chain lock: the stream's last event, the chain's last hash, and the recording instant of
+ * the batch: the clock now (milliseconds, as stored) but never before the previous event's, so that
+ * recording instants never decrease along the global order and "as known at K" is a prefix of it.
+ */
+export const APPEND_CONTEXT = `
+  SELECT s.revision, s.xid_text, s.seq, h.hash_hex,
+         to_char(GREATEST(clock_timestamp()::timestamptz(3), h.recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS recorded_at
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (SELECT revision, xid::text AS xid_text, seq FROM events WHERE stream_id = $1 ORDER BY revision DESC LIMIT 1) s ON true
+  LEFT JOIN LATERAL (SELECT encode(hash, 'hex') AS hash_hex, recorded_at FROM events ORDER BY xid DESC, seq DESC LIMIT 1) h ON true`;
+
+export interface AppendContextRow {
+  revision: string | number | null;
+  xid_text: string | null;
+  seq: string | number | null;
+  hash_hex: string | null;
+  recorded_at: string;
+}
+
+/** $1 stream, $2 first revision, $3 the events as one JSON array (one parameter, in batch order), each with its hash; $4 the recording instant. */
 export const INSERT_EVENTS = `
-  INSERT INTO events (stream_id, revision, event_id, type, schema_version, data, metadata)
+  INSERT INTO events (stream_id, revision, event_id, type, schema_version, data, metadata, recorded_at, hash)
   SELECT $1, $2::bigint + e.n - 1, (e.value->>'id')::uuid, e.value->>'type', (e.value->>'schemaVersion')::integer,
-         e.value->'data', e.value->'metadata'
+         e.value->'data', e.value->'metadata', $4::timestamptz, decode(e.value->>'hash', 'hex')
   FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(value, n)
   ORDER BY e.n
   RETURNING seq, xid::text AS xid_text, revision`;
+
+/** One page of the chain: the global order below the horizon, with each event's stored hash. */
+export const READ_CHAIN_PAGE = `
+  SELECT ${EVENT_COLUMNS}, encode(hash, 'hex') AS hash_hex FROM events
+  WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) AND (xid, seq) > ($1::text::xid8, $2::bigint)
+  ORDER BY xid, seq
+  LIMIT $3`;
+
+/** Whether the chain has begun: false on a log written before migration 2 (or an empty one). */
+export const CHAIN_STARTED = `SELECT EXISTS (SELECT 1 FROM events WHERE hash IS NOT NULL) AS started`;
+
+/** The events recorded before the chain existed, in global order, from a checkpoint ($1 xid, $2 seq). */
+export const UNCHAINED_PAGE = `
+  SELECT ${EVENT_COLUMNS} FROM events WHERE (xid, seq) > ($1::text::xid8, $2::bigint) ORDER BY xid, seq LIMIT $3`;
+
+export const SET_HASH = `UPDATE events SET hash = decode($2, 'hex') WHERE seq = $1`;
 
 /** Delivered to listeners when (and only if) the append commits. */
 export const NOTIFY = `SELECT pg_notify($1, '')`;
@@ -89,6 +131,14 @@ export const READ_ALL_PAGE = `
   ORDER BY e.xid, e.seq`;
 
 export type ReadAllPageRow = { horizon: string } & ({ [K in keyof EventRow]: EventRow[K] } | { [K in keyof EventRow]: null });
+
+/**
+ * Read-your-writes for one-shot reads: true once the horizon has passed every event committed before the
+ * statement, i.e. once every transaction that was in flight when they committed has ended. Until then
+ * the newest committed events sit above the horizon and a reader would not see them yet.
+ */
+export const HORIZON_PASSED_COMMITTED = `
+  SELECT coalesce((SELECT max(xid) FROM events) < pg_snapshot_xmin(pg_current_snapshot()), true) AS passed`;
 
 export const HEAD_POSITION = `
   SELECT seq, xid::text AS xid_text FROM events

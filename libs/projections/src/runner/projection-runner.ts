@@ -27,6 +27,24 @@ export interface ProjectionStatus {
   failure?: ProjectionFailure;
 }
 
+/** A projection's tables summed up: rows and a digest of their content, whatever their physical order. */
+export interface TableChecksum {
+  table: string;
+  rows: number;
+  md5: string;
+}
+
+/** The live tables and a copy (another suffix) of one projection, read in one snapshot. */
+export interface CopyComparison {
+  name: string;
+  live: { position: Position; tables: TableChecksum[] };
+  copy: { position: Position; tables: TableChecksum[] };
+  /** Both at the same checkpoint: only then does comparing their content mean anything. */
+  samePosition: boolean;
+  /** Same checkpoint and same content, table by table. */
+  equal: boolean;
+}
+
 /** What the runner logs through; NestJS's Logger fits. */
 export interface RunnerLogger {
   log(message: string): void;
@@ -65,6 +83,7 @@ interface Lane {
   state: ProjectionState;
   position: Position;
   failure?: ProjectionFailure;
+  eventsSinceStart: number;
   subscription?: Subscription;
   loop?: Promise<void>;
   stopping: boolean;
@@ -112,6 +131,7 @@ export class ProjectionRunner {
         handles: handled ? (type) => handled.has(type) : () => true,
         state: 'stopped',
         position: START,
+        eventsSinceStart: 0,
         stopping: false,
       });
     }
@@ -194,6 +214,103 @@ export class ProjectionRunner {
     }));
   }
 
+  /** Events each projection has read since it was (re)started, applied or skipped: a rebuild's progress. */
+  eventsSinceStart(): Record<string, number> {
+    return Object.fromEntries([...this.lanes.values()].map((lane) => [lane.projection.name, lane.eventsSinceStart]));
+  }
+
+  /**
+   * Compares a projection's tables with a copy of them under another suffix (a shadow rebuild), in one
+   * snapshot: each side's checkpoint and, per table, its row count and an md5 of its rows (each row's
+   * md5, sorted, digested), so that the physical order of rows does not matter.
+   */
+  async compareWithCopy(name: string, copySuffix: string): Promise<CopyComparison> {
+    const lane = this.lane(name);
+    const copyTables = tableNames(lane.projection, copySuffix);
+    return this.db.transaction(async (tx) => {
+      // One snapshot for both sides (the first statement of the transaction sets it).
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      const side = async (key: string, tables: TableNames) => {
+        const { rows } = await tx.query<CheckpointRow>(`SELECT version, position_commit, position_prepare FROM ${CHECKPOINTS} WHERE name = $1`, [key]);
+        const checksums: TableChecksum[] = [];
+        for (const logical of lane.projection.tables) checksums.push({ ...(await tableChecksum(tx, tables[logical])), table: logical });
+        return { position: rows[0] ? toPosition(rows[0]) : START, tables: checksums };
+      };
+      const live = await side(lane.key, lane.tables);
+      const copy = await side(lane.projection.name + copySuffix, copyTables);
+      const samePosition = comparePositions(live.position, copy.position) === 0;
+      const sameContent = live.tables.every((table, i) => table.rows === copy.tables[i].rows && table.md5 === copy.tables[i].md5);
+      return { name, live, copy, samePosition, equal: samePosition && sameContent };
+    });
+  }
+
+  /**
+   * Swaps a copy built under another suffix in for a projection's live tables, without stopping the
+   * others: the projection pauses after its transaction in flight; then, in ONE transaction, its live
+   * tables are dropped, the copy's tables and indexes take their names, and the copy's checkpoint
+   * becomes the live one; then it follows again from there. Readers see the old tables or the new
+   * ones, never a mix. Resolves with the checkpoint carried over.
+   */
+  adopt(name: string, copySuffix: string): Promise<Position> {
+    const lane = this.lane(name);
+    const copyTables = tableNames(lane.projection, copySuffix);
+    return this.exclusive(async () => {
+      await this.ensureCheckpointTable();
+      await this.halt(lane);
+      try {
+        lane.position = await this.db.transaction(async (tx) => {
+          const { rows } = await tx.query<CheckpointRow>(`SELECT version, position_commit, position_prepare FROM ${CHECKPOINTS} WHERE name = $1 FOR UPDATE`, [
+            lane.projection.name + copySuffix,
+          ]);
+          if (!rows[0] || Number(rows[0].version) !== lane.projection.version) {
+            throw new Error(`Projection ${name}: no copy under suffix ${copySuffix} at version ${lane.projection.version}`);
+          }
+          for (const logical of lane.projection.tables) {
+            const [live, copy] = [lane.tables[logical], copyTables[logical]];
+            await tx.query(`DROP TABLE IF EXISTS ${live} CASCADE`);
+            await tx.query(`ALTER TABLE ${copy} RENAME TO ${live}`);
+            // Index names stay on RENAME: give the copy's the live names, so the next copy can reuse its own.
+            const { rows: indexes } = await tx.query<{ indexname: string }>(
+              `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1`,
+              [live],
+            );
+            for (const { indexname } of indexes) {
+              if (indexname.startsWith(copy)) await tx.query(`ALTER INDEX ${indexname} RENAME TO ${live}${indexname.slice(copy.length)}`);
+            }
+          }
+          await tx.query(
+            `INSERT INTO ${CHECKPOINTS} (name, version, position_commit, position_prepare) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (name) DO UPDATE SET version = $2, position_commit = $3, position_prepare = $4, updated_at = now()`,
+            [lane.key, lane.projection.version, rows[0].position_commit, rows[0].position_prepare],
+          );
+          await tx.query(`DELETE FROM ${CHECKPOINTS} WHERE name = $1`, [lane.projection.name + copySuffix]);
+          return toPosition(rows[0]);
+        });
+        this.logger.log(`Projection ${lane.key}: swapped in its copy ${copySuffix} at ${formatPosition(lane.position)}`);
+      } finally {
+        // Swapped or not, the live projection follows again (from the carried checkpoint, or from where it was).
+        this.launch(lane);
+      }
+      return lane.position;
+    });
+  }
+
+  /** Stops every projection of this runner and drops their tables and checkpoints: for a copy given up. */
+  discard(): Promise<void> {
+    return this.exclusive(async () => {
+      await this.ensureCheckpointTable();
+      for (const lane of this.lanes.values()) {
+        await this.halt(lane);
+        await this.db.transaction(async (tx) => {
+          for (const table of Object.values(lane.tables)) await tx.query(`DROP TABLE IF EXISTS ${table} CASCADE`);
+          await tx.query(`DELETE FROM ${CHECKPOINTS} WHERE name = $1`, [lane.key]);
+        });
+        lane.position = START;
+      }
+      this.notify();
+    });
+  }
+
   private lane(name: string): Lane {
     const lane = this.lanes.get(name);
     if (!lane) throw new Error(`Unknown projection: ${name}`);
@@ -234,6 +351,7 @@ export class ProjectionRunner {
     lane.state = 'running';
     lane.failure = undefined;
     lane.stopping = false;
+    lane.eventsSinceStart = 0;
     lane.subscription = this.store.subscribeToAll({ after: lane.position });
     lane.loop = this.follow(lane, lane.subscription);
     this.logger.log(`Projection ${lane.key}: following from ${formatPosition(lane.position)}`);
@@ -329,6 +447,7 @@ export class ProjectionRunner {
       });
     }
     if (comparePositions(last, lane.position) > 0) lane.position = last;
+    lane.eventsSinceStart += batch.length;
     this.notify();
   }
 
@@ -370,6 +489,15 @@ export class ProjectionRunner {
       poll();
     });
   }
+}
+
+/** Row count and md5 of the sorted md5s of the rows' text: independent of physical order, cheap in memory. */
+async function tableChecksum(tx: SqlExecutor, table: string): Promise<Omit<TableChecksum, 'table'>> {
+  const { rows } = await tx.query<{ rows: string | number; md5: string }>(
+    `SELECT count(*) AS rows, md5(coalesce(string_agg(r.digest, '' ORDER BY r.digest), '')) AS md5
+     FROM (SELECT md5(t::text) AS digest FROM ${table} t) r`,
+  );
+  return { rows: Number(rows[0].rows), md5: rows[0].md5 };
 }
 
 function toPosition(row: CheckpointRow): Position {

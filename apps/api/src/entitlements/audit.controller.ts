@@ -1,0 +1,117 @@
+import { Controller, Get, Inject, Logger, NotFoundException, Param, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { once } from 'node:events';
+import { CONVENTION_ID_FORMAT } from '@lib/application';
+import { conventionStreamId } from '@lib/domain/convention';
+import { SQL_DATABASE } from '@lib/event-store/event-store.module';
+import { EVENT_STORE, EventStore, Position, formatPosition, parsePosition } from '@lib/event-store/event-store.port';
+import { SqlDatabase } from '@lib/event-store/sql/sql-database';
+import { AUDIT_TABLES, AuditEntry, auditEntryOf, readAuditPage } from '@lib/projections/audit';
+import { Actor } from '../auth/actor';
+import { CurrentActor, Roles, assertMayReadCommune } from '../auth/auth.guard';
+import { parseReadQuery } from '../http/read-query';
+import { ValidationProblem } from '../problem-details';
+import { ProjectionHost } from '../projections/projection-host';
+import { parseAuditQuery } from './audit-query';
+import { IntegrityService } from './integrity.service';
+
+/** A convention's history (API.md `GET /api/conventions/{id}/history`), read from its stream: always complete. */
+@ApiTags('audit')
+@ApiBearerAuth()
+@Controller('conventions')
+export class ConventionHistoryController {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  @Get(':id/history')
+  @Roles('admin', 'auditor', 'commune')
+  @ApiOperation({ summary: 'Every event of the convention in order: business date, recording instant, actor, reason, legal reference, ids (R-AUD-1)' })
+  async history(@Param('id') id: string, @Query() query: Record<string, unknown>, @CurrentActor() actor: Actor): Promise<{ conventionId: string; events: AuditEntry[] }> {
+    const match = CONVENTION_ID_FORMAT.exec(id);
+    if (!match) throw new NotFoundException(`No convention ${id}`);
+    assertMayReadCommune(actor, match[1]);
+    parseReadQuery(query, ['minPosition']); // read from the store itself: always up to date
+    const events: AuditEntry[] = [];
+    for await (const event of this.store.readStream(conventionStreamId(id))) events.push(auditEntryOf(event));
+    if (events.length === 0) throw new NotFoundException(`No convention ${id}`);
+    return { conventionId: id, events };
+  }
+}
+
+/** The audit team's routes (API.md): the global history, the integrity chain, the archive export. Role auditor. */
+@ApiTags('audit')
+@ApiBearerAuth()
+@Controller('audit')
+export class AuditController {
+  private readonly logger = new Logger('Audit');
+
+  constructor(
+    @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
+    private readonly host: ProjectionHost,
+    private readonly integrity: IntegrityService,
+  ) {}
+
+  @Get('events')
+  @Roles('auditor')
+  @ApiOperation({ summary: 'The global history in global order, paged (`next` → `after`), filtered by type, actor, recording instants (from/to)' })
+  @ApiQuery({ name: 'after', required: false, description: 'A position (exclusive): `next` of the previous page' })
+  @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 100' })
+  @ApiQuery({ name: 'type', required: false, description: 'An event type, or several separated by commas' })
+  @ApiQuery({ name: 'actor', required: false, description: 'An actor id (the `sub` of the token that caused it)' })
+  @ApiQuery({ name: 'from', required: false, description: 'Recorded at or after: an instant, or a date (the whole day in Europe/Paris)' })
+  @ApiQuery({ name: 'to', required: false, description: 'Recorded at or before: an instant, or a date (the whole day in Europe/Paris)' })
+  async events(@Query() query: Record<string, unknown>): Promise<{ events: AuditEntry[]; next: string | null }> {
+    const { minPosition: _, ...filters } = query;
+    const audit = parseAuditQuery(filters);
+    await this.host.ensureCaughtUp(minPositionOf(query.minPosition));
+    const page = await readAuditPage(this.db, AUDIT_TABLES, audit);
+    return { events: page.events, next: page.next ? formatPosition(page.next) : null };
+  }
+
+  @Get('verify')
+  @Roles('auditor')
+  @ApiOperation({ summary: 'Recomputes the integrity chain over every event: {ok, checked, firstBrokenPosition?, headHash}' })
+  async verify(@Query() query: Record<string, unknown>): Promise<{ ok: boolean; checked: number; firstBrokenPosition?: string; headHash: string | null }> {
+    parseReadQuery(query, []);
+    const { ok, checked, firstBrokenPosition, headHash } = await this.integrity.verify();
+    return { ok, checked, ...(firstBrokenPosition ? { firstBrokenPosition: formatPosition(firstBrokenPosition) } : {}), headHash };
+  }
+
+  @Get('export')
+  @Roles('auditor')
+  @ApiOperation({ summary: 'The whole history for archives, as JSON Lines: one event a line with its hash and the previous hash, streamed' })
+  @ApiProduces('application/x-ndjson')
+  @ApiQuery({ name: 'after', required: false, description: 'Only the events after this position (an incremental export)' })
+  async export(@Query() query: Record<string, unknown>, @Res() response: Response): Promise<void> {
+    const { after: afterText, ...rest } = query;
+    parseReadQuery(rest, []);
+    const after = afterText === undefined ? undefined : typeof afterText === 'string' ? parsePosition(afterText) : undefined;
+    if (afterText !== undefined && !after) throw new ValidationProblem([{ field: 'after', message: 'after must be a position' }]);
+    const links = await this.integrity.links(after);
+    response.status(200);
+    response.setHeader('Content-Type', 'application/x-ndjson; charset=utf-8');
+    response.setHeader('Content-Disposition', `attachment; filename="history-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl"`);
+    let previousHash: string | null = null;
+    try {
+      for await (const { event, hash } of links) {
+        // The fields the hash covers (docs/audit.md), then the hash: each line can be checked on its own.
+        const { id, streamId, revision, type, schemaVersion, data, metadata, recordedAt } = event;
+        const line = JSON.stringify({ position: formatPosition(event.position), id, streamId, revision, type, schemaVersion, data, metadata, recordedAt, previousHash, hash }) + '\n';
+        previousHash = hash;
+        // Backpressure: never more than the socket's buffer in memory, whatever the size of the log.
+        if (!response.write(line)) await Promise.race([once(response, 'drain'), once(response, 'close')]);
+        if (response.destroyed) return; // the client went away: stop reading the log
+      }
+    } catch (error) {
+      // The status line is gone: cut the stream short, so the client sees an incomplete export, not a complete one.
+      this.logger.error(`Export failed: ${error instanceof Error ? error.stack : String(error)}`);
+      response.destroy(error instanceof Error ? error : undefined);
+      return;
+    }
+    response.end();
+  }
+}
+
+function minPositionOf(value: unknown): Position | undefined {
+  return value === undefined ? undefined : parseReadQuery({ minPosition: value }, ['minPosition']).minPosition;
+}

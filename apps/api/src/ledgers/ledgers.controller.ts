@@ -1,0 +1,155 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, NotAcceptableException, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Request, Response } from 'express';
+import { issueLedger } from '@lib/application/ledgers';
+import { EVENT_STORE, EventStore, formatPosition } from '@lib/event-store/event-store.port';
+import { ledgerStreamId, pendingLineRefs } from '@lib/projections/fee-ledger';
+import { Actor } from '../auth/actor';
+import { CurrentActor, Roles, assertMayReadCommune } from '../auth/auth.guard';
+import { commandContextOf, expectedVersionOf } from '../http/command-http';
+import { OptionalReasonRequest } from '../http/command-requests';
+import { knownAtFilter, parseReadQuery } from '../http/read-query';
+import { INSEE_FORMAT } from '../http/validators';
+import { IdempotencyInterceptor, IdempotentRequest } from '../idempotency/idempotency.interceptor';
+import { ValidationProblem } from '../problem-details';
+import { ProjectionHost } from '../projections/projection-host';
+import { LedgerReader } from './ledger-reader';
+import { ledgerCsv } from './ledger.csv';
+import { CommuneLedgerView, LedgerView, communeLedgerView, ledgerView } from './ledger.view';
+
+/** Billing years the API accepts: far wider than any convention's life, narrow enough to refuse a typo. */
+export const LEDGER_YEARS = { min: 2000, max: 2100 } as const;
+
+@ApiTags('ledgers')
+@ApiBearerAuth()
+@Controller()
+@UseInterceptors(IdempotencyInterceptor)
+export class LedgersController {
+  constructor(
+    private readonly reader: LedgerReader,
+    private readonly host: ProjectionHost,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  @Get('ledgers/:year')
+  @Roles('admin', 'auditor')
+  @ApiOperation({ summary: 'The fee ledger of a billing year (R-FEE-1..9) as known at knownAt (R-TIME-1), with issued amounts and differences once issued' })
+  @ApiProduces('application/json', 'text/csv')
+  async ledger(
+    @Param('year') yearParam: string,
+    @Query() query: Record<string, unknown>,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<LedgerView | string> {
+    const year = yearOf(yearParam);
+    const { knownAt, minPosition } = parseReadQuery(query, ['knownAt', 'minPosition']);
+    const csv = wantsCsv(request);
+    await this.host.ensureCaughtUp(minPosition);
+    const { lines, issued } = await this.reader.ledger(year, knownAt);
+    const view = ledgerView(year, knownAt ?? new Date().toISOString(), lines, issued);
+    response.setHeader('ETag', `"${view.version}"`);
+    return csv ? sendCsv(response, ledgerCsv(view), `redevances-${year}.csv`) : view;
+  }
+
+  @Get('communes/:insee/ledgers/:year')
+  @Roles('admin', 'auditor', 'commune')
+  @ApiOperation({ summary: "One commune's fee ledger lines and total for a billing year, as known at knownAt" })
+  @ApiProduces('application/json', 'text/csv')
+  async communeLedger(
+    @Param('insee') insee: string,
+    @Param('year') yearParam: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentActor() actor: Actor,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<CommuneLedgerView | string> {
+    if (!INSEE_FORMAT.test(insee)) throw new ValidationProblem([{ field: 'insee', message: 'insee must be a 5-character INSEE code such as 69123 or 2A004' }]);
+    assertMayReadCommune(actor, insee);
+    const year = yearOf(yearParam);
+    const { knownAt, minPosition } = parseReadQuery(query, ['knownAt', 'minPosition']);
+    const csv = wantsCsv(request);
+    await this.host.ensureCaughtUp(minPosition);
+    const { lines, issued } = await this.reader.ledger(year, knownAt, insee);
+    const view = ledgerView(year, knownAt ?? new Date().toISOString(), lines, issued, insee);
+    response.setHeader('ETag', `"${view.version}"`);
+    return csv ? sendCsv(response, ledgerCsv(view), `redevances-${year}-${insee}.csv`) : communeLedgerView(view, insee);
+  }
+
+  @Post('ledgers/:year/issue')
+  @Roles('admin')
+  @HttpCode(201)
+  @ApiOperation({
+    summary:
+      'Issue the year (titres de recettes): the first time every final line, later only regularisations (issued, current, difference, reason, causes). Pending lines are never issued. 201 when an issue is recorded, 200 when there was nothing to issue.',
+  })
+  @ApiHeader({ name: 'If-Match', required: false, description: 'The ledger version (ETag of GET /api/ledgers/{year})' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  async issue(
+    @Param('year') yearParam: string,
+    @Body() body: OptionalReasonRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentActor() actor: Actor,
+    @Req() request: IdempotentRequest,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const year = yearOf(yearParam);
+    const result = await issueLedger({
+      store: this.store,
+      facts: this.reader,
+      year,
+      commandContext: commandContextOf(request, actor, body),
+      expectedVersion: expectedVersionOf(ifMatch),
+      now: () => new Date(),
+    });
+    response.setHeader('ETag', `"${result.version}"`);
+    if (!result.issued) response.status(200);
+    const { issued, computed } = result;
+    return {
+      year,
+      recorded: issued !== null,
+      issueNumber: issued?.issueNumber ?? null,
+      version: result.version,
+      position: result.position ? formatPosition(result.position) : null,
+      basedOn: issued?.basedOn ?? computed.basedOn,
+      lines: issued?.lines ?? [],
+      regularisations: issued?.regularisations ?? [],
+      pendingLines: issued?.pendingLines ?? pendingLineRefs(computed.lines),
+      totals: issued?.totals ?? { byCommune: [], grandTotal: '0.00' },
+    };
+  }
+
+  @Get('ledgers/:year/issues')
+  @Roles('admin', 'auditor')
+  @ApiOperation({ summary: 'Every issue of the year as recorded: lines, regularisations with their causes, pending lines, who and when' })
+  async issues(@Param('year') yearParam: string, @Query() query: Record<string, unknown>) {
+    const year = yearOf(yearParam);
+    const { knownAt } = parseReadQuery(query, ['knownAt']);
+    const known = knownAtFilter(knownAt);
+    const issues = [];
+    for await (const event of this.store.readStream(ledgerStreamId(year))) {
+      if (known && !known(event)) break;
+      issues.push({ ...(event.data as object), eventId: event.id, position: formatPosition(event.position), recordedAt: event.recordedAt, actor: event.metadata.actor ?? null, reason: event.metadata.reason ?? null });
+    }
+    return { year, issues, version: issues.length };
+  }
+}
+
+function yearOf(text: string): number {
+  const year = /^\d{4}$/.test(text) ? Number(text) : NaN;
+  if (!(year >= LEDGER_YEARS.min && year <= LEDGER_YEARS.max))
+    throw new ValidationProblem([{ field: 'year', message: `year must be a billing year from ${LEDGER_YEARS.min} to ${LEDGER_YEARS.max}` }]);
+  return year;
+}
+
+/** JSON unless the client asks for CSV (API.md: `Accept: text/csv`); a type we cannot give is a 406. */
+function wantsCsv(request: Request): boolean {
+  const chosen = request.accepts(['application/json', 'text/csv']);
+  if (chosen === false) throw new NotAcceptableException('This resource is available as application/json or text/csv');
+  return chosen === 'text/csv';
+}
+
+function sendCsv(response: Response, csv: string, filename: string): string {
+  response.setHeader('Content-Type', 'text/csv; charset=utf-8');
+  response.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
+  return csv;
+}

@@ -1,0 +1,2 @@
+export * from './issue-ledger.decider';
+export * from './issue-ledger';

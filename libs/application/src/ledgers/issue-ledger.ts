@@ -1,0 +1,53 @@
+import { EventStore, Position, formatPosition } from '@lib/event-store/event-store.port';
+import { LedgerFact, LedgerIssued, computeLedgerLines, foldLedgerFacts, ledgerStreamId } from '@lib/projections/fee-ledger';
+import { CommandContext } from '../command-context';
+import { StreamCommandResult, executeStreamCommand } from '../stream-command';
+import { IssueLedgerContext, issueLedgerDecider } from './issue-ledger.decider';
+
+/** Where an issue reads its facts: the fee-ledger read model, once it has every event up to `position`. */
+export interface LedgerFactsSource {
+  factsUpTo(year: number, position: Position): Promise<LedgerFact[]>;
+}
+
+export interface IssueLedgerSpec {
+  store: EventStore;
+  facts: LedgerFactsSource;
+  year: number;
+  commandContext: CommandContext;
+  /** The ledger stream's version the caller read (If-Match), when it sent one. */
+  expectedVersion?: number;
+  /** The instant recorded as `basedOn.at`; the clock is read here, at the edge, never in a decider. */
+  now: () => Date;
+}
+
+export interface IssueLedgerResult extends StreamCommandResult {
+  /** The issue recorded; null when there was nothing to issue. */
+  issued: LedgerIssued['data'] | null;
+  /** The ledger the decision was made on. */
+  computed: IssueLedgerContext;
+}
+
+/**
+ * Issues billing year `year`: computes the ledger from every fact recorded up to the store's head
+ * (exactly: up to that position), then decides on the `ledger-<year>` stream with its expected
+ * revision. A concurrent issue makes the command decide again on fresh facts (or 409 with If-Match).
+ */
+export async function issueLedger({ store, facts, year, commandContext, expectedVersion, now }: IssueLedgerSpec): Promise<IssueLedgerResult> {
+  let computed: IssueLedgerContext | undefined;
+  const result = await executeStreamCommand({
+    store,
+    streamId: ledgerStreamId(year),
+    decider: issueLedgerDecider,
+    command: { type: 'IssueLedger', data: { year } },
+    context: async () => {
+      const head = await store.headPosition();
+      const known = await facts.factsUpTo(year, head);
+      computed = { lines: computeLedgerLines(year, foldLedgerFacts(known)), facts: known, basedOn: { position: formatPosition(head), at: now().toISOString() } };
+      return computed;
+    },
+    commandContext,
+    expectedVersion,
+  });
+  const issued = result.recorded.length > 0 ? (result.recorded[0].data as LedgerIssued['data']) : null;
+  return { ...result, issued, computed: computed! };
+}

@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { Position, RecordedEvent } from '../event-store.port';
+
+/**
+ * The integrity chain (R-AUD-1, R-TIME-2): each event's hash covers its content and the hash of the
+ * event before it in the global order, so that changing, removing or inserting a stored event breaks
+ * the chain from that event on. SHA-256 over a canonical JSON text, so that any tool can recompute it
+ * (docs/audit.md gives the recipe).
+ */
+export type HashedContent = Pick<RecordedEvent, 'id' | 'streamId' | 'revision' | 'type' | 'schemaVersion' | 'data' | 'metadata' | 'recordedAt'>;
+
+/**
+ * JSON with object keys sorted (by UTF-16 code units, JavaScript's default order) and no spaces: the
+ * same value gives the same text whatever order its keys were written in (jsonb reorders them).
+ * `undefined` members are left out, as JSON.stringify and jsonb do.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+  const entries = Object.keys(value)
+    .sort()
+    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+  return `{${entries.join(',')}}`;
+}
+
+/** The hash of an event given the previous event's hash (null for the first event). Lower-case hex. */
+export function eventHash(event: HashedContent, previousHash: string | null): string {
+  const content = {
+    id: event.id.toLowerCase(),
+    streamId: event.streamId,
+    revision: event.revision,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    data: event.data ?? null,
+    metadata: event.metadata ?? {},
+    recordedAt: event.recordedAt,
+    previousHash,
+  };
+  return createHash('sha256').update(canonicalJson(content), 'utf8').digest('hex');
+}
+
+/** An event with the hash its store recorded for it (null: recorded without one, e.g. written around the store). */
+export interface ChainLink {
+  event: RecordedEvent;
+  hash: string | null;
+}
+
+/** A store that keeps the chain beside its events (PostgreSQL, PGlite, in-memory; not EventStoreDB). */
+export interface ChainedEventStore {
+  /** The global order with each event's stored hash, after a position (exclusive), streamed. */
+  readChain(options?: { after?: Position }): AsyncIterable<ChainLink>;
+}
+
+export function isChainedEventStore(store: unknown): store is ChainedEventStore {
+  return typeof (store as Partial<ChainedEventStore> | null)?.readChain === 'function';
+}
+
+export interface ChainVerification {
+  ok: boolean;
+  /** Events read. */
+  checked: number;
+  /** The first event whose stored hash is not the one its content and its predecessor's hash give. */
+  firstBrokenPosition?: Position;
+  /** The hash of the last event read: publish it elsewhere (an archive, a register) to anchor the chain. */
+  headHash: string | null;
+}
+
+/**
+ * Recomputes each event's hash from its content and its predecessor's STORED hash, and compares it with
+ * its own stored hash: a changed event breaks at itself, a removed one at its successor, an inserted one
+ * at itself. Reads everything (so `checked` is the length of the log) and reports the first break.
+ */
+export async function verifyChain(links: AsyncIterable<ChainLink>): Promise<ChainVerification> {
+  let previous: string | null = null;
+  let checked = 0;
+  let firstBrokenPosition: Position | undefined;
+  for await (const { event, hash } of links) {
+    checked++;
+    if (!firstBrokenPosition && (hash === null || eventHash(event, previous) !== hash)) firstBrokenPosition = event.position;
+    previous = hash;
+  }
+  return { ok: firstBrokenPosition === undefined, checked, ...(firstBrokenPosition ? { firstBrokenPosition } : {}), headHash: previous };
+}

@@ -1,0 +1,87 @@
+import { toDomainEvent } from '@lib/application/domain-events';
+import { CalendarDate, addDays, isCalendarDate } from '@lib/domain/shared/calendar-date';
+import { RecordedEvent, formatPosition } from '@lib/event-store/event-store.port';
+
+/** One event as the audit reads it (R-AUD-1): when it takes effect, when it was recorded, who, why, and its ids. */
+export interface AuditEntry {
+  position: string;
+  eventId: string;
+  streamId: string;
+  revision: number;
+  type: string;
+  /** The schema version it was written with; `data` is shown as written (R-TIME-2: never rewritten). */
+  schemaVersion: number;
+  /** The first day the fact applies (R-TIME-3), from the date the event carries; null for a fact without one. */
+  businessDate: CalendarDate | null;
+  recordedAt: string;
+  actor: { id: string; role: string } | null;
+  reason: string | null;
+  legalReference: string | null;
+  commandId: string | null;
+  correlationId: string | null;
+  causationId: string | null;
+  data: unknown;
+  /** The integrity chain's hash of this event, where the read knows it. */
+  hash?: string | null;
+}
+
+type Data = Record<string, unknown>;
+const date = (value: unknown): CalendarDate | null => (isCalendarDate(value) ? value : null);
+const dayAfter = (value: unknown): CalendarDate | null => (isCalendarDate(value) ? addDays(value, 1) : null);
+
+/**
+ * The business date of each event type: the effective date it carries, or for an end recorded by its
+ * last day (an expiry, a legacy end) the day after it, the first day without access (R-TIME-3). Read
+ * from the upcast data, so old schema versions get theirs too.
+ */
+const BUSINESS_DATES: Record<string, (data: Data) => CalendarDate | null> = {
+  ConventionSigned: (d) => date(d.effectiveFrom),
+  AnnexAdded: (d) => date(d.effectiveFrom),
+  ServiceStopped: (d) => date(d.effectiveOn),
+  OfferChanged: (d) => date(d.effectiveFrom),
+  NonRenewalNotified: (d) => date(d.notifiedOn),
+  ConventionTerminated: (d) => date(d.effectiveOn),
+  ConventionRenewed: (d) => date((d.period as Data | undefined)?.start),
+  ConventionExpired: (d) => dayAfter(d.lastDay),
+  PopulationRecorded: (d) => date(d.effectiveDate),
+  LegacyConventionRecorded: (d) => date(d.startDate),
+  LegacyAccessEnded: (d) => dayAfter(d.lastDay),
+  SyntecIndexRecorded: (d) => date(d.publishedOn),
+  ServiceEnteredCatalogue: (d) => date(d.effectiveFrom),
+  OfferOpened: (d) => date(d.openedOn),
+  FeeScheduleReplaced: (d) => (typeof d.fromYear === 'number' ? date(`${String(d.fromYear).padStart(4, '0')}-01-01`) : null),
+};
+
+export function businessDateOf(event: Pick<RecordedEvent, 'type' | 'schemaVersion' | 'data'>): CalendarDate | null {
+  const of = BUSINESS_DATES[event.type];
+  if (!of) return null;
+  const { data } = toDomainEvent(event);
+  return data !== null && typeof data === 'object' ? of(data as Data) : null;
+}
+
+const text = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null);
+
+export function auditEntryOf(event: RecordedEvent, hash?: string | null): AuditEntry {
+  const metadata = event.metadata ?? {};
+  const data = (event.data !== null && typeof event.data === 'object' ? event.data : {}) as Data;
+  const actor = metadata.actor;
+  return {
+    position: formatPosition(event.position),
+    eventId: event.id,
+    streamId: event.streamId,
+    revision: event.revision,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    businessDate: businessDateOf(event),
+    recordedAt: event.recordedAt,
+    actor: actor && typeof actor.id === 'string' && typeof actor.role === 'string' ? { id: actor.id, role: actor.role } : null,
+    // The command's reason, else the one the fact itself carries (a stop, a correction).
+    reason: text(metadata.reason) ?? text(data.reason) ?? text((data.corrects as Data | undefined)?.reason),
+    legalReference: text(metadata.legalReference) ?? text(data.legalReference),
+    commandId: text(metadata.commandId),
+    correlationId: text(metadata.correlationId),
+    causationId: text(metadata.causationId),
+    data: event.data,
+    ...(hash !== undefined ? { hash } : {}),
+  };
+}

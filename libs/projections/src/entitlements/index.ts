@@ -1,0 +1,2 @@
+export * from './entitlements.projection';
+export * from './entitlements.read';

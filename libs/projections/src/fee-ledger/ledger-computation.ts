@@ -1,0 +1,226 @@
+import { CatalogueEvent, CatalogueState, emptyCatalogue, evolveCatalogue, scheduleFor } from '@lib/domain/catalogue';
+import { ConventionEvent, ConventionState, MAX_PERIODS, currentPeriod, evolveConvention, nextPeriod, noConvention } from '@lib/domain/convention';
+import {
+  CP_2025_4074_TRANSITION,
+  FeeSchedule,
+  LedgerLine,
+  LegacyContinuation,
+  PendingReason,
+  PopulationFigure,
+  SyntecIndexValue,
+  computeLedgerLine,
+  daysInForceIn,
+  ledgerTotals,
+} from '@lib/domain/fees';
+import { LEGACY_CONTRIBUTION_YEAR, LegacyConventionRecorded, PopulationRecorded, SyntecIndexRecorded, legacyContinuity } from '@lib/domain/reference';
+import { CalendarDate } from '@lib/domain/shared/calendar-date';
+import { MoneyString } from '@lib/domain/shared/money';
+import { LedgerFact } from './ledger-facts';
+
+/**
+ * Why a line waits. Beyond the calculator's reasons (R-FEE-2, R-FEE-3): `legacy_amount_missing`, the
+ * service continues a legacy convention (R-LEG-2) whose 2025 contribution L is not recorded, so the
+ * transition's cap (R-FEE-5) cannot be worked out. Reading: the line waits rather than be billed the
+ * full target, which would overbill a commune the transition protects.
+ */
+export type LedgerPendingReason = PendingReason | 'legacy_amount_missing';
+
+/**
+ * A ledger line (R-FEE-8, computed by the domain's computeLedgerLine), with what identifies it across
+ * recomputations and issues: the convention and the first day of the annex period in the year.
+ */
+export interface FeeLedgerLine extends Omit<LedgerLine, 'pendingReason'> {
+  /** `<conventionId>/<serviceId>/<offerId>/<inForceFrom>`: the same annex period gives the same id. */
+  readonly lineId: string;
+  readonly conventionId: string;
+  readonly pendingReason: LedgerPendingReason | null;
+}
+
+/** The facts folded, as known at one instant or position. */
+export interface LedgerFactsState {
+  readonly conventions: ReadonlyMap<string, ConventionState>;
+  readonly catalogue: CatalogueState;
+  readonly populations: readonly PopulationFigure[];
+  readonly indexValues: readonly SyntecIndexValue[];
+  /** The legacy convention last recorded per `<insee>/<serviceId>` (R-LEG-1). */
+  readonly legacy: ReadonlyMap<string, LegacyConventionRecorded['data']>;
+}
+
+const CONVENTION_TYPES = new Set<string>([
+  'ConventionSigned',
+  'AnnexAdded',
+  'ServiceStopped',
+  'OfferChanged',
+  'NonRenewalNotified',
+  'ConventionTerminated',
+  'ConventionRenewed',
+  'ConventionExpired',
+]);
+const CATALOGUE_TYPES = new Set<string>(['ServiceEnteredCatalogue', 'OfferOpened', 'FeeScheduleReplaced']);
+
+/** Folds the facts (in global order) with the domain's own evolvers: one meaning of each event. */
+export function foldLedgerFacts(facts: readonly LedgerFact[]): LedgerFactsState {
+  const conventions = new Map<string, ConventionState>();
+  let catalogue = emptyCatalogue();
+  const populations: PopulationFigure[] = [];
+  const indexValues: SyntecIndexValue[] = [];
+  const legacy = new Map<string, LegacyConventionRecorded['data']>();
+  facts.forEach((fact, sequence) => {
+    if (CONVENTION_TYPES.has(fact.type)) {
+      const event = { type: fact.type, schemaVersion: 1, data: fact.data } as unknown as ConventionEvent;
+      const id = event.data.conventionId;
+      conventions.set(id, evolveConvention(conventions.get(id) ?? noConvention(), event));
+    } else if (CATALOGUE_TYPES.has(fact.type)) {
+      catalogue = evolveCatalogue(catalogue, { type: fact.type, schemaVersion: 1, data: fact.data } as unknown as CatalogueEvent);
+    } else if (fact.type === 'PopulationRecorded') {
+      const { communeInsee, population, effectiveDate, source } = fact.data as PopulationRecorded['data'];
+      populations.push({ communeInsee, population, effectiveDate, source, sequence, eventId: fact.eventId });
+    } else if (fact.type === 'SyntecIndexRecorded') {
+      const { period, value, publishedOn } = fact.data as SyntecIndexRecorded['data'];
+      indexValues.push({ period, value, publishedOn, sequence, eventId: fact.eventId });
+    } else if (fact.type === 'LegacyConventionRecorded') {
+      const data = fact.data as LegacyConventionRecorded['data'];
+      legacy.set(`${data.communeInsee}/${data.serviceId}`, data);
+    }
+  });
+  return { conventions, catalogue, populations, indexValues, legacy };
+}
+
+type KnownConvention = Exclude<ConventionState, { status: 'none' }>;
+
+/**
+ * R-FEE-1, R-FEE-8: the ledger lines of billing year `year`, one per annex period and offer in force on
+ * at least one day of it (an offer change makes two lines), ordered by commune, service and date.
+ */
+export function computeLedgerLines(year: number, state: LedgerFactsState, communeInsee?: string): FeeLedgerLine[] {
+  const known = [...state.conventions.values()].filter((c): c is KnownConvention => c.status !== 'none');
+  const lines: FeeLedgerLine[] = [];
+  for (const convention of known) {
+    if (communeInsee !== undefined && convention.communeInsee !== communeInsee) continue;
+    const lastDay = foreseeableLastDay(convention);
+    for (const annex of convention.annexes) {
+      for (const offer of annex.offers) {
+        const until = offer.until ?? lastDay;
+        if (until < offer.from || !daysInForceIn(year, { from: offer.from, until })) continue;
+        const schedule = scheduleFor(state.catalogue, annex.serviceId, offer.offerId, year)?.feeSchedule;
+        // Unreachable through the commands: an annex names an offer of the catalogue, from its entry on (R-ANX-1).
+        if (!schedule) throw new Error(`No fee schedule for ${annex.serviceId}/${offer.offerId} in ${year}`);
+        const continuing = continuesLegacy(state, known, convention, annex.serviceId, annex.from);
+        const input = {
+          year,
+          commune: { insee: convention.communeInsee, name: convention.communeName },
+          annex: { serviceId: annex.serviceId, offerId: offer.offerId, from: offer.from, until },
+          schedule,
+          populations: state.populations,
+          indexValues: state.indexValues,
+        };
+        const identity = { conventionId: convention.conventionId };
+        if (continuing === null) {
+          lines.push(withIdentity(computeLedgerLine({ ...input, legacy: null }), identity));
+        } else if (continuing.annualContribution === null) {
+          lines.push(legacyAmountMissing(withIdentity(computeLedgerLine({ ...input, legacy: null }), identity)));
+        } else {
+          const legacy: LegacyContinuation = {
+            annualContribution: continuing.annualContribution,
+            transition: CP_2025_4074_TRANSITION,
+            // The chain of earlier years (R-FEE-5) uses the schedule in force each year (R-CAT-5), for the line's offer.
+            scheduleForYear: (y: number): FeeSchedule => scheduleFor(state.catalogue, annex.serviceId, offer.offerId, y)?.feeSchedule ?? schedule,
+          };
+          lines.push(withIdentity(computeLedgerLine({ ...input, legacy }), identity));
+        }
+      }
+    }
+  }
+  return lines.sort(byCommuneServiceDate);
+}
+
+/**
+ * Reading: an annex still running in an active convention is in force until the convention's
+ * foreseeable last day: the end of the period a non-renewal applies to (R-CONV-5), else the end of
+ * the sixth year (R-CONV-3, R-CONV-4: tacit renewals are the default). Ended conventions have closed
+ * their annexes already (R-CONV-7).
+ */
+export function foreseeableLastDay(convention: KnownConvention): CalendarDate {
+  if (convention.status === 'ended') return convention.end.lastDay;
+  if (convention.nonRenewal) return convention.nonRenewal.appliesToPeriod.end;
+  let period = currentPeriod(convention);
+  while (period.number < MAX_PERIODS) period = nextPeriod(period);
+  return period.end;
+}
+
+/**
+ * R-FEE-5 applies to the annex period that continues a legacy convention: the one legacyContinuity
+ * (R-LEG-2, decided there only) names, with all its offers. A later annex period of the service is a
+ * new subscription (R-LEG-3). `annualContribution` null: L is not recorded yet.
+ */
+function continuesLegacy(
+  state: LedgerFactsState,
+  conventions: readonly KnownConvention[],
+  convention: KnownConvention,
+  serviceId: string,
+  annexFrom: CalendarDate,
+): { annualContribution: MoneyString | null } | null {
+  const legacy = state.legacy.get(`${convention.communeInsee}/${serviceId}`);
+  if (!legacy) return null;
+  const continuity = legacyContinuity(legacy, conventions);
+  if (!continuity.continuity || continuity.conventionId !== convention.conventionId || continuity.annexFrom !== annexFrom) return null;
+  return { annualContribution: legacy.annualContribution };
+}
+
+function withIdentity(line: LedgerLine, { conventionId }: { conventionId: string }): FeeLedgerLine {
+  return { ...line, conventionId, lineId: `${conventionId}/${line.serviceId}/${line.offerId}/${line.inForceFrom}` };
+}
+
+/** The target and its figures are shown; no amount is, since A(N) depends on L (R-FEE-5). */
+function legacyAmountMissing(line: FeeLedgerLine): FeeLedgerLine {
+  if (line.status === 'pending') return line; // population or index first: the facts of the earlier rules
+  return {
+    ...line,
+    capAmount: null,
+    annualAmount: null,
+    annualAmountBasis: null,
+    amountDue: null,
+    status: 'pending',
+    pendingReason: 'legacy_amount_missing',
+    pendingYear: LEGACY_CONTRIBUTION_YEAR,
+  };
+}
+
+function byCommuneServiceDate(a: FeeLedgerLine, b: FeeLedgerLine): number {
+  const keyA = [a.communeInsee, a.serviceId, a.inForceFrom, a.offerId, a.conventionId];
+  const keyB = [b.communeInsee, b.serviceId, b.inForceFrom, b.offerId, b.conventionId];
+  for (let i = 0; i < keyA.length; i++) if (keyA[i] !== keyB[i]) return keyA[i] < keyB[i] ? -1 : 1;
+  return 0;
+}
+
+/** R-FEE-8 totals by the domain's ledgerTotals; its line type only knows the calculator's pending reasons. */
+export function feeLedgerTotals(lines: readonly FeeLedgerLine[]) {
+  return ledgerTotals(lines.map((line) => ({ ...line, pendingReason: null })));
+}
+
+/**
+ * Whether a fact can change the line of billing year `year` (used to name the facts behind a
+ * regularisation): its convention's events, its commune's populations in force by (N-1)-12-31
+ * (R-FEE-2), Syntec values published by N-01-01 (R-FEE-3), its legacy convention, its service's
+ * catalogue decisions. Earlier years count too: the transition builds A(N) on them (R-FEE-5).
+ */
+export function factBearsOn(fact: LedgerFact, line: Pick<FeeLedgerLine, 'year' | 'communeInsee' | 'conventionId' | 'serviceId' | 'offerId'>): boolean {
+  const data = fact.data as Record<string, unknown> & { corrects?: Record<string, unknown> };
+  if (CONVENTION_TYPES.has(fact.type)) return data.conventionId === line.conventionId;
+  switch (fact.type) {
+    case 'PopulationRecorded':
+      return data.communeInsee === line.communeInsee && String(data.effectiveDate) <= `${line.year - 1}-12-31`;
+    case 'SyntecIndexRecorded': {
+      const firstJanuary = `${line.year}-01-01`;
+      return String(data.publishedOn) <= firstJanuary || (data.corrects !== undefined && String(data.corrects.publishedOn) <= firstJanuary);
+    }
+    case 'LegacyConventionRecorded':
+      return data.communeInsee === line.communeInsee && data.serviceId === line.serviceId;
+    case 'ServiceEnteredCatalogue':
+      return data.serviceId === line.serviceId;
+    case 'FeeScheduleReplaced':
+      return data.serviceId === line.serviceId && data.offerId === line.offerId && Number(data.fromYear) <= line.year;
+    default:
+      return false;
+  }
+}
