@@ -1,6 +1,6 @@
 import { CalendarDate } from '../shared/calendar-date';
 
-/** One stream per convention: `convention-<uuid>`. */
+/** One stream per convention: `convention-<conventionId>`, the id being `<insee>-<n>` (e.g. `convention-69123-1`). */
 export const conventionStreamId = (conventionId: string): string => `convention-${conventionId}`;
 export const CONVENTION_STREAM_PREFIX = 'convention-';
 
