@@ -106,6 +106,39 @@ describeWithPostgres('PostgreSQL event store', () => {
       }
     }, 90_000);
 
+    it('delivers a notified event held above the horizon as soon as the older transaction ends, not at the next poll', async () => {
+      const prefix = `held-notify${randomUUID().slice(0, 8)}`;
+      const listener = await PostgresEventStore.create(database.db, { channel: database.channel, pollIntervalMs: 120_000 });
+      const other = await database.connectAgain(1);
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let holding!: () => void;
+      const held = new Promise<void>((resolve) => (holding = resolve));
+      const subscription = listener.subscribeToAll({ filter: { streamPrefix: prefix } });
+      const iterator = subscription[Symbol.asyncIterator]();
+      const first = iterator.next();
+      try {
+        await sleep(300); // the subscription has read everything and sleeps
+        // An older transaction with an id, which ends without notifying anyone.
+        const open = other.transaction(async (tx) => {
+          await tx.query('SELECT pg_current_xact_id()');
+          holding();
+          await released;
+        });
+        await held;
+        await store.appendToStream(`${prefix}-a`, [event()]); // notifies, but sits above the horizon
+        await sleep(300);
+        release();
+        await open;
+        expect(await Promise.race([first.then(() => 'delivered'), sleep(10_000).then(() => 'waiting for the poll')])).toBe('delivered');
+      } finally {
+        release();
+        await subscription.close();
+        await listener.close();
+        await other.close();
+      }
+    }, 60_000);
+
     it('wakes a live subscription by NOTIFY, long before its poll interval', async () => {
       const prefix = `notify${randomUUID().slice(0, 8)}`;
       const listener = await PostgresEventStore.create(database.db, { channel: database.channel, pollIntervalMs: 120_000 });

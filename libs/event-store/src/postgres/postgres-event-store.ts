@@ -151,8 +151,10 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
   /** The global order with each event's stored hash (R-AUD-1), streamed in pages below the horizon. */
   readChain(options: { after?: Position } = {}): AsyncIterable<ChainLink> {
     const { db, pageSize } = this;
+    const seeCommitted = this.seeCommitted.bind(this);
     return {
       async *[Symbol.asyncIterator]() {
+        await seeCommitted(); // a verification covers every event acknowledged before it began
         let cursor = options.after ?? START;
         for (;;) {
           const { rows } = await db.query<EventRow & { hash_hex: string | null }>(READ_CHAIN_PAGE, [String(cursor.commit), cursor.prepare, pageSize]);
@@ -265,7 +267,7 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
       limit,
     ]);
     const events = rows.flatMap((row) => (row.event_id === null ? [] : [toRecordedEvent(row as EventRow)]));
-    return { events, horizon: Number(rows[0].horizon) };
+    return { events, horizon: Number(rows[0].horizon), pending: rows[0].pending === true };
   }
 
   /** One LISTEN per store, shared by its subscriptions (a pool connection each would exhaust the pool). */
@@ -288,6 +290,8 @@ interface Page {
   events: RecordedEvent[];
   /** Every event below this transaction id has been scanned by the query that returned the page. */
   horizon: number;
+  /** Committed events wait above the horizon: worth looking again soon rather than at the next poll. */
+  pending: boolean;
 }
 
 interface SubscriptionSource {
@@ -336,6 +340,7 @@ class PostgresSubscription implements Subscription {
       this.stopWatching = await this.track(source.watch(() => this.wake()));
       if (this.closed) this.stopWatching();
       let cursor = source.after;
+      let retryIn = 1;
       while (!this.closed) {
         this.notified = false;
         const page = await this.track(source.fetchPage(cursor, source.filter, source.pageSize));
@@ -347,7 +352,10 @@ class PostgresSubscription implements Subscription {
         if (page.events.length === source.pageSize) continue;
         // Everything below the horizon was scanned: skip what the filter left out, once and for all.
         if (cursor.commit < page.horizon) cursor = { commit: page.horizon, prepare: 0 };
-        await this.sleep();
+        // A notification can arrive while an older transaction still holds the horizon back: the events it
+        // announced are then readable a few milliseconds later, not at the next poll.
+        retryIn = page.pending ? Math.min(retryIn * 2, source.pollIntervalMs) : 1;
+        await this.sleep(page.pending ? retryIn : source.pollIntervalMs);
       }
     } catch (error) {
       if (!this.closed) throw error;
@@ -362,10 +370,10 @@ class PostgresSubscription implements Subscription {
     return promise;
   }
 
-  private sleep(): Promise<void> {
+  private sleep(ms: number): Promise<void> {
     if (this.notified || this.closed) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.wake(), this.source.pollIntervalMs);
+      const timer = setTimeout(() => this.wake(), ms);
       this.wakeUp = () => {
         clearTimeout(timer);
         resolve();

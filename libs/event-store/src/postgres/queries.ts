@@ -117,6 +117,7 @@ export const READ_STREAM_BACKWARDS = `
 export const READ_ALL_PAGE = `
   WITH snapshot AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
   SELECT snapshot.xmin::text AS horizon,
+         coalesce((SELECT max(xid) FROM events) >= snapshot.xmin, false) AS pending,
          e.seq, e.xid::text AS xid_text, e.stream_id, e.revision, e.event_id, e.type, e.schema_version, e.data, e.metadata, e.recorded_at
   FROM snapshot
   LEFT JOIN LATERAL (
@@ -130,7 +131,7 @@ export const READ_ALL_PAGE = `
   ) e ON true
   ORDER BY e.xid, e.seq`;
 
-export type ReadAllPageRow = { horizon: string } & ({ [K in keyof EventRow]: EventRow[K] } | { [K in keyof EventRow]: null });
+export type ReadAllPageRow = { horizon: string; pending: boolean } & ({ [K in keyof EventRow]: EventRow[K] } | { [K in keyof EventRow]: null });
 
 /**
  * Read-your-writes for one-shot reads: true once the horizon has passed every event committed before the
