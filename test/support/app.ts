@@ -27,8 +27,8 @@ export interface TestApp {
 }
 
 /** The real application (same bootstrap as main.ts) on a fresh PGlite in memory or a fresh PostgreSQL schema. */
-export async function startTestApp(kind: StoreKind): Promise<TestApp> {
-  const config = loadConfig({ JWT_SECRET: SECRET, LIFECYCLE_SCHEDULE: 'off', LOG_LEVEL: 'error', EVENT_STORE: kind === 'postgres' ? 'postgres' : 'pglite', DATABASE_URL });
+export async function startTestApp(kind: StoreKind, env: Record<string, string> = {}): Promise<TestApp> {
+  const config = loadConfig({ ...env, JWT_SECRET: SECRET, LIFECYCLE_SCHEDULE: 'off', LOG_LEVEL: 'error', EVENT_STORE: kind === 'postgres' ? 'postgres' : 'pglite', DATABASE_URL });
   const schema = `e2e_${randomBytes(5).toString('hex')}`;
   const app = await createApp(config, kind === 'postgres' ? { kind: 'postgres', databaseUrl: DATABASE_URL, schema } : { kind: 'pglite' });
   await app.init();
@@ -68,12 +68,12 @@ export async function startTestApp(kind: StoreKind): Promise<TestApp> {
  * Declares the same e2e suite on PGlite and on PostgreSQL (skipped with a line when PostgreSQL is
  * unreachable outside CI; required in CI). `current()` gives the running suite's app.
  */
-export function describeE2E(name: string, body: (current: () => TestApp) => void): void {
+export function describeE2E(name: string, body: (current: () => TestApp) => void, env: Record<string, string> = {}): void {
   for (const kind of ['pglite', 'postgres'] as const) {
     const suite = () => {
       let testApp: TestApp | undefined;
       beforeAll(async () => {
-        testApp = await startTestApp(kind);
+        testApp = await startTestApp(kind, env);
       }, 60_000);
       afterAll(async () => {
         await testApp?.close();

@@ -16,7 +16,23 @@ export interface AppConfig {
   logLevel: LogLevel;
   /** Whether the daily lifecycle schedule runs in this process (R-CONV-4). */
   scheduler: boolean;
+  feed: FeedConfig;
 }
+
+/** The feed's tuning (README, "Configuration"). */
+export interface FeedConfig {
+  /** A comment line on every idle stream this often, so that proxies and clients see the connection alive. */
+  heartbeatMs: number;
+  /** Events read from the database, and written to the socket, at a time by one stream. */
+  streamPageSize: number;
+  /** And at most this many bytes of them (but at least one event): a stream's memory stays bounded whatever the events' size. */
+  streamPageBytes: number;
+  /** The `retry:` hint sent to SSE clients: how long to wait before reconnecting. */
+  retryMs: number;
+}
+
+/** The most events one feed page or stream read may hold. */
+export const FEED_PAGE_LIMIT = { default: 100, max: 1000 } as const;
 
 export type AuthConfig =
   | { kind: 'hs256'; secret: string; development: boolean }
@@ -54,7 +70,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     auth: authConfig(env, production),
     logLevel,
     scheduler: env.LIFECYCLE_SCHEDULE !== 'off',
+    feed: {
+      heartbeatMs: integer(env, 'FEED_HEARTBEAT_MS', 15_000, 10, 3_600_000),
+      streamPageSize: integer(env, 'FEED_STREAM_PAGE_SIZE', 100, 1, FEED_PAGE_LIMIT.max),
+      streamPageBytes: integer(env, 'FEED_STREAM_PAGE_BYTES', 256 * 1024, 1, 64 * 1024 * 1024),
+      retryMs: integer(env, 'FEED_RETRY_MS', 2_000, 0, 3_600_000),
+    },
   };
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
+  return value;
 }
 
 function authConfig(env: NodeJS.ProcessEnv, production: boolean): AuthConfig {

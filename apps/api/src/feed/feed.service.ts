@@ -1,0 +1,65 @@
+import { Inject, Injectable, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
+import { Response } from 'express';
+import { SQL_DATABASE } from '@lib/event-store/event-store.module';
+import { SqlDatabase } from '@lib/event-store/sql/sql-database';
+import { FEED_TABLES, FeedPage, readFeedPage } from '@lib/projections/feed';
+import { FEED_CONFIG, FeedConfig } from './feed.config';
+import { FeedNotifier } from './feed-notifier';
+import { FeedStream } from './feed-stream';
+
+/** Reads the feed and keeps the open streams, so that a shutdown ends them instead of waiting on them. */
+@Injectable()
+export class FeedService implements OnModuleDestroy {
+  private readonly streams = new Set<FeedStream>();
+  private shuttingDown = false;
+
+  constructor(
+    @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
+    @Inject(FEED_CONFIG) private readonly config: FeedConfig,
+    private readonly notifier: FeedNotifier,
+  ) {}
+
+  /** `services`: a consumer's services claim (undefined: every event). */
+  page(after: number, limit: number, services: readonly string[] | undefined, maxBytes?: number): Promise<FeedPage> {
+    return readFeedPage(this.db, FEED_TABLES, { after, limit, ...(services ? { services } : {}), ...(maxBytes ? { maxBytes } : {}) });
+  }
+
+  /** Starts a Server-Sent Events stream on `response`; it runs until the client leaves or the app closes. */
+  open(response: Response, after: number, services: readonly string[] | undefined): void {
+    if (this.shuttingDown) throw new ServiceUnavailableException('The server is shutting down: reconnect shortly');
+    const { heartbeatMs, streamPageSize, streamPageBytes, retryMs } = this.config;
+    const stream = new FeedStream(response, {
+      after,
+      pageSize: streamPageSize,
+      heartbeatMs,
+      retryMs,
+      read: (from, limit) => this.page(from, limit, services, streamPageBytes),
+      wakeUps: this.notifier,
+    });
+    this.streams.add(stream);
+    void stream.done.then(() => this.streams.delete(stream));
+  }
+
+  /** Streams open now (the benchmark and the tests watch it). */
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  /** Bytes the open streams hold in memory, not yet taken by their sockets: what back-pressure bounds. */
+  get bufferedBytes(): number {
+    let bytes = 0;
+    for (const stream of this.streams) bytes += stream.bufferedBytes;
+    return bytes;
+  }
+
+  /**
+   * Before the HTTP server closes: end every stream (clients reconnect elsewhere with Last-Event-ID). The
+   * server's close then also cuts a connection whose client stopped reading: its response is finished.
+   */
+  async onModuleDestroy(): Promise<void> {
+    this.shuttingDown = true;
+    const streams = [...this.streams];
+    for (const stream of streams) stream.close();
+    await Promise.all(streams.map((stream) => stream.done));
+  }
+}
