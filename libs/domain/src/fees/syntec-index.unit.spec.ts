@@ -2,7 +2,7 @@ import { indexValue } from './fee-facts.test-helpers';
 import { syntecKnownOnFirstJanuary } from './syntec-index';
 
 describe('syntecKnownOnFirstJanuary (R-FEE-3)', () => {
-  // Values of ../shared/data/syntec.csv (publication dates where sourced).
+  // Values of demo-data/syntec.csv (publication dates where sourced).
   const sourced = [
     indexValue('2023-11', '307.0', '2023-12-29'),
     indexValue('2024-09', '314.5', '2024-10-31'),
