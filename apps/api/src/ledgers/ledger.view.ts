@@ -1,5 +1,5 @@
 import { Dec, MoneyString, dec, toMoneyString } from '@lib/domain/shared/money';
-import { FeeLedgerLine, IssueSummary, IssuedLedger, compareWithIssued, feeLedgerTotals } from '@lib/projections/fee-ledger';
+import { FeeLedgerLine, IssueSummary, IssuedLedger, LedgerLineIdentity, compareWithIssued, feeLedgerTotals, lineIdentityOf } from '@lib/projections/fee-ledger';
 
 /** A ledger line (R-FEE-8, API.md) beside what was issued for it. */
 export type LedgerLineView = FeeLedgerLine & {
@@ -10,15 +10,7 @@ export type LedgerLineView = FeeLedgerLine & {
 };
 
 /** An issued line that is no longer in the ledger: the next issue credits it. */
-export interface RemovedLineView {
-  lineId: string;
-  conventionId: string;
-  communeInsee: string;
-  communeName: string;
-  serviceId: string;
-  offerId: string;
-  inForceFrom: string;
-  inForceUntil: string;
+export interface RemovedLineView extends LedgerLineIdentity {
   issuedAmount: MoneyString;
   amountDue: MoneyString;
   difference: MoneyString;
@@ -80,14 +72,7 @@ export function ledgerView(year: number, knownAt: string, lines: readonly FeeLed
   const isIssued = issued.issues.length > 0;
   const viewLines = comparison.lines.map(({ line, issuedAmount, difference }) => ({ ...line, issuedAmount, difference }));
   const removedLines = comparison.removed.map(({ line, issuedAmount, difference }) => ({
-    lineId: line.lineId,
-    conventionId: line.conventionId,
-    communeInsee: line.communeInsee,
-    communeName: line.communeName,
-    serviceId: line.serviceId,
-    offerId: line.offerId,
-    inForceFrom: line.inForceFrom,
-    inForceUntil: line.inForceUntil,
+    ...lineIdentityOf(line),
     issuedAmount,
     amountDue: '0.00' as MoneyString,
     difference,

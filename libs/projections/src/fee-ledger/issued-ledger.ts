@@ -2,7 +2,7 @@ import { Position, formatPosition, parsePosition } from '@lib/event-store/event-
 import { Dec, MoneyString, dec, toMoneyString } from '@lib/domain/shared/money';
 import { FeeLedgerLine, factBearsOn } from './ledger-computation';
 import { LedgerFact, isAfter } from './ledger-facts';
-import { FactRef, IssueTotals, LedgerIssued, PendingLineRef, Regularisation } from './ledger.events';
+import { FactRef, IssueTotals, LedgerIssued, PendingLineRef, Regularisation, lineIdentityOf } from './ledger.events';
 
 /** What was issued for one line, over every issue of the year. */
 export interface IssuedLine {
@@ -107,7 +107,7 @@ export function regularisationsOf(comparison: LedgerComparison, issued: IssuedLe
     const isNew = !entry || !entry.present;
     if (!isNew && dec(line.amountDue).equals(issuedAmount)) continue;
     regularisations.push({
-      ...identityOf(line),
+      ...lineIdentityOf(line),
       issuedAmount,
       currentAmount: line.amountDue,
       difference: minus(line.amountDue, issuedAmount),
@@ -117,7 +117,7 @@ export function regularisationsOf(comparison: LedgerComparison, issued: IssuedLe
     });
   }
   for (const { line, issuedAmount, difference } of comparison.removed) {
-    regularisations.push({ ...identityOf(line), issuedAmount, currentAmount: '0.00' as MoneyString, difference, reason: 'line_removed', causes: causesOf(line), line: null });
+    regularisations.push({ ...lineIdentityOf(line), issuedAmount, currentAmount: '0.00' as MoneyString, difference, reason: 'line_removed', causes: causesOf(line), line: null });
   }
   return regularisations;
 }
@@ -140,11 +140,6 @@ export function issueTotals(entries: readonly { communeInsee: string; communeNam
     byCommune: sorted.map(([communeInsee, { communeName, amount, entries: count }]) => ({ communeInsee, communeName, amount: toMoneyString(amount), entries: count })),
     grandTotal: toMoneyString(sorted.reduce((sum, [, { amount }]) => sum.plus(amount), dec(0))),
   };
-}
-
-function identityOf(line: FeeLedgerLine) {
-  const { lineId, conventionId, communeInsee, communeName, serviceId, offerId, inForceFrom, inForceUntil } = line;
-  return { lineId, conventionId, communeInsee, communeName, serviceId, offerId, inForceFrom, inForceUntil };
 }
 
 function factRef(fact: LedgerFact): FactRef {

@@ -23,8 +23,8 @@ export interface FactRef {
  */
 export type RegularisationReason = 'line_added' | 'line_removed' | 'amount_changed';
 
-/** What one issue changes on one line: issued so far, current, the difference billed (or credited) now. */
-export interface Regularisation {
+/** Which line: the fields that name a ledger line (R-FEE-8), wherever a line is referred to. */
+export interface LedgerLineIdentity {
   lineId: string;
   conventionId: string;
   communeInsee: string;
@@ -33,6 +33,15 @@ export interface Regularisation {
   offerId: string;
   inForceFrom: string;
   inForceUntil: string;
+}
+
+export function lineIdentityOf(line: LedgerLineIdentity): LedgerLineIdentity {
+  const { lineId, conventionId, communeInsee, communeName, serviceId, offerId, inForceFrom, inForceUntil } = line;
+  return { lineId, conventionId, communeInsee, communeName, serviceId, offerId, inForceFrom, inForceUntil };
+}
+
+/** What one issue changes on one line: issued so far, current, the difference billed (or credited) now. */
+export interface Regularisation extends LedgerLineIdentity {
   /** The sum issued for this line before this issue. */
   issuedAmount: MoneyString;
   /** The amount due now; 0.00 for a removed line. */

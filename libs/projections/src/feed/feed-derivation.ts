@@ -2,7 +2,7 @@ import { CONVENTION_STREAM_PREFIX, ConventionEvent, ConventionState, currentPeri
 import { Entitlement, communeEntitlements } from '@lib/domain/entitlements';
 import { COMMUNE_STREAM_PREFIX, CommuneEvent, CommuneState, emptyCommune, evolveCommune } from '@lib/domain/reference';
 import { CalendarDate, addDays } from '@lib/domain/shared/calendar-date';
-import { LedgerIssued } from '../fee-ledger/ledger.events';
+import { LedgerIssued, lineIdentityOf } from '../fee-ledger/ledger.events';
 import {
   ConventionStatusChangedV1,
   ConventionStatusTransition,
@@ -191,27 +191,11 @@ export function feeLedgerIssued({ data }: Pick<LedgerIssued, 'data'>): FeedDraft
     lines: data.lines.map((line) => {
       // An issue holds final lines only: a missing amount is a broken event, never a silent 0.00 billed.
       if (line.amountDue === null) throw new Error(`Ledger ${data.year} issue ${data.issueNumber}: line ${line.lineId} has no amount due`);
-      return {
-        lineId: line.lineId,
-        conventionId: line.conventionId,
-        communeInsee: line.communeInsee,
-        communeName: line.communeName,
-        serviceId: line.serviceId,
-        offerId: line.offerId,
-        inForceFrom: line.inForceFrom,
-        inForceUntil: line.inForceUntil,
-        amountDue: line.amountDue,
-      };
+      return { ...lineIdentityOf(line), amountDue: line.amountDue };
     }),
+    // Field by field: the public shape must not grow when the internal event does.
     regularisations: data.regularisations.map((r) => ({
-      lineId: r.lineId,
-      conventionId: r.conventionId,
-      communeInsee: r.communeInsee,
-      communeName: r.communeName,
-      serviceId: r.serviceId,
-      offerId: r.offerId,
-      inForceFrom: r.inForceFrom,
-      inForceUntil: r.inForceUntil,
+      ...lineIdentityOf(r),
       issuedAmount: r.issuedAmount,
       currentAmount: r.currentAmount,
       difference: r.difference,
