@@ -1,0 +1,81 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { signToken } from '../../apps/api/src/auth/development-token';
+
+const ROOT = resolve(__dirname, '..', '..');
+export const API_PROCESS_SECRET = 'spawned-api-secret-spawned-api-secret';
+
+/**
+ * The API as a real process (apps/api/src/main.ts, what `npm start` runs), for fault tests that kill it
+ * with SIGKILL. It runs through ts-node rather than a build of dist/, so that suites running in parallel
+ * never race on one build directory.
+ */
+export interface ApiProcess {
+  readonly url: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolves with the exit code or signal once the process has ended. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** A token the process accepts. */
+  token(role: 'admin' | 'auditor' | 'consumer' | 'commune', extra?: { sub?: string; insee?: string; services?: unknown }): string;
+  /** Waits until GET /api/health answers 200, or throws (with the output) if the process ends or `timeoutMs` passes. */
+  waitHealthy(timeoutMs?: number): Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+export async function spawnApi(env: Record<string, string>, options: { port?: number } = {}): Promise<ApiProcess> {
+  const port = options.port ?? (await freePort());
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/api/src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, JWT_SECRET: API_PROCESS_SECRET, LIFECYCLE_SCHEDULE: 'off', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once('exit', (code, signal) => done({ code, signal })),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    port,
+    child,
+    output: () => output,
+    exited,
+    token: (role, extra = {}) =>
+      signToken(API_PROCESS_SECRET, { sub: extra.sub ?? `spawned-${role}`, role, ...(extra.insee ? { insee: extra.insee } : {}), ...(extra.services !== undefined ? { services: extra.services as string[] } : {}) }),
+    async waitHealthy(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the API process ended before it was healthy:\n${output}`);
+        const ok = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2_000) }).then(
+          (response) => response.status === 200,
+          () => false,
+        );
+        if (ok) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`the API process was not healthy within ${timeoutMs} ms:\n${output}`);
+    },
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
