@@ -1,5 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { Pool } from 'pg';
 import { createApp } from '../../apps/api/src/bootstrap';
@@ -20,7 +20,15 @@ export interface TestApp {
   http: ReturnType<typeof request>;
   store: EventStore;
   db: SqlDatabase;
-  tokens: { admin: string; auditor: string; consumer: string; commune(insee: string): string; consumerOf(services: string[]): string };
+  tokens: {
+    admin: string;
+    auditor: string;
+    consumer: string;
+    commune(insee: string): string;
+    consumerOf(services: string[]): string;
+    /** Exactly these claims, signed with the app's secret: no `exp` or `iat` is added. */
+    withClaims(claims: Record<string, unknown>): string;
+  };
   /** Every event in the store, in global order: to assert that a refused command changed nothing. */
   allEvents(): Promise<RecordedEvent[]>;
   close(): Promise<void>;
@@ -48,6 +56,7 @@ export async function startTestApp(kind: StoreKind, env: Record<string, string> 
       consumer: token('toodego-sync', 'consumer'),
       commune: (insee) => token(`commune-${insee}`, 'commune', { insee }),
       consumerOf: (services) => token('limited-consumer', 'consumer', { services }),
+      withClaims: (claims) => signExactly(claims, SECRET),
     },
     async allEvents() {
       const events: RecordedEvent[] = [];
@@ -62,6 +71,13 @@ export async function startTestApp(kind: StoreKind, env: Record<string, string> 
       }
     },
   };
+}
+
+/** An HS256 JWT of exactly these claims: signing libraries add `iat` and refuse malformed time claims, which tests need to send. */
+function signExactly(claims: Record<string, unknown>, secret: string): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import helmet from 'helmet';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { EventStoreOptions } from '@lib/event-store/event-store.module';
 import { AppModule } from './app.module';
@@ -14,6 +15,9 @@ export async function createApp(config: AppConfig, storeOptions?: EventStoreOpti
     // http/json-body.ts parses bodies: JSON objects only, every failure a problem+json (API.md).
     bodyParser: false,
   });
+  // The usual security headers, and no X-Powered-By. Helmet's default policy already lets the OpenAPI
+  // page (/api/docs) run: its scripts are files of this origin, its only inline code is style.
+  app.use(helmet());
   app.use(jsonBody);
   app.setGlobalPrefix('api');
   app.enableShutdownHooks();

@@ -16,9 +16,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = await createApp(config);
-  await app.listen(config.port);
+  await app.listen(config.port, config.host);
   const logger = new Logger('Main');
-  logger.log(`Listening on http://localhost:${config.port}/api (store: ${config.eventStore}${config.eventStore === 'pglite' ? `, data in ${config.dataDir}` : ''}); OpenAPI at /api/docs`);
+  logger.log(`Listening on http://${config.host}:${config.port}/api (store: ${config.eventStore}${config.eventStore === 'pglite' ? `, data in ${config.dataDir}` : ''}); OpenAPI at /api/docs`);
   if (config.auth.kind === 'hs256' && config.auth.development) {
     logger.warn('JWT_SECRET is not set: using the development secret (refused when NODE_ENV=production).');
     logger.warn(`A development admin token (12 h): ${signToken(config.auth.secret, { sub: 'dev-admin', role: 'admin' })}`);

@@ -1,6 +1,8 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable, SetMetadata, UnauthorizedException, createParamDecorator } from '@nestjs/common';
+import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, SetMetadata, UnauthorizedException, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Request } from 'express';
+import { loadCatalogue } from '@lib/application';
+import { EVENT_STORE, EventStore } from '@lib/event-store/event-store.port';
 import { Actor, Role } from './actor';
 import { InvalidTokenError, TokenVerifier } from './token-verifier';
 
@@ -25,6 +27,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: TokenVerifier,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -36,6 +39,7 @@ export class AuthGuard implements CanActivate {
     if (!match) throw new UnauthorizedException('A bearer token is required (Authorization: Bearer <JWT>)');
     try {
       request.actor = await this.verifier.verify(match[1]);
+      if (request.actor.services) await this.checkServicesAreKnown(request.actor.services);
     } catch (error) {
       if (error instanceof InvalidTokenError) throw new UnauthorizedException(`Invalid token: ${error.message}`);
       throw error;
@@ -43,6 +47,13 @@ export class AuthGuard implements CanActivate {
     const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [];
     if (!allowed.includes(request.actor.role)) throw new ForbiddenException(`Role ${request.actor.role} may not use this route`);
     return true;
+  }
+
+  /** A claim naming a service the catalogue does not hold is a mistake in the token: refused, not ignored. */
+  private async checkServicesAreKnown(services: readonly string[]): Promise<void> {
+    const known = new Set((await loadCatalogue(this.store)).services.map((service) => service.serviceId));
+    const unknown = services.filter((id) => !known.has(id));
+    if (unknown.length > 0) throw new InvalidTokenError(`the services claim names services the catalogue does not hold: ${unknown.join(', ')}`);
   }
 }
 

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { createPublicKey } from 'node:crypto';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { APP_CONFIG, AppConfig, TokenBounds } from '../config/app-config';
+import { CATALOGUE_ID } from '../http/validators';
 import { Actor, isRole } from './actor';
 
 export class InvalidTokenError extends Error {}
@@ -11,6 +12,9 @@ interface Claims {
   role?: unknown;
   insee?: unknown;
   services?: unknown;
+  exp?: unknown;
+  iat?: unknown;
+  nbf?: unknown;
 }
 
 /**
@@ -27,22 +31,27 @@ export class TokenVerifier {
     private readonly jwt: JwtService,
   ) {}
 
-  async verify(token: string): Promise<Actor> {
+  /** `now` in seconds since the epoch: the instant the request is judged at. */
+  async verify(token: string, now: number = Math.floor(Date.now() / 1000)): Promise<Actor> {
     let claims: Claims;
+    const auth = this.config.auth;
     try {
-      const auth = this.config.auth;
+      // The library checks `exp` and `nbf` within the tolerance; checkLifetime adds what it does not.
+      const timing = { clockTimestamp: now, clockTolerance: auth.clockToleranceSeconds };
       claims =
         auth.kind === 'hs256'
-          ? await this.jwt.verifyAsync<Claims>(token, { secret: auth.secret, algorithms: ['HS256'] })
+          ? await this.jwt.verifyAsync<Claims>(token, { secret: auth.secret, algorithms: ['HS256'], ...timing })
           : await this.jwt.verifyAsync<Claims>(token, {
               publicKey: await this.publicKeyFor(token),
               algorithms: ['RS256'],
+              ...timing,
               ...(auth.issuer ? { issuer: auth.issuer } : {}),
               ...(auth.audience ? { audience: auth.audience } : {}),
             });
     } catch (error) {
       throw new InvalidTokenError(error instanceof Error ? error.message : 'invalid token');
     }
+    checkLifetime(claims, now, auth);
     return actorOf(claims);
   }
 
@@ -70,16 +79,53 @@ export class TokenVerifier {
   }
 }
 
+/**
+ * A token must say when it expires, may not live longer than the configured bound, and may not claim to
+ * be issued in the future beyond the clock tolerance: a token without `exp` would be valid forever, and a
+ * future `iat` would stretch the lifetime check.
+ */
+function checkLifetime(claims: Claims, now: number, bounds: TokenBounds): void {
+  const { exp, iat, nbf } = claims;
+  const tolerance = bounds.clockToleranceSeconds;
+  if (!isNumericDate(exp)) throw new InvalidTokenError('token has no expiry (exp)');
+  if (iat !== undefined && !isNumericDate(iat)) throw new InvalidTokenError('iat must be a NumericDate (seconds since the epoch)');
+  if (nbf !== undefined && !isNumericDate(nbf)) throw new InvalidTokenError('nbf must be a NumericDate (seconds since the epoch)');
+  if (iat !== undefined && iat > now + tolerance) throw new InvalidTokenError('token is issued in the future (iat)');
+  const lifetime = exp - (iat ?? now);
+  if (lifetime > bounds.maxLifetimeSeconds)
+    throw new InvalidTokenError(`token lives ${lifetime} s, longer than the ${bounds.maxLifetimeSeconds} s allowed (JWT_MAX_LIFETIME_SECONDS)`);
+}
+
+function isNumericDate(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
 function actorOf(claims: Claims): Actor {
   if (typeof claims.sub !== 'string' || claims.sub === '') throw new InvalidTokenError('token has no subject (sub)');
   if (!isRole(claims.role)) throw new InvalidTokenError('token role must be admin, auditor, commune or consumer');
   if (claims.role === 'commune' && (typeof claims.insee !== 'string' || !/^[0-9][0-9AB][0-9]{3}$/.test(claims.insee)))
     throw new InvalidTokenError('a commune token needs its INSEE code (insee claim)');
-  const services = Array.isArray(claims.services) && claims.services.every((s) => typeof s === 'string') ? (claims.services as string[]) : undefined;
+  const services = servicesOf(claims.services);
   return {
     id: claims.sub,
     role: claims.role,
     ...(claims.role === 'commune' ? { insee: claims.insee as string } : {}),
     ...(claims.role === 'consumer' && services ? { services } : {}),
   };
+}
+
+/**
+ * A `services` claim narrows what a consumer sees; one that is present but not a list of service ids
+ * (a string, a list with a number, an object, an empty list) is refused, never read as absent: that
+ * would widen the token to every service. Whether each id is in the catalogue is the guard's check.
+ */
+function servicesOf(claim: unknown): string[] | undefined {
+  if (claim === undefined) return undefined;
+  const valid =
+    Array.isArray(claim) &&
+    claim.length > 0 &&
+    claim.every((id) => typeof id === 'string' && CATALOGUE_ID.test(id)) &&
+    new Set(claim).size === claim.length;
+  if (!valid) throw new InvalidTokenError('the services claim must be a non-empty array of distinct service ids, such as ["laclasse"]');
+  return claim as string[];
 }

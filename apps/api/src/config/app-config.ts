@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * Configuration comes from the environment only (README, "Configuration"). Every value is checked at
  * start: a wrong one stops the process with a message naming the variable, never a later surprise.
@@ -7,6 +9,8 @@ export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 
 export interface AppConfig {
   port: number;
+  /** The address the HTTP server binds to: loopback unless a container (or the operator) opens it. */
+  host: string;
   production: boolean;
   eventStore: EventStoreKind;
   dataDir: string;
@@ -34,9 +38,19 @@ export interface FeedConfig {
 /** The most events one feed page or stream read may hold. */
 export const FEED_PAGE_LIMIT = { default: 100, max: 1000 } as const;
 
-export type AuthConfig =
+export type AuthConfig = (
   | { kind: 'hs256'; secret: string; development: boolean }
-  | { kind: 'jwks'; jwksUrl: string; issuer?: string; audience?: string };
+  | { kind: 'jwks'; jwksUrl: string; issuer?: string; audience?: string }
+) &
+  TokenBounds;
+
+/** What every token must satisfy whoever signed it: a bounded life, and clocks that agree within a tolerance. */
+export interface TokenBounds {
+  /** The longest a token may live, `exp` minus `iat` (or minus now when it has no `iat`). */
+  maxLifetimeSeconds: number;
+  /** How far the signer's clock may be from ours, for `exp`, `nbf` and `iat`. */
+  clockToleranceSeconds: number;
+}
 
 /** Used only outside production when JWT_SECRET is unset, so that `npm start` works with no setup. */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-never-use-in-production';
@@ -49,6 +63,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const production = env.NODE_ENV === 'production';
   const port = Number(env.PORT ?? '3000');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number, got "${env.PORT}"`);
+  const host = env.HOST || '127.0.0.1';
+  if (!isIP(host) && !/^[a-zA-Z0-9.-]{1,253}$/.test(host)) throw new ConfigError(`HOST must be an IP address or a host name, got "${env.HOST}"`);
 
   const eventStore = (env.EVENT_STORE ?? 'pglite') as EventStoreKind;
   if (!['pglite', 'postgres', 'eventstoredb'].includes(eventStore))
@@ -62,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
   return {
     port,
+    host,
     production,
     eventStore,
     dataDir: env.DATA_DIR ?? './data',
@@ -88,15 +105,19 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 }
 
 function authConfig(env: NodeJS.ProcessEnv, production: boolean): AuthConfig {
+  const bounds: TokenBounds = {
+    maxLifetimeSeconds: integer(env, 'JWT_MAX_LIFETIME_SECONDS', 24 * 3600, 60, 366 * 24 * 3600),
+    clockToleranceSeconds: integer(env, 'JWT_CLOCK_TOLERANCE_SECONDS', 30, 0, 600),
+  };
   if (env.JWT_JWKS_URL) {
-    return { kind: 'jwks', jwksUrl: env.JWT_JWKS_URL, issuer: env.JWT_ISSUER || undefined, audience: env.JWT_AUDIENCE || undefined };
+    return { kind: 'jwks', jwksUrl: env.JWT_JWKS_URL, issuer: env.JWT_ISSUER || undefined, audience: env.JWT_AUDIENCE || undefined, ...bounds };
   }
   if (env.JWT_SECRET) {
     if (production && env.JWT_SECRET.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters in production');
-    return { kind: 'hs256', secret: env.JWT_SECRET, development: false };
+    return { kind: 'hs256', secret: env.JWT_SECRET, development: false, ...bounds };
   }
   if (production) throw new ConfigError('NODE_ENV=production needs JWT_SECRET (HS256) or JWT_JWKS_URL (RS256 through an OIDC provider)');
-  return { kind: 'hs256', secret: DEVELOPMENT_JWT_SECRET, development: true };
+  return { kind: 'hs256', secret: DEVELOPMENT_JWT_SECRET, development: true, ...bounds };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,17 @@
+import { ConfigError, loadConfig } from './app-config';
+
+describe('loadConfig', () => {
+  it('binds to loopback unless HOST says otherwise', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '::' }).host).toBe('::');
+    expect(() => loadConfig({ HOST: 'not a host!' })).toThrow(ConfigError);
+  });
+
+  it('bounds token lifetimes and clock tolerance, from configuration', () => {
+    expect(loadConfig({}).auth).toMatchObject({ maxLifetimeSeconds: 86_400, clockToleranceSeconds: 30 });
+    expect(loadConfig({ JWT_MAX_LIFETIME_SECONDS: '600', JWT_CLOCK_TOLERANCE_SECONDS: '5' }).auth).toMatchObject({ maxLifetimeSeconds: 600, clockToleranceSeconds: 5 });
+    expect(() => loadConfig({ JWT_MAX_LIFETIME_SECONDS: 'forever' })).toThrow(/JWT_MAX_LIFETIME_SECONDS/);
+    expect(() => loadConfig({ JWT_CLOCK_TOLERANCE_SECONDS: '-1' })).toThrow(/JWT_CLOCK_TOLERANCE_SECONDS/);
+  });
+});
