@@ -6,8 +6,7 @@ import { COMMUNE_STREAM_PREFIX, CommuneEvent, CommuneEventType, SYNTEC_STREAM, S
 import { CalendarDate, calendarDate } from '@lib/domain/shared/calendar-date';
 import { MoneyString, money } from '@lib/domain/shared/money';
 import { RecordedEvent } from '@lib/event-store/event-store.port';
-import { FeeLedgerLine } from '@lib/projections/fee-ledger/ledger-computation';
-import { LEDGER_STREAM_PREFIX, LedgerEvent, LedgerEventType } from '@lib/projections/fee-ledger/ledger.events';
+import { FeeLedgerLine, LEDGER_STREAM_PREFIX, LedgerEvent, LedgerEventType } from '@lib/domain/ledger';
 
 /*
  * docs/events.md is the catalogue auditors and downstream teams read (issue 3). This keeps it from

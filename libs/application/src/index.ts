@@ -1,6 +1,5 @@
 export * from './ids';
 export * from './command-context';
-export * from './domain-events';
 export * from './stream-command';
 export * from './streams';
 export * from './handlers';

@@ -2,7 +2,7 @@ import { Decider } from '@lib/domain/shared/decider';
 import { Refusal, isRefusal } from '@lib/domain/shared/refusal';
 import { EventStore, Position, RecordedEvent, WrongExpectedRevisionError } from '@lib/event-store/event-store.port';
 import { CommandContext, eventIdSource, metadataOf } from './command-context';
-import { DomainEvent, toDomainEvent } from './domain-events';
+import { DomainEvent, toDomainEvent } from '@lib/domain/domain-events';
 
 /** A decider refused the command: nothing was recorded. */
 export class CommandRefusedError extends Error {

@@ -3,6 +3,7 @@
  * (PostgreSQL, PGlite, EventStoreDB, in-memory) is interchangeable and passes one contract suite
  * (test/event-store.contract.ts).
  */
+import { Position } from '@lib/domain/shared/log-position';
 
 /** Metadata every event carries (R-AUD-1): who, why, and the ids that tie it to its command. */
 export interface EventMetadata {
@@ -29,33 +30,8 @@ export interface EventToAppend<T = unknown> {
  * on EventStoreDB its commit and prepare positions, in memory (sequence, sequence).
  * Numbers, not bigints: every store stays far below 2^53 and positions travel as JSON.
  */
-export interface Position {
-  readonly commit: number;
-  readonly prepare: number;
-}
-
-/** Before the first event: reading "after START" reads everything. */
-export const START: Position = Object.freeze({ commit: 0, prepare: 0 });
-
-export function comparePositions(a: Position, b: Position): -1 | 0 | 1 {
-  if (a.commit !== b.commit) return a.commit < b.commit ? -1 : 1;
-  if (a.prepare !== b.prepare) return a.prepare < b.prepare ? -1 : 1;
-  return 0;
-}
-
-/** The opaque string form clients store and send back (API.md: feed positions, minPosition). */
-export function formatPosition(p: Position): string {
-  return p.commit === 0 && p.prepare === 0 ? '0' : `${p.commit}-${p.prepare}`;
-}
-
-/** Parses what formatPosition wrote; `undefined` for anything else (a client error, never a crash). */
-export function parsePosition(text: string): Position | undefined {
-  if (text === '0') return START;
-  const match = /^(\d{1,15})-(\d{1,15})$/.exec(text);
-  if (!match) return undefined;
-  return { commit: Number(match[1]), prepare: Number(match[2]) };
-}
-
+export type { Position } from '@lib/domain/shared/log-position';
+export { START, comparePositions, formatPosition, parsePosition } from '@lib/domain/shared/log-position';
 /** An event as the store recorded it. */
 export interface RecordedEvent<T = unknown> extends EventToAppend<T> {
   streamId: string;

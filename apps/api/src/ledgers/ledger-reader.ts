@@ -3,18 +3,8 @@ import { LedgerFactsSource } from '@lib/application/ledgers';
 import { SQL_DATABASE } from '@lib/event-store/event-store.module';
 import { Position } from '@lib/event-store/event-store.port';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
-import {
-  FEE_LEDGER_TABLES,
-  FeeLedgerLine,
-  IssuedLedger,
-  LedgerFact,
-  LedgerIssued,
-  computeLedgerLines,
-  evolveIssuedLedger,
-  foldLedgerFacts,
-  noIssue,
-  readLedgerFacts,
-} from '@lib/projections/fee-ledger';
+import { FeeLedgerLine, IssuedLedger, LedgerFact, LedgerIssued, computeLedgerLines, evolveIssuedLedger, foldLedgerFacts, noIssue } from '@lib/domain/ledger';
+import { FEE_LEDGER_TABLES, readLedgerFacts } from '@lib/projections/fee-ledger';
 import { ProjectionHost } from '../projections/projection-host';
 
 export interface ComputedLedger {

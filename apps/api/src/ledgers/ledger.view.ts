@@ -1,5 +1,5 @@
 import { Dec, MoneyString, dec, toMoneyString } from '@lib/domain/shared/money';
-import { FeeLedgerLine, IssueSummary, IssuedLedger, LedgerLineIdentity, compareWithIssued, feeLedgerTotals, lineIdentityOf } from '@lib/projections/fee-ledger';
+import { FeeLedgerLine, IssueSummary, IssuedLedger, LedgerLineIdentity, compareWithIssued, feeLedgerTotals, lineIdentityOf } from '@lib/domain/ledger';
 
 /** A ledger line (R-FEE-8, API.md) beside what was issued for it. */
 export type LedgerLineView = FeeLedgerLine & {

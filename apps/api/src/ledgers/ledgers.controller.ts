@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@n
 import { Request, Response } from 'express';
 import { issueLedger } from '@lib/application/ledgers';
 import { EVENT_STORE, EventStore, formatPosition } from '@lib/event-store/event-store.port';
-import { ledgerStreamId, pendingLineRefs } from '@lib/projections/fee-ledger';
+import { ledgerStreamId, pendingLineRefs } from '@lib/domain/ledger';
 import { Actor } from '../auth/actor';
 import { CurrentActor, Roles, assertMayReadCommune } from '../auth/auth.guard';
 import { commandContextOf, expectedVersionOf } from '../http/command-http';

@@ -1,2 +1,1 @@
-export * from './issue-ledger.decider';
 export * from './issue-ledger';

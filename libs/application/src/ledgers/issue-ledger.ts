@@ -1,8 +1,7 @@
 import { EventStore, Position, formatPosition } from '@lib/event-store/event-store.port';
-import { LedgerFact, LedgerIssued, computeLedgerLines, foldLedgerFacts, ledgerStreamId } from '@lib/projections/fee-ledger';
+import { IssueLedgerContext, LedgerFact, LedgerIssued, computeLedgerLines, foldLedgerFacts, issueLedgerDecider, ledgerStreamId } from '@lib/domain/ledger';
 import { CommandContext } from '../command-context';
 import { StreamCommandResult, executeStreamCommand } from '../stream-command';
-import { IssueLedgerContext, issueLedgerDecider } from './issue-ledger.decider';
 
 /** Where an issue reads its facts: the fee-ledger read model, once it has every event up to `position`. */
 export interface LedgerFactsSource {

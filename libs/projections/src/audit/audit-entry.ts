@@ -1,4 +1,4 @@
-import { toDomainEvent } from '@lib/application/domain-events';
+import { toDomainEvent } from '@lib/domain/domain-events';
 import { CalendarDate, addDays, isCalendarDate } from '@lib/domain/shared/calendar-date';
 import { RecordedEvent, formatPosition } from '@lib/event-store/event-store.port';
 

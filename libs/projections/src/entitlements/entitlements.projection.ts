@@ -1,4 +1,4 @@
-import { toDomainEvent } from '@lib/application/domain-events';
+import { toDomainEvent } from '@lib/domain/domain-events';
 import { CONVENTION_EVENT_TYPES, CONVENTION_STREAM_PREFIX, ConventionEvent, ConventionState, evolveConvention, noConvention } from '@lib/domain/convention';
 import { Entitlement, communeEntitlements, entitlementKey } from '@lib/domain/entitlements';
 import { COMMUNE_STREAM_PREFIX, CommuneEvent, CommuneEventType, CommuneState, emptyCommune, evolveCommune } from '@lib/domain/reference';

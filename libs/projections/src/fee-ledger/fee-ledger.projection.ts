@@ -5,7 +5,7 @@ import { RecordedEvent } from '@lib/event-store/event-store.port';
 import { SqlExecutor } from '@lib/event-store/sql/sql-database';
 import { Projection, TableNames, tableNames } from '../runner/projection';
 import { FeeLedgerTable } from './ledger-facts';
-import { LedgerEventType } from './ledger.events';
+import { LedgerEventType } from '@lib/domain/ledger';
 
 /**
  * The fee ledger's read model: the facts a ledger is computed from, each with its recording instant

@@ -2,7 +2,7 @@ import { CONVENTION_STREAM_PREFIX, ConventionEvent, ConventionState, currentPeri
 import { Entitlement, communeEntitlements } from '@lib/domain/entitlements';
 import { COMMUNE_STREAM_PREFIX, CommuneEvent, CommuneState, emptyCommune, evolveCommune } from '@lib/domain/reference';
 import { CalendarDate, addDays } from '@lib/domain/shared/calendar-date';
-import { LedgerIssued, lineIdentityOf } from '../fee-ledger/ledger.events';
+import { LedgerIssued, lineIdentityOf } from '@lib/domain/ledger';
 import {
   ConventionStatusChangedV1,
   ConventionStatusTransition,

@@ -1,4 +1,4 @@
-import { issueLedgerDecider } from '@lib/application/ledgers/issue-ledger.decider';
+import { issueLedgerDecider } from '@lib/domain/ledger';
 import { ConventionEvent } from '@lib/domain/convention';
 import { CommuneEvent } from '@lib/domain/reference';
 import { isRefusal } from '@lib/domain/shared/refusal';
@@ -22,7 +22,7 @@ import {
   syntecIndexRecorded,
   terminateConvention,
 } from '@lib/domain/testing';
-import { LedgerFact, LedgerIssued, computeLedgerLines, evolveIssuedLedger, foldLedgerFacts, noIssue } from '../fee-ledger';
+import { LedgerFact, LedgerIssued, computeLedgerLines, evolveIssuedLedger, foldLedgerFacts, noIssue } from '@lib/domain/ledger';
 import { EntitlementSnapshot } from './integration-events';
 import { InMemoryFeed } from './testing/in-memory-feed';
 import { invalidFeedEvents } from './testing/feed-schema-validation';

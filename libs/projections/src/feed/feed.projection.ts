@@ -1,9 +1,9 @@
-import { toDomainEvent } from '@lib/application/domain-events';
+import { toDomainEvent } from '@lib/domain/domain-events';
 import { CONVENTION_EVENT_TYPES, ConventionEvent } from '@lib/domain/convention';
 import { CommuneEvent, CommuneEventType } from '@lib/domain/reference';
 import { RecordedEvent } from '@lib/event-store/event-store.port';
 import { SqlExecutor } from '@lib/event-store/sql/sql-database';
-import { LedgerEventType, LedgerIssued } from '../fee-ledger/ledger.events';
+import { LedgerEventType, LedgerIssued } from '@lib/domain/ledger';
 import { Projection, TableNames, tableNames } from '../runner/projection';
 import { FeedSource, evolveFeedSource, feeLedgerIssued, reviseEntitlements, toFeedEvent } from './feed-derivation';
 import { EntitlementSnapshot, FeedDraft } from './integration-events';

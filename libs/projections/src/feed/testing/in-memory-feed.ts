@@ -1,6 +1,6 @@
 import { ConventionEvent, conventionStreamId, isConventionEvent } from '@lib/domain/convention';
 import { CommuneEvent, communeStreamId, isCommuneEvent } from '@lib/domain/reference';
-import { LedgerIssued } from '../../fee-ledger/ledger.events';
+import { LedgerIssued } from '@lib/domain/ledger';
 import { FeedSource, compareText, evolveFeedSource, feeLedgerIssued, reviseEntitlements, toFeedEvent } from '../feed-derivation';
 import { EntitlementSnapshot, FeedDraft, FeedEvent } from '../integration-events';
 

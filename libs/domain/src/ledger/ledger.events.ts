@@ -1,5 +1,5 @@
-import { MoneyString } from '@lib/domain/shared/money';
-import { FeeLedgerLine, LedgerPendingReason } from './ledger-computation';
+import { MoneyString } from '../shared/money';
+import { FeeLedgerLine, LedgerPendingReason } from './ledger-lines';
 
 /** One stream per billing year, `ledger-<year>`: its issues, in order. */
 export const ledgerStreamId = (year: number): string => `ledger-${year}`;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { isRefusal } from '@lib/domain/shared/refusal';
-import { dec } from '@lib/domain/shared/money';
-import { FeeLedgerLine, IssuedLedger, LedgerFact, LedgerIssued } from '@lib/projections/fee-ledger';
+import { isRefusal } from '../shared/refusal';
+import { dec } from '../shared/money';
+import { FeeLedgerLine, IssuedLedger, LedgerFact, LedgerIssued } from '.';
 import { IssueLedgerContext, issueLedgerDecider } from './issue-ledger.decider';
 
 /** A line as the ledger computes it; only what issuing reads is set. */

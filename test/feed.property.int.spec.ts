@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
-import { CommuneCommandHandler, ExecuteCommuneCommand, ExecuteSyntecCommand, SyntecCommandHandler, toDomainEvent } from '@lib/application';
+import { CommuneCommandHandler, ExecuteCommuneCommand, ExecuteSyntecCommand, SyntecCommandHandler } from '@lib/application';
+import { toDomainEvent } from '@lib/domain/domain-events';
 import { issueLedger } from '@lib/application/ledgers';
 import { CONVENTION_STREAM_PREFIX, ConventionEvent, ConventionState, evolveConvention, noConvention } from '@lib/domain/convention';
 import { communeEntitlements } from '@lib/domain/entitlements';
@@ -9,15 +10,15 @@ import { CalendarDate, addDays } from '@lib/domain/shared/calendar-date';
 import { InMemoryEventStore } from '@lib/event-store/in-memory/in-memory-event-store';
 import { RecordedEvent } from '@lib/event-store/event-store.port';
 import { PgliteDatabase } from '@lib/event-store/sql/pglite-database';
-import { feeLedgerProjection, readLedgerFacts } from '../fee-ledger';
-import { LedgerIssued } from '../fee-ledger/ledger.events';
-import { ProjectionRunner } from '../runner/projection-runner';
-import { tableNames } from '../runner/projection';
-import { COMMAND_CONTEXT, CommandAction, commandAction, performAction, seedCatalogue } from '../testing/random-commands';
-import { snapshotsOf } from './feed-derivation';
-import { feedProjection } from './feed.projection';
-import { ConventionStatusChangedV1, EntitlementChangedV1, EntitlementEndedV1, EntitlementSnapshot, FeedEvent } from './integration-events';
-import { invalidFeedEvents } from './testing/feed-schema-validation';
+import { feeLedgerProjection, readLedgerFacts } from '@lib/projections/fee-ledger';
+import { LedgerIssued } from '@lib/domain/ledger';
+import { ProjectionRunner } from '@lib/projections/runner/projection-runner';
+import { tableNames } from '@lib/projections/runner/projection';
+import { COMMAND_CONTEXT, CommandAction, commandAction, performAction, seedCatalogue } from './support/random-commands';
+import { snapshotsOf } from '@lib/projections/feed/feed-derivation';
+import { feedProjection } from '@lib/projections/feed/feed.projection';
+import { ConventionStatusChangedV1, EntitlementChangedV1, EntitlementEndedV1, EntitlementSnapshot, FeedEvent } from '@lib/projections/feed/integration-events';
+import { invalidFeedEvents } from '@lib/projections/feed/testing/feed-schema-validation';
 
 /**
  * The feed projection, run by the real runner on PGlite, for random command sequences over three

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { toDomainEvent } from '@lib/application';
+import { toDomainEvent } from '@lib/domain/domain-events';
 import { CONVENTION_STREAM_PREFIX, ConventionEvent, ConventionState, evolveConvention, noConvention } from '@lib/domain/convention';
 import { Entitlement, communeEntitlements, compareEntitlements, inForceOn } from '@lib/domain/entitlements';
 import { COMMUNE_STREAM_PREFIX, CommuneEvent, CommuneState, emptyCommune, evolveCommune } from '@lib/domain/reference';
@@ -7,11 +7,11 @@ import { addDays } from '@lib/domain/shared/calendar-date';
 import { InMemoryEventStore } from '@lib/event-store/in-memory/in-memory-event-store';
 import { RecordedEvent } from '@lib/event-store/event-store.port';
 import { PgliteDatabase } from '@lib/event-store/sql/pglite-database';
-import { ProjectionRunner } from '../runner/projection-runner';
-import { tableNames } from '../runner/projection';
-import { COMMAND_BASE, commandAction, performAction, seedCatalogue } from '../testing/random-commands';
-import { entitlementsProjection } from './entitlements.projection';
-import { EntitlementQuery, readEntitlements } from './entitlements.read';
+import { ProjectionRunner } from '@lib/projections/runner/projection-runner';
+import { tableNames } from '@lib/projections/runner/projection';
+import { COMMAND_BASE, commandAction, performAction, seedCatalogue } from './support/random-commands';
+import { entitlementsProjection } from '@lib/projections/entitlements/entitlements.projection';
+import { EntitlementQuery, readEntitlements } from '@lib/projections/entitlements/entitlements.read';
 
 /**
  * For random sequences of commands (those the deciders accept are recorded, the others refused as in

@@ -1,17 +1,9 @@
-import { Decider } from '@lib/domain/shared/decider';
-import { MoneyString } from '@lib/domain/shared/money';
-import {
-  FeeLedgerLine,
-  IssuedLedger,
-  LedgerFact,
-  LedgerIssued,
-  compareWithIssued,
-  evolveIssuedLedger,
-  issueTotals,
-  noIssue,
-  pendingLineRefs,
-  regularisationsOf,
-} from '@lib/projections/fee-ledger';
+import { Decider } from '../shared/decider';
+import { MoneyString } from '../shared/money';
+import { FeeLedgerLine } from './ledger-lines';
+import { LedgerFact } from './ledger-fact';
+import { LedgerIssued } from './ledger.events';
+import { IssuedLedger, compareWithIssued, evolveIssuedLedger, issueTotals, noIssue, pendingLineRefs, regularisationsOf } from './issued-ledger';
 
 /** Issue the year's ledger (titres de recettes): the first time its lines, then only regularisations. */
 export interface IssueLedger {

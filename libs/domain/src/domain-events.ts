@@ -1,6 +1,5 @@
-import { RecordedEvent } from '@lib/event-store/event-store.port';
-import { AnnexAdded, ConventionEventType, ConventionSigned, FRAMEWORK_LEGAL_REFERENCE, periodStartingOn } from '@lib/domain/convention';
-import { CalendarDate } from '@lib/domain/shared/calendar-date';
+import { AnnexAdded, ConventionEventType, ConventionSigned, FRAMEWORK_LEGAL_REFERENCE, periodStartingOn } from './convention';
+import { CalendarDate } from './shared/calendar-date';
 
 /** A domain event as deciders and evolvers see it: type, schema version, data. */
 export interface DomainEvent {
@@ -20,7 +19,7 @@ export function registerUpcaster(type: string, fromVersion: number, upcast: Upca
   upcasters.set(`${type}@${fromVersion}`, upcast);
 }
 
-export function toDomainEvent<E extends DomainEvent = DomainEvent>(recorded: Pick<RecordedEvent, 'type' | 'schemaVersion' | 'data'>): E {
+export function toDomainEvent<E extends DomainEvent = DomainEvent>(recorded: { readonly type: string; readonly schemaVersion: number; readonly data: unknown }): E {
   let { schemaVersion, data } = recorded;
   for (let upcast = upcasters.get(`${recorded.type}@${schemaVersion}`); upcast; upcast = upcasters.get(`${recorded.type}@${schemaVersion}`)) {
     data = upcast(data);

@@ -1,5 +1,5 @@
-import { CatalogueEvent, CatalogueState, emptyCatalogue, evolveCatalogue, scheduleFor } from '@lib/domain/catalogue';
-import { ConventionEvent, ConventionState, MAX_PERIODS, currentPeriod, evolveConvention, nextPeriod, noConvention } from '@lib/domain/convention';
+import { CatalogueEvent, CatalogueState, emptyCatalogue, evolveCatalogue, scheduleFor } from '../catalogue';
+import { ConventionEvent, ConventionState, MAX_PERIODS, currentPeriod, evolveConvention, nextPeriod, noConvention } from '../convention';
 import {
   CP_2025_4074_TRANSITION,
   FeeSchedule,
@@ -11,11 +11,11 @@ import {
   computeLedgerLine,
   daysInForceIn,
   ledgerTotals,
-} from '@lib/domain/fees';
-import { LEGACY_CONTRIBUTION_YEAR, LegacyConventionRecorded, PopulationRecorded, SyntecIndexRecorded, legacyContinuity } from '@lib/domain/reference';
-import { CalendarDate } from '@lib/domain/shared/calendar-date';
-import { MoneyString } from '@lib/domain/shared/money';
-import { LedgerFact } from './ledger-facts';
+} from '../fees';
+import { LEGACY_CONTRIBUTION_YEAR, LegacyConventionRecorded, PopulationRecorded, SyntecIndexRecorded, legacyContinuity } from '../reference';
+import { CalendarDate } from '../shared/calendar-date';
+import { MoneyString } from '../shared/money';
+import { LedgerFact } from './ledger-fact';
 
 /**
  * Why a line waits. Beyond the calculator's reasons (R-FEE-2, R-FEE-3): `legacy_amount_missing`, the

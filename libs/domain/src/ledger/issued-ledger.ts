@@ -1,7 +1,7 @@
-import { Position, formatPosition, parsePosition } from '@lib/event-store/event-store.port';
-import { Dec, MoneyString, dec, toMoneyString } from '@lib/domain/shared/money';
-import { FeeLedgerLine, factBearsOn } from './ledger-computation';
-import { LedgerFact, isAfter } from './ledger-facts';
+import { Position, formatPosition, parsePosition } from '../shared/log-position';
+import { Dec, MoneyString, dec, toMoneyString } from '../shared/money';
+import { FeeLedgerLine, factBearsOn } from './ledger-lines';
+import { LedgerFact, isAfter } from './ledger-fact';
 import { FactRef, IssueTotals, LedgerIssued, PendingLineRef, Regularisation, lineIdentityOf } from './ledger.events';
 
 /** What was issued for one line, over every issue of the year. */

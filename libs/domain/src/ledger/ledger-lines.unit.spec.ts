@@ -13,8 +13,8 @@ import {
   serviceStopped,
   syntecIndexRecorded,
 } from '@lib/domain/testing';
-import { LedgerFact } from './ledger-facts';
-import { computeLedgerLines, factBearsOn, foldLedgerFacts } from './ledger-computation';
+import { LedgerFact } from './ledger-fact';
+import { computeLedgerLines, factBearsOn, foldLedgerFacts } from './ledger-lines';
 
 /** Facts as the read model gives them: in global order, one position each. */
 function facts(...events: { type: string; data: unknown }[]): LedgerFact[] {
