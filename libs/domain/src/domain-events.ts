@@ -1,5 +1,12 @@
-import { AnnexAdded, ConventionEventType, ConventionSigned, FRAMEWORK_LEGAL_REFERENCE, periodStartingOn } from './convention';
+import { CatalogueEvent } from './catalogue';
+import { AnnexAdded, ConventionEvent, ConventionEventType, ConventionSigned, FRAMEWORK_LEGAL_REFERENCE, periodStartingOn } from './convention';
+import { LedgerEvent } from './ledger';
+import { CommuneEvent, SyntecEvent } from './reference';
 import { CalendarDate } from './shared/calendar-date';
+
+/** Every event the domain stores, in its current shape: tables keyed by its `type` are complete by construction. */
+export type StoredEvent = CatalogueEvent | ConventionEvent | CommuneEvent | SyntecEvent | LedgerEvent;
+export type StoredEventType = StoredEvent['type'];
 
 /** A domain event as deciders and evolvers see it: type, schema version, data. */
 export interface DomainEvent {

@@ -1,3 +1,4 @@
+import { EventTypeNames } from '../shared/event-type-names';
 import { CalendarDate } from '../shared/calendar-date';
 import { FeeSchedule } from '../fees/fee-schedule';
 
@@ -9,7 +10,7 @@ export const CatalogueEventType = {
   ServiceEnteredCatalogue: 'ServiceEnteredCatalogue',
   OfferOpened: 'OfferOpened',
   FeeScheduleReplaced: 'FeeScheduleReplaced',
-} as const;
+} as const satisfies EventTypeNames<CatalogueEvent>;
 
 export interface OfferAtEntry {
   offerId: string;

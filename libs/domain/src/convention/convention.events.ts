@@ -1,3 +1,4 @@
+import { EventTypeNames } from '../shared/event-type-names';
 import { CalendarDate } from '../shared/calendar-date';
 
 /** One stream per convention: `convention-<conventionId>`, the id being `<insee>-<n>` (e.g. `convention-69123-1`). */
@@ -14,7 +15,7 @@ export const ConventionEventType = {
   ConventionTerminated: 'ConventionTerminated',
   ConventionRenewed: 'ConventionRenewed',
   ConventionExpired: 'ConventionExpired',
-} as const;
+} as const satisfies EventTypeNames<ConventionEvent>;
 
 /** Who notifies a non-renewal or terminates: either party (R-CONV-5, R-CONV-6). */
 export type Party = 'commune' | 'metropole';

@@ -1,5 +1,6 @@
-import { CatalogueEvent, CatalogueState, emptyCatalogue, evolveCatalogue, scheduleFor } from '../catalogue';
-import { ConventionEvent, ConventionState, MAX_PERIODS, currentPeriod, evolveConvention, nextPeriod, noConvention } from '../convention';
+import { CatalogueEvent, CatalogueState, emptyCatalogue, evolveCatalogue, isCatalogueEvent, scheduleFor } from '../catalogue';
+import { ConventionEvent, ConventionState, MAX_PERIODS, currentPeriod, evolveConvention, isConventionEvent, nextPeriod, noConvention } from '../convention';
+import type { StoredEvent, StoredEventType } from '../domain-events';
 import {
   CP_2025_4074_TRANSITION,
   FeeSchedule,
@@ -46,18 +47,6 @@ export interface LedgerFactsState {
   readonly legacy: ReadonlyMap<string, LegacyConventionRecorded['data']>;
 }
 
-const CONVENTION_TYPES = new Set<string>([
-  'ConventionSigned',
-  'AnnexAdded',
-  'ServiceStopped',
-  'OfferChanged',
-  'NonRenewalNotified',
-  'ConventionTerminated',
-  'ConventionRenewed',
-  'ConventionExpired',
-]);
-const CATALOGUE_TYPES = new Set<string>(['ServiceEnteredCatalogue', 'OfferOpened', 'FeeScheduleReplaced']);
-
 /** Folds the facts (in global order) with the domain's own evolvers: one meaning of each event. */
 export function foldLedgerFacts(facts: readonly LedgerFact[]): LedgerFactsState {
   const conventions = new Map<string, ConventionState>();
@@ -66,11 +55,11 @@ export function foldLedgerFacts(facts: readonly LedgerFact[]): LedgerFactsState 
   const indexValues: SyntecIndexValue[] = [];
   const legacy = new Map<string, LegacyConventionRecorded['data']>();
   facts.forEach((fact, sequence) => {
-    if (CONVENTION_TYPES.has(fact.type)) {
+    if (isConventionEvent(fact)) {
       const event = { type: fact.type, schemaVersion: 1, data: fact.data } as unknown as ConventionEvent;
       const id = event.data.conventionId;
       conventions.set(id, evolveConvention(conventions.get(id) ?? noConvention(), event));
-    } else if (CATALOGUE_TYPES.has(fact.type)) {
+    } else if (isCatalogueEvent(fact)) {
       catalogue = evolveCatalogue(catalogue, { type: fact.type, schemaVersion: 1, data: fact.data } as unknown as CatalogueEvent);
     } else if (fact.type === 'PopulationRecorded') {
       const { communeInsee, population, effectiveDate, source } = fact.data as PopulationRecorded['data'];
@@ -204,23 +193,44 @@ export function feeLedgerTotals(lines: readonly FeeLedgerLine[]) {
  * (R-FEE-2), Syntec values published by N-01-01 (R-FEE-3), its legacy convention, its service's
  * catalogue decisions. Earlier years count too: the transition builds A(N) on them (R-FEE-5).
  */
-export function factBearsOn(fact: LedgerFact, line: Pick<FeeLedgerLine, 'year' | 'communeInsee' | 'conventionId' | 'serviceId' | 'offerId'>): boolean {
-  const data = fact.data as Record<string, unknown> & { corrects?: Record<string, unknown> };
-  if (CONVENTION_TYPES.has(fact.type)) return data.conventionId === line.conventionId;
-  switch (fact.type) {
-    case 'PopulationRecorded':
-      return data.communeInsee === line.communeInsee && String(data.effectiveDate) <= `${line.year - 1}-12-31`;
-    case 'SyntecIndexRecorded': {
-      const firstJanuary = `${line.year}-01-01`;
-      return String(data.publishedOn) <= firstJanuary || (data.corrects !== undefined && String(data.corrects.publishedOn) <= firstJanuary);
-    }
-    case 'LegacyConventionRecorded':
-      return data.communeInsee === line.communeInsee && data.serviceId === line.serviceId;
-    case 'ServiceEnteredCatalogue':
-      return data.serviceId === line.serviceId;
-    case 'FeeScheduleReplaced':
-      return data.serviceId === line.serviceId && data.offerId === line.offerId && Number(data.fromYear) <= line.year;
-    default:
-      return false;
-  }
+export function factBearsOn(fact: LedgerFact, line: LineKey): boolean {
+  if (!Object.hasOwn(BEARS_ON, fact.type)) return false;
+  const bears = BEARS_ON[fact.type as StoredEventType] as ((data: unknown, line: LineKey) => boolean) | null;
+  return bears !== null && bears(fact.data, line);
 }
+
+type LineKey = Pick<FeeLedgerLine, 'year' | 'communeInsee' | 'conventionId' | 'serviceId' | 'offerId'>;
+type BearsOn<E> = ((data: E, line: LineKey) => boolean) | null;
+
+const sameConvention = (data: { conventionId: string }, line: LineKey) => data.conventionId === line.conventionId;
+
+/**
+ * For every stored event type: null when it is not a ledger fact, else whether a fact of that type bears
+ * on a line. Complete by construction: a new event type does not compile until it is placed here.
+ */
+const BEARS_ON: { readonly [K in StoredEventType]: BearsOn<Extract<StoredEvent, { type: K }>['data']> } = {
+  ConventionSigned: sameConvention,
+  AnnexAdded: sameConvention,
+  ServiceStopped: sameConvention,
+  OfferChanged: sameConvention,
+  NonRenewalNotified: sameConvention,
+  ConventionTerminated: sameConvention,
+  ConventionRenewed: sameConvention,
+  ConventionExpired: sameConvention,
+  PopulationRecorded: (data, line) => data.communeInsee === line.communeInsee && String(data.effectiveDate) <= `${line.year - 1}-12-31`,
+  LegacyConventionRecorded: (data, line) => data.communeInsee === line.communeInsee && data.serviceId === line.serviceId,
+  // The end of a legacy access changes who may use a service, not what a convention's line costs.
+  LegacyAccessEnded: null,
+  SyntecIndexRecorded: (data, line) => {
+    const firstJanuary = `${line.year}-01-01`;
+    return String(data.publishedOn) <= firstJanuary || (data.corrects !== undefined && String(data.corrects.publishedOn) <= firstJanuary);
+  },
+  ServiceEnteredCatalogue: (data, line) => data.serviceId === line.serviceId,
+  // Opening an offer lets annexes take it; the lines come from those annexes' own events.
+  OfferOpened: () => false,
+  FeeScheduleReplaced: (data, line) => data.serviceId === line.serviceId && data.offerId === line.offerId && Number(data.fromYear) <= line.year,
+  LedgerIssued: () => false,
+};
+
+/** The event types a ledger is computed from (the fee-ledger read model stores these). */
+export const LEDGER_FACT_TYPES: readonly StoredEventType[] = (Object.keys(BEARS_ON) as StoredEventType[]).filter((type) => BEARS_ON[type] !== null);

@@ -1,3 +1,4 @@
+import { EventTypeNames } from '../shared/event-type-names';
 import { MoneyString } from '../shared/money';
 import { FeeLedgerLine, LedgerPendingReason } from './ledger-lines';
 
@@ -5,7 +6,7 @@ import { FeeLedgerLine, LedgerPendingReason } from './ledger-lines';
 export const ledgerStreamId = (year: number): string => `ledger-${year}`;
 export const LEDGER_STREAM_PREFIX = 'ledger-';
 
-export const LedgerEventType = { LedgerIssued: 'LedgerIssued' } as const;
+export const LedgerEventType = { LedgerIssued: 'LedgerIssued' } as const satisfies EventTypeNames<LedgerEvent>;
 
 /** A fact behind a regularisation: the event, where it stands, when and why it was recorded. */
 export interface FactRef {

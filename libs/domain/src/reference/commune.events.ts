@@ -1,3 +1,4 @@
+import { EventTypeNames } from '../shared/event-type-names';
 import { CalendarDate } from '../shared/calendar-date';
 import { MoneyString } from '../shared/money';
 
@@ -13,7 +14,7 @@ export const CommuneEventType = {
   PopulationRecorded: 'PopulationRecorded',
   LegacyConventionRecorded: 'LegacyConventionRecorded',
   LegacyAccessEnded: 'LegacyAccessEnded',
-} as const;
+} as const satisfies EventTypeNames<CommuneEvent>;
 
 /** R-FEE-2: a legal population figure; R-TIME-2: a correction says what it replaces and why. */
 export interface PopulationRecorded {

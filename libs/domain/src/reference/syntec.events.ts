@@ -1,3 +1,4 @@
+import { EventTypeNames } from '../shared/event-type-names';
 import { CalendarDate } from '../shared/calendar-date';
 
 /** One stream for the Syntec index (R-FEE-3): the values are not about any commune. */
@@ -5,7 +6,7 @@ export const SYNTEC_STREAM = 'syntec';
 
 export const SyntecEventType = {
   SyntecIndexRecorded: 'SyntecIndexRecorded',
-} as const;
+} as const satisfies EventTypeNames<SyntecEvent>;
 
 /** R-FEE-3: the index value of a month, as published; R-TIME-2: a correction says what it replaces. */
 export interface SyntecIndexRecorded {

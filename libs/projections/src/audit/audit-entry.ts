@@ -1,4 +1,4 @@
-import { toDomainEvent } from '@lib/domain/domain-events';
+import { StoredEvent, StoredEventType, toDomainEvent } from '@lib/domain/domain-events';
 import { CalendarDate, addDays, isCalendarDate } from '@lib/domain/shared/calendar-date';
 import { RecordedEvent, formatPosition } from '@lib/event-store/event-store.port';
 
@@ -34,14 +34,16 @@ const dayAfter = (value: unknown): CalendarDate | null => (isCalendarDate(value)
  * last day (an expiry, a legacy end) the day after it, the first day without access (R-TIME-3). Read
  * from the upcast data, so old schema versions get theirs too.
  */
-const BUSINESS_DATES: Record<string, (data: Data) => CalendarDate | null> = {
+type BusinessDates = { readonly [K in StoredEventType]: (data: Extract<StoredEvent, { type: K }>['data']) => CalendarDate | null };
+
+const BUSINESS_DATES: BusinessDates = {
   ConventionSigned: (d) => date(d.effectiveFrom),
   AnnexAdded: (d) => date(d.effectiveFrom),
   ServiceStopped: (d) => date(d.effectiveOn),
   OfferChanged: (d) => date(d.effectiveFrom),
   NonRenewalNotified: (d) => date(d.notifiedOn),
   ConventionTerminated: (d) => date(d.effectiveOn),
-  ConventionRenewed: (d) => date((d.period as Data | undefined)?.start),
+  ConventionRenewed: (d) => date((d.period as Partial<typeof d.period> | undefined)?.start),
   ConventionExpired: (d) => dayAfter(d.lastDay),
   PopulationRecorded: (d) => date(d.effectiveDate),
   LegacyConventionRecorded: (d) => date(d.startDate),
@@ -50,13 +52,18 @@ const BUSINESS_DATES: Record<string, (data: Data) => CalendarDate | null> = {
   ServiceEnteredCatalogue: (d) => date(d.effectiveFrom),
   OfferOpened: (d) => date(d.openedOn),
   FeeScheduleReplaced: (d) => (typeof d.fromYear === 'number' ? date(`${String(d.fromYear).padStart(4, '0')}-01-01`) : null),
+  // A ledger issue is an act of the Métropole's finance, not a fact with a date of effect.
+  LedgerIssued: () => null,
 };
 
+const isStoredEventType = (type: string): type is StoredEventType => Object.hasOwn(BUSINESS_DATES, type);
+
 export function businessDateOf(event: Pick<RecordedEvent, 'type' | 'schemaVersion' | 'data'>): CalendarDate | null {
-  const of = BUSINESS_DATES[event.type];
-  if (!of) return null;
+  if (!isStoredEventType(event.type)) return null;
+  const of = BUSINESS_DATES[event.type] as (data: unknown) => CalendarDate | null;
   const { data } = toDomainEvent(event);
-  return data !== null && typeof data === 'object' ? of(data as Data) : null;
+  // Stored data is not trusted to have its declared shape: each accessor checks the date it reads.
+  return data !== null && typeof data === 'object' ? of(data) : null;
 }
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null);

@@ -1,16 +1,14 @@
-import { CATALOGUE_EVENT_TYPES } from '@lib/domain/catalogue';
 import { CONVENTION_EVENT_TYPES } from '@lib/domain/convention';
-import { CommuneEventType, SyntecEventType } from '@lib/domain/reference';
 import { RecordedEvent } from '@lib/event-store/event-store.port';
 import { SqlExecutor } from '@lib/event-store/sql/sql-database';
 import { Projection, TableNames, tableNames } from '../runner/projection';
 import { FeeLedgerTable } from './ledger-facts';
-import { LedgerEventType } from '@lib/domain/ledger';
+import { LEDGER_FACT_TYPES, LedgerEventType } from '@lib/domain/ledger';
 
 /**
  * The fee ledger's read model: the facts a ledger is computed from, each with its recording instant
  * and global position, so that a ledger can be computed as known at any instant (R-TIME-1) or up to
- * any position (an issue). The computation itself is pure (ledger-computation.ts) and runs when asked:
+ * any position (an issue). The computation itself is pure (libs/domain/src/ledger/ledger-lines.ts) and runs when asked:
  * a ledger is a function of the facts, never a stored copy that could drift from them.
  *
  * `commune_insee` is null for the facts about every commune (catalogue, Syntec, ledger issues);
@@ -20,14 +18,7 @@ export const feeLedgerProjection: Projection<FeeLedgerTable> = {
   name: 'fee-ledger',
   version: 1,
   tables: ['fee_ledger_facts'],
-  handles: [
-    ...CONVENTION_EVENT_TYPES,
-    ...CATALOGUE_EVENT_TYPES,
-    CommuneEventType.PopulationRecorded,
-    CommuneEventType.LegacyConventionRecorded,
-    SyntecEventType.SyntecIndexRecorded,
-    LedgerEventType.LedgerIssued,
-  ],
+  handles: LEDGER_FACT_TYPES,
 
   async setup(tx: SqlExecutor, tables: TableNames<FeeLedgerTable>): Promise<void> {
     await tx.query(
