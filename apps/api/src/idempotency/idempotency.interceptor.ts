@@ -34,7 +34,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       throw new ValidationProblem([{ field: 'Idempotency-Key', message: 'must be 1 to 200 visible ASCII characters' }]);
     const scope = request.actor?.id ?? 'anonymous';
     const requestHash = createHash('sha256')
-      .update(`${request.method} ${request.originalUrl}\n${canonicalJson(request.body)}`)
+      .update(`${request.method} ${request.originalUrl}\n${requestFingerprintJson(request.body)}`)
       .digest('hex');
     request.idempotencyKey = header;
 
@@ -67,12 +67,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
 }
 
 /** JSON with sorted keys, so that the same body written in another key order is the same request. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+export function requestFingerprintJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(requestFingerprintJson).join(',')}]`;
   if (value && typeof value === 'object')
     return `{${Object.keys(value as object)
       .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .map((k) => `${JSON.stringify(k)}:${requestFingerprintJson((value as Record<string, unknown>)[k])}`)
       .join(',')}}`;
   return JSON.stringify(value ?? null);
 }

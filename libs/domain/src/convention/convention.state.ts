@@ -162,13 +162,6 @@ export function currentOffer(annex: Annex): OfferInterval {
   return annex.offers[annex.offers.length - 1];
 }
 
-/** The offer of each annex in force on `date` (R-TIME-3: from and until included). */
-export function offersInForceOn(convention: ConventionRecord, date: CalendarDate): { serviceId: string; offerId: string; from: CalendarDate; until: CalendarDate | null }[] {
-  return convention.annexes.flatMap((annex) =>
-    annex.offers.filter((offer) => offer.from <= date && (offer.until === null || date <= offer.until)).map((offer) => ({ serviceId: annex.serviceId, ...offer })),
-  );
-}
-
 /**
  * What the commune index keeps of a convention, for R-CONV-1: `lastDay` is null while it is active
  * (its end is not decided), its last day once ended.

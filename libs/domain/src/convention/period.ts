@@ -10,7 +10,6 @@ export interface Period {
 
 /** R-CONV-3: at most six years in all, i.e. the initial period and five renewals. */
 export const MAX_PERIODS = 6;
-export const MAX_RENEWALS = MAX_PERIODS - 1;
 
 /**
  * R-CONV-3: "the same date a year later". 29 February has none in the next year (never a leap year),

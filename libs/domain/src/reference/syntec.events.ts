@@ -27,10 +27,6 @@ export type SyntecEvent = SyntecIndexRecorded;
 
 export const SYNTEC_EVENT_TYPES: readonly SyntecEvent['type'][] = Object.values(SyntecEventType);
 
-export function isSyntecEvent(event: { type: string }): event is SyntecEvent {
-  return (SYNTEC_EVENT_TYPES as readonly string[]).includes(event.type);
-}
-
 /** `reason` is required when the period was already recorded with another value or date (R-TIME-2). */
 export interface RecordSyntecIndex {
   type: 'RecordSyntecIndex';

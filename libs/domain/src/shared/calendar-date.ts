@@ -66,12 +66,6 @@ export function addYears(date: CalendarDate, years: number): CalendarDate {
   return `${String(target).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(clamped).padStart(2, '0')}` as CalendarDate;
 }
 
-/** Negative when a is before b. Lexicographic order of YYYY-MM-DD is calendar order. */
-export function compareDates(a: CalendarDate, b: CalendarDate): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-export const isBefore = (a: CalendarDate, b: CalendarDate): boolean => a < b;
 export const isAfter = (a: CalendarDate, b: CalendarDate): boolean => a > b;
 export const minDate = (a: CalendarDate, b: CalendarDate): CalendarDate => (a <= b ? a : b);
 export const maxDate = (a: CalendarDate, b: CalendarDate): CalendarDate => (a >= b ? a : b);

@@ -14,13 +14,13 @@ export type HashedContent = Pick<RecordedEvent, 'id' | 'streamId' | 'revision' |
  * same value gives the same text whatever order its keys were written in (jsonb reorders them).
  * `undefined` members are left out, as JSON.stringify and jsonb do.
  */
-export function canonicalJson(value: unknown): string {
+export function integrityJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : integrityJson(item))).join(',')}]`;
   const entries = Object.keys(value)
     .sort()
     .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    .map((key) => `${JSON.stringify(key)}:${integrityJson((value as Record<string, unknown>)[key])}`);
   return `{${entries.join(',')}}`;
 }
 
@@ -37,7 +37,7 @@ export function eventHash(event: HashedContent, previousHash: string | null): st
     recordedAt: event.recordedAt,
     previousHash,
   };
-  return createHash('sha256').update(canonicalJson(content), 'utf8').digest('hex');
+  return createHash('sha256').update(integrityJson(content), 'utf8').digest('hex');
 }
 
 /** An event with the hash its store recorded for it (null: recorded without one, e.g. written around the store). */
