@@ -1,7 +1,7 @@
 // One runner for every kind of test; file suffixes say the kind (.unit / .int / .e2e).
 const moduleNameMapper = {
-  '^@lib/(domain|event-store|projections|application)$': '<rootDir>/libs/$1/src',
-  '^@lib/(domain|event-store|projections|application)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@lib/(domain|event-store|projections|application|contract)$': '<rootDir>/libs/$1/src',
+  '^@lib/(domain|event-store|projections|application|contract)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 const base = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], rootDir: __dirname, moduleNameMapper, transform };

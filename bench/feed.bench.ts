@@ -147,7 +147,7 @@ class Server {
 // ---------------------------------------------------------------- the clients, in this process
 
 async function token(role: 'admin' | 'consumer'): Promise<string> {
-  const { signToken } = await import('../apps/api/src/auth/development-token');
+  const { signToken } = await import('@lib/contract');
   return signToken(SECRET, { sub: `bench-${role}`, role });
 }
 

@@ -161,8 +161,8 @@ describeE2E('entitlements across a convention’s whole life (R-TIME-1, R-TIME-3
   it('shows a consumer only the services of its token’s services claim', async () => {
     const { http, tokens } = current();
     expect(await entitlements({ on: '2026-11-01' }, tokens.consumerOf(['laclasse']))).toEqual([`laclasse/standard 2026-11-01..2028-05-31 convention ${ID} annex 2026-11-01`]);
-    const all = await http.get('/api/entitlements').query({ on: '2026-11-01' }).set(bearer(tokens.consumerOf(['geonet']))).expect(200);
-    expect(all.body).toEqual([]);
+    // A service the catalogue does not hold is a mistake in the token: refused, not read as "nothing" or "everything".
+    await http.get('/api/entitlements').query({ on: '2026-11-01' }).set(bearer(tokens.consumerOf(['geonet']))).expect(401);
   });
 
   it('defaults `on` to today in Europe/Paris and `knownAt` to now', async () => {

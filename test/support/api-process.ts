@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { signToken } from '../../apps/api/src/auth/development-token';
+import { signToken } from '@lib/contract';
 
 const ROOT = resolve(__dirname, '..', '..');
 export const API_PROCESS_SECRET = 'spawned-api-secret-spawned-api-secret';

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { Pool } from 'pg';
 import { createApp } from '../../apps/api/src/bootstrap';
 import { loadConfig } from '../../apps/api/src/config/app-config';
-import { signToken } from '../../apps/api/src/auth/development-token';
+import { signToken } from '@lib/contract';
 import { EVENT_STORE, EventStore, RecordedEvent } from '@lib/event-store/event-store.port';
 import { SQL_DATABASE } from '@lib/event-store/event-store.module';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';

@@ -13,7 +13,9 @@ import { CatalogueController } from './catalogue/catalogue.controller';
 import { ReferenceController } from './reference/reference.controller';
 import { LifecycleController } from './lifecycle/lifecycle.controller';
 import { LedgersModule } from './ledgers/ledgers.module';
+import { AuditModule } from './audit/audit.module';
 import { EntitlementsModule } from './entitlements/entitlements.module';
+import { OperationsModule } from './operations/operations.module';
 import { FeedModule } from './feed/feed.module';
 
 export function eventStoreOptionsOf(config: AppConfig): EventStoreOptions {
@@ -40,6 +42,8 @@ export class AppModule {
         ApplicationModule,
         LedgersModule,
         EntitlementsModule,
+        AuditModule,
+        OperationsModule,
         FeedModule,
       ],
       controllers: [HealthController, ConventionsController, CatalogueController, ReferenceController, LifecycleController],

@@ -5,13 +5,14 @@ import { TokenVerifier } from './auth/token-verifier';
 import { IdempotencyStore } from './idempotency/idempotency.store';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { ProjectionHost } from './projections/projection-host';
+import { CLOCK, systemClock } from './clock';
 
-/** What every feature module uses: configuration, tokens, idempotency, the projection host. */
+/** What every feature module uses: configuration, the clock, tokens, idempotency, the projection host. */
 @Global()
 @Module({})
 export class CoreModule {
   static forRoot(config: AppConfig): DynamicModule {
-    const providers = [{ provide: APP_CONFIG, useValue: config }, TokenVerifier, IdempotencyStore, IdempotencyInterceptor, ProjectionHost];
-    return { module: CoreModule, imports: [JwtModule.register({})], providers, exports: [APP_CONFIG, TokenVerifier, IdempotencyStore, IdempotencyInterceptor, ProjectionHost] };
+    const providers = [{ provide: APP_CONFIG, useValue: config }, { provide: CLOCK, useValue: systemClock }, TokenVerifier, IdempotencyStore, IdempotencyInterceptor, ProjectionHost];
+    return { module: CoreModule, imports: [JwtModule.register({})], providers, exports: [APP_CONFIG, CLOCK, TokenVerifier, IdempotencyStore, IdempotencyInterceptor, ProjectionHost] };
   }
 }

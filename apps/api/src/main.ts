@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './bootstrap';
 import { ConfigError, loadConfig } from './config/app-config';
-import { signToken } from './auth/development-token';
+import { signToken } from '@lib/contract';
 
 async function main(): Promise<void> {
   let config;

@@ -1,5 +1,4 @@
-import { DEVELOPMENT_JWT_SECRET } from '../../api/src/config/app-config';
-import { signToken } from '../../api/src/auth/development-token';
+import { DEVELOPMENT_JWT_SECRET, signToken } from '@lib/contract';
 
 /**
  * The operator CLI talks to the running API over HTTP, like any other client: its commands go through the

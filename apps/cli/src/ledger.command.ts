@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Command, CommandRunner, Option } from 'nest-commander';
+import type { CommuneLedgerView, LedgerView } from '@lib/contract';
 import { ApiClient, describeProblem } from './api-client';
 
 interface LedgerOptions {
@@ -9,35 +10,8 @@ interface LedgerOptions {
   knownAt?: string;
 }
 
-/** The parts of the ledger answer (GET /api/ledgers/{year}) the table shows. */
-interface LedgerAnswer {
-  year: number;
-  knownAt: string;
-  lines: {
-    communeInsee: string;
-    communeName: string;
-    serviceId: string;
-    offerId: string;
-    inForceFrom: string;
-    inForceUntil: string;
-    population: number | null;
-    targetAmount: string | null;
-    capAmount: string | null;
-    annualAmount: string | null;
-    daysInForce: number;
-    daysInYear: number;
-    amountDue: string | null;
-    status: 'final' | 'pending';
-    pendingReason: string | null;
-    issuedAmount: string | null;
-    difference: string | null;
-  }[];
-  totals?: { byCommune: { communeInsee: string; communeName: string; total: string; pendingLines: number }[]; grandTotal: string; pendingLines: number };
-  /** The commune route's answer instead of `totals`. */
-  total?: string;
-  pendingLines?: number;
-  issues: unknown[];
-}
+/** GET /api/ledgers/{year}, or with --commune GET /api/communes/{insee}/ledgers/{year}. */
+type LedgerAnswer = LedgerView | CommuneLedgerView;
 
 /**
  * `ledger <year>`: prints a billing year's fee ledger as a table, or its CSV (`--csv`, the API's own
@@ -113,7 +87,7 @@ export function ledgerTable(ledger: LedgerAnswer): string {
       .join('  ')
       .trimEnd();
   const out = [`Fee ledger ${ledger.year}, as known at ${ledger.knownAt}${ledger.issues.length ? `, issued ${ledger.issues.length} time(s)` : ', not issued'}`, '', format(HEADERS), ...rows.map(format), ''];
-  if (ledger.totals) {
+  if ('totals' in ledger) {
     for (const commune of ledger.totals.byCommune)
       out.push(`Total ${commune.communeInsee} ${commune.communeName}: ${commune.total}${commune.pendingLines ? ` (${commune.pendingLines} pending line(s) not counted)` : ''}`);
     out.push(`Total ${ledger.year}: ${ledger.totals.grandTotal}${ledger.totals.pendingLines ? ` (${ledger.totals.pendingLines} pending line(s) not counted)` : ''}`);

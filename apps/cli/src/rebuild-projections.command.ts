@@ -1,6 +1,6 @@
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { ApiClient, describeProblem } from './api-client';
-import type { RebuildView } from '../../api/src/entitlements/rebuild.service';
+import type { RebuildView } from '@lib/contract';
 
 interface RebuildOptions {
   swap?: boolean;

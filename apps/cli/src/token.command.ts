@@ -1,7 +1,5 @@
 import { Command, CommandRunner, Option } from 'nest-commander';
-import { DEVELOPMENT_JWT_SECRET } from '../../api/src/config/app-config';
-import { isRole, Role } from '../../api/src/auth/actor';
-import { signToken } from '../../api/src/auth/development-token';
+import { DEVELOPMENT_JWT_SECRET, Role, isRole, signToken } from '@lib/contract';
 
 interface TokenOptions {
   role: Role;

@@ -1,5 +1,4 @@
-export const ROLES = ['admin', 'auditor', 'commune', 'consumer'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from '@lib/contract';
 
 /** Who calls: the token's subject and role; recorded on every event it causes (R-AUD-1). */
 export interface Actor {
@@ -9,8 +8,4 @@ export interface Actor {
   insee?: string;
   /** For role `consumer`: the services it may follow (all when absent). */
   services?: string[];
-}
-
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 }

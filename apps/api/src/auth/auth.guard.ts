@@ -3,7 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { Request } from 'express';
 import { loadCatalogue } from '@lib/application';
 import { EVENT_STORE, EventStore } from '@lib/event-store/event-store.port';
-import { Actor, Role } from './actor';
+import type { Role } from '@lib/contract';
+import { Actor } from './actor';
 import { InvalidTokenError, TokenVerifier } from './token-verifier';
 
 const ROLES_KEY = 'roles';

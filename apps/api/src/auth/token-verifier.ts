@@ -3,7 +3,8 @@ import { JwtService } from '@nestjs/jwt';
 import { createPublicKey } from 'node:crypto';
 import { APP_CONFIG, AppConfig, TokenBounds } from '../config/app-config';
 import { CATALOGUE_ID } from '../http/validators';
-import { Actor, isRole } from './actor';
+import { isRole } from '@lib/contract';
+import { Actor } from './actor';
 
 export class InvalidTokenError extends Error {}
 

@@ -7,6 +7,7 @@ import { CatalogueCommand, CatalogueState } from '@lib/domain/catalogue';
 import { parisDateOf } from '@lib/domain/shared/calendar-date';
 import { EVENT_STORE, EventStore } from '@lib/event-store/event-store.port';
 import { Actor } from '../auth/actor';
+import { CLOCK, Clock } from '../clock';
 import { CurrentActor, Roles } from '../auth/auth.guard';
 import { CommandAnswer, commandAnswer, commandContextOf } from '../http/command-http';
 import { CATALOGUE_ID } from '../http/validators';
@@ -21,6 +22,7 @@ export class CatalogueController {
   constructor(
     private readonly commands: CommandBus,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Get()
@@ -46,7 +48,7 @@ export class CatalogueController {
         serviceId: body.serviceId,
         name: body.name,
         legalReference: body.legalReference,
-        effectiveFrom: body.effectiveFrom ?? parisDateOf(new Date()),
+        effectiveFrom: body.effectiveFrom ?? parisDateOf(this.clock.now()),
         offers: body.offers.map((offer) => ({ offerId: offer.offerId, name: offer.name, open: offer.open, feeSchedule: feeScheduleOf(offer.feeSchedule) })),
       },
     };

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { DEVELOPMENT_JWT_SECRET } from '@lib/contract';
 
 /**
  * Configuration comes from the environment only (README, "Configuration"). Every value is checked at
@@ -52,8 +53,6 @@ export interface TokenBounds {
   clockToleranceSeconds: number;
 }
 
-/** Used only outside production when JWT_SECRET is unset, so that `npm start` works with no setup. */
-export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-never-use-in-production';
 
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 

@@ -10,6 +10,7 @@ import { CurrentActor, Roles, assertMayReadCommune } from '../auth/auth.guard';
 import { parseReadQuery } from '../http/read-query';
 import { INSEE_FORMAT } from '../http/validators';
 import { FieldError, ValidationProblem } from '../problem-details';
+import { CLOCK, Clock } from '../clock';
 import { ProjectionHost } from '../projections/projection-host';
 import { CommuneEntitlementsView, EntitlementView, entitlementView, groupedByCommune } from './entitlement.view';
 
@@ -26,6 +27,7 @@ export class EntitlementsController {
   constructor(
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
     private readonly host: ProjectionHost,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Get('communes/:insee/entitlements')
@@ -63,7 +65,7 @@ export class EntitlementsController {
     const asOfPosition = asOfPositionOf(query.asOfPosition, knownAt);
     await this.host.ensureCaughtUp(minPosition ?? asOfPosition);
     return {
-      on: on ?? parisDateOf(new Date()),
+      on: on ?? parisDateOf(this.clock.now()),
       ...(knownAt ? { knownAt } : {}),
       ...(asOfPosition ? { asOfPosition } : {}),
       ...(actor.role === 'consumer' && actor.services ? { services: actor.services } : {}),

@@ -1,13 +1,6 @@
 import { Module } from '@nestjs/common';
-import { AuditController, ConventionHistoryController } from './audit.controller';
 import { EntitlementsController } from './entitlements.controller';
-import { IntegrityService } from './integrity.service';
-import { ProjectionsAdminController } from './projections-admin.controller';
-import { RebuildService } from './rebuild.service';
 
-/** Entitlements, audit history, integrity and replay (issue 5). */
-@Module({
-  controllers: [EntitlementsController, ConventionHistoryController, AuditController, ProjectionsAdminController],
-  providers: [IntegrityService, RebuildService],
-})
+/** Who may use what, on which day, as known when (R-TIME-1): `/api/entitlements`, `/api/communes/{insee}/entitlements`. */
+@Module({ controllers: [EntitlementsController] })
 export class EntitlementsModule {}

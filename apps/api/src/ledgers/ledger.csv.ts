@@ -1,4 +1,4 @@
-import { LedgerLineView, LedgerView } from './ledger.view';
+import type { LedgerLineView, LedgerView } from '@lib/contract';
 
 /**
  * The ledger as a CSV that a French spreadsheet opens as is: UTF-8 with a BOM (so accents survive),

@@ -5,6 +5,7 @@ import { issueLedger } from '@lib/application/ledgers';
 import { EVENT_STORE, EventStore, formatPosition } from '@lib/event-store/event-store.port';
 import { ledgerStreamId, pendingLineRefs } from '@lib/domain/ledger';
 import { Actor } from '../auth/actor';
+import { CLOCK, Clock } from '../clock';
 import { CurrentActor, Roles, assertMayReadCommune } from '../auth/auth.guard';
 import { commandContextOf, expectedVersionOf } from '../http/command-http';
 import { OptionalReasonRequest } from '../http/command-requests';
@@ -15,7 +16,8 @@ import { ValidationProblem } from '../problem-details';
 import { ProjectionHost } from '../projections/projection-host';
 import { LedgerReader } from './ledger-reader';
 import { ledgerCsv } from './ledger.csv';
-import { CommuneLedgerView, LedgerView, communeLedgerView, ledgerView } from './ledger.view';
+import type { CommuneLedgerView, LedgerView } from '@lib/contract';
+import { communeLedgerView, ledgerView } from './ledger.view';
 
 /** Billing years the API accepts: far wider than any convention's life, narrow enough to refuse a typo. */
 export const LEDGER_YEARS = { min: 2000, max: 2100 } as const;
@@ -29,6 +31,7 @@ export class LedgersController {
     private readonly reader: LedgerReader,
     private readonly host: ProjectionHost,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Get('ledgers/:year')
@@ -46,7 +49,7 @@ export class LedgersController {
     const csv = wantsCsv(request);
     await this.host.ensureCaughtUp(minPosition);
     const { lines, issued } = await this.reader.ledger(year, knownAt);
-    const view = ledgerView(year, knownAt ?? new Date().toISOString(), lines, issued);
+    const view = ledgerView(year, knownAt ?? this.clock.now().toISOString(), lines, issued);
     response.setHeader('ETag', `"${view.version}"`);
     return csv ? sendCsv(response, ledgerCsv(view), `redevances-${year}.csv`) : view;
   }
@@ -70,7 +73,7 @@ export class LedgersController {
     const csv = wantsCsv(request);
     await this.host.ensureCaughtUp(minPosition);
     const { lines, issued } = await this.reader.ledger(year, knownAt, insee);
-    const view = ledgerView(year, knownAt ?? new Date().toISOString(), lines, issued, insee);
+    const view = ledgerView(year, knownAt ?? this.clock.now().toISOString(), lines, issued, insee);
     response.setHeader('ETag', `"${view.version}"`);
     return csv ? sendCsv(response, ledgerCsv(view), `redevances-${year}-${insee}.csv`) : communeLedgerView(view, insee);
   }
@@ -99,7 +102,7 @@ export class LedgersController {
       year,
       commandContext: commandContextOf(request, actor, body),
       expectedVersion: expectedVersionOf(ifMatch),
-      now: () => new Date(),
+      now: () => this.clock.now(),
     });
     response.setHeader('ETag', `"${result.version}"`);
     if (!result.issued) response.status(200);

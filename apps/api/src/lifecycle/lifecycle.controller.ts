@@ -7,6 +7,7 @@ import { parisDateOf } from '@lib/domain/shared/calendar-date';
 import { comparePositions, formatPosition } from '@lib/event-store/event-store.port';
 import { Actor } from '../auth/actor';
 import { CurrentActor, Roles } from '../auth/auth.guard';
+import { CLOCK, Clock } from '../clock';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { commandContextOf, eventSummary } from '../http/command-http';
 import { IdempotencyInterceptor, IdempotentRequest } from '../idempotency/idempotency.interceptor';
@@ -22,6 +23,7 @@ export class LifecycleController {
   constructor(
     private readonly lifecycle: LifecycleService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Post('run')
@@ -38,7 +40,7 @@ export class LifecycleController {
   @Cron('5 0 * * *', { name: 'lifecycle', timeZone: 'Europe/Paris', disabled: process.env.LIFECYCLE_SCHEDULE === 'off' })
   async daily(): Promise<void> {
     if (!this.config.scheduler) return;
-    const asOf = parisDateOf(new Date());
+    const asOf = parisDateOf(this.clock.now());
     const commandId = randomUUID();
     try {
       const recorded = await this.lifecycle.run(asOf, { actor: SYSTEM_ACTOR, commandId, correlationId: commandId, reason: 'Daily lifecycle run', idempotent: false });

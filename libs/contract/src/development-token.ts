@@ -1,5 +1,8 @@
 import { JwtService } from '@nestjs/jwt';
-import { Role } from './actor';
+import { Role } from './roles';
+
+/** Used only outside production when JWT_SECRET is unset, so that `npm start` works with no setup. */
+export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-never-use-in-production';
 
 export interface TokenRequest {
   sub: string;

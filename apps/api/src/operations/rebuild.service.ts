@@ -5,6 +5,7 @@ import { EVENT_STORE, EventStore, formatPosition } from '@lib/event-store/event-
 import { PostgresEventStore } from '@lib/event-store/postgres/postgres-event-store';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
 import { CopyComparison, PROJECTIONS, ProjectionRunner } from '@lib/projections';
+import type { RebuildState, RebuildView } from '@lib/contract';
 import { ProjectionHost } from '../projections/projection-host';
 
 /** The suffix of the fresh tables a rebuild fills beside the live ones. */
@@ -12,7 +13,6 @@ export const REBUILD_SUFFIX = '_rebuild';
 /** How long the check waits for the copy and the live tables to stand at the same checkpoint. */
 const SETTLE_MS = 10_000;
 
-export type RebuildState = 'rebuilding' | 'checking' | 'ready' | 'swapping' | 'swapped' | 'cancelled' | 'failed';
 
 interface Job {
   id: string;
@@ -23,27 +23,6 @@ interface Job {
   checks: CopyComparison[];
   error?: string;
   finishedAt?: number;
-}
-
-export interface RebuildView {
-  jobId: string;
-  state: RebuildState;
-  startedAt: string;
-  /** Events in the store when the rebuild started. */
-  totalEvents: number;
-  /** Events every projection has read so far (the slowest one's count). */
-  eventsDone: number;
-  eventsPerSecond: number;
-  remainingSeconds: number | null;
-  projections: Array<{
-    name: string;
-    eventsDone: number;
-    position: string;
-    state: string;
-    /** Once checked: the live tables and the rebuilt ones, at the same checkpoint. */
-    check?: { equal: boolean; samePosition: boolean; position: string; live: CopyComparison['live']['tables']; rebuilt: CopyComparison['copy']['tables'] };
-  }>;
-  error?: string;
 }
 
 /**

@@ -4,7 +4,8 @@ import { formatPosition } from '@lib/event-store/event-store.port';
 import { Roles } from '../auth/auth.guard';
 import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
 import { ProjectionHost } from '../projections/projection-host';
-import { RebuildService, RebuildView } from './rebuild.service';
+import type { RebuildView } from '@lib/contract';
+import { RebuildService } from './rebuild.service';
 
 /** Operator routes for the read models (the CLI's rebuild-projections drives them). Role admin. */
 @ApiTags('operations')

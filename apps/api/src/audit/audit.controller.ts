@@ -15,6 +15,7 @@ import { ValidationProblem } from '../problem-details';
 import { ProjectionHost } from '../projections/projection-host';
 import { parseAuditQuery } from './audit-query';
 import { IntegrityService } from './integrity.service';
+import { CLOCK, Clock } from '../clock';
 
 /** A convention's history (API.md `GET /api/conventions/{id}/history`), read from its stream: always complete. */
 @ApiTags('audit')
@@ -49,6 +50,7 @@ export class AuditController {
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
     private readonly host: ProjectionHost,
     private readonly integrity: IntegrityService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Get('events')
@@ -90,7 +92,7 @@ export class AuditController {
     const links = await this.integrity.links(after);
     response.status(200);
     response.setHeader('Content-Type', 'application/x-ndjson; charset=utf-8');
-    response.setHeader('Content-Disposition', `attachment; filename="history-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl"`);
+    response.setHeader('Content-Disposition', `attachment; filename="history-${this.clock.now().toISOString().replace(/[:.]/g, '-')}.jsonl"`);
     let previousHash: string | null = null;
     try {
       for await (const { event, hash } of links) {
