@@ -1,9 +1,12 @@
-import { Socket, connect } from 'node:net';
-import { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { AddressInfo, Socket, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Server } from 'node:http';
 import { Response } from 'supertest';
 import { bearer, describeE2E } from './support/app';
 import { unchanged as unchangedIn } from './conventions-support';
+import { spawnApi } from './support/api-process';
 
 /**
  * Issue 10, items 7–12: input that used to reach a 500 — text the database cannot store (NUL, lone
@@ -39,6 +42,31 @@ function expectFields(response: Response, fields: Record<string, string>): void 
   const named = Object.fromEntries(errors.map((e) => [e.field, e.constraint]));
   expect(named).toEqual(fields);
   for (const error of errors) expect(error.message).toEqual(expect.any(String));
+}
+
+/** Sends raw bytes, resolves with everything the server wrote until it closed the connection. */
+function exchange(port: number, bytes: string | Buffer): Promise<string> {
+  return new Promise((done, fail) => {
+    const socket: Socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk) => (answer += chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? done(answer) : fail(error)));
+    socket.on('close', () => done(answer));
+    socket.setTimeout(10_000, () => fail(new Error(`no answer; got ${JSON.stringify(answer)}`)));
+    socket.write(bytes);
+  });
+}
+
+function problemOf(answer: string, status: number): Record<string, unknown> {
+  const [head, body] = answer.split('\r\n\r\n');
+  const lines = head.split('\r\n');
+  expect(lines[0]).toBe(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}`);
+  const headers = Object.fromEntries(lines.slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+  expect(headers).toEqual(expect.objectContaining({ 'content-type': 'application/problem+json', connection: 'close', 'content-length': String(Buffer.byteLength(body)) }));
+  const problem = JSON.parse(body) as Record<string, unknown>;
+  expect(problem).toEqual(expect.objectContaining({ status, title: expect.any(String), detail: expect.any(String), type: expect.any(String) }));
+  return problem;
 }
 
 describeE2E('hostile input (issue 10)', (current) => {
@@ -176,33 +204,8 @@ describeE2E('hostile input (issue 10)', (current) => {
       port = (server.address() as AddressInfo).port;
     });
 
-    /** Sends raw bytes, resolves with everything the server wrote until it closed the connection. */
-    function exchange(bytes: string | Buffer): Promise<string> {
-      return new Promise((done, fail) => {
-        const socket: Socket = connect(port, '127.0.0.1');
-        let answer = '';
-        socket.setEncoding('latin1');
-        socket.on('data', (chunk) => (answer += chunk));
-        socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? done(answer) : fail(error)));
-        socket.on('close', () => done(answer));
-        socket.setTimeout(10_000, () => fail(new Error(`no answer; got ${JSON.stringify(answer)}`)));
-        socket.write(bytes);
-      });
-    }
-
-    function problemOf(answer: string, status: number): Record<string, unknown> {
-      const [head, body] = answer.split('\r\n\r\n');
-      const lines = head.split('\r\n');
-      expect(lines[0]).toBe(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}`);
-      const headers = Object.fromEntries(lines.slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
-      expect(headers).toEqual(expect.objectContaining({ 'content-type': 'application/problem+json', connection: 'close', 'content-length': String(Buffer.byteLength(body)) }));
-      const problem = JSON.parse(body) as Record<string, unknown>;
-      expect(problem).toEqual(expect.objectContaining({ status, title: expect.any(String), detail: expect.any(String), type: expect.any(String) }));
-      return problem;
-    }
-
     it('answers headers over 16 KB with 431 problem+json', async () => {
-      const answer = await exchange(`GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      const answer = await exchange(port, `GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
       problemOf(answer, 431);
     });
 
@@ -214,11 +217,11 @@ describeE2E('hostile input (issue 10)', (current) => {
       ['an invalid header name', 'GET /api/health HTTP/1.1\r\nHost: x\r\nX B@d: 1\r\n\r\n'],
       ['both Content-Length and Transfer-Encoding', 'POST /api/lifecycle/run HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
     ])('answers %s with 400 problem+json and closes', async (_, bytes) => {
-      problemOf(await exchange(bytes), 400);
+      problemOf(await exchange(port, bytes), 400);
     });
 
     it('still serves ordinary requests on the same server afterwards', async () => {
-      const answer = await exchange('GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      const answer = await exchange(port, 'GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
       expect(answer.split('\r\n')[0]).toMatch(/^HTTP\/1\.1 (200|503) /);
     });
 
@@ -232,4 +235,20 @@ describeE2E('hostile input (issue 10)', (current) => {
       expect(method.headers['content-type']).toMatch(/^application\/problem\+json/);
     });
   });
+});
+
+describe('the API as shipped (main.ts, a spawned process)', () => {
+  it('answers what Node\'s HTTP parser refuses with problem+json too', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hostile-input-'));
+    const api = await spawnApi({ EVENT_STORE: 'pglite', DATA_DIR: dataDir });
+    try {
+      await api.waitHealthy();
+      problemOf(await exchange(api.port, `GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), 431);
+      problemOf(await exchange(api.port, 'GARBAGE\r\n\r\n'), 400);
+      expect((await fetch(`${api.url}/api/health`)).status).toBe(200);
+    } finally {
+      await api.kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
