@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { AddressInfo, Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Server } from 'node:http';
+import { STATUS_CODES, Server } from 'node:http';
 import { Response } from 'supertest';
 import { bearer, describeE2E } from './support/app';
 import { unchanged as unchangedIn } from './conventions-support';
@@ -61,9 +61,10 @@ function exchange(port: number, bytes: string | Buffer): Promise<string> {
 function problemOf(answer: string, status: number): Record<string, unknown> {
   const [head, body] = answer.split('\r\n\r\n');
   const lines = head.split('\r\n');
-  expect(lines[0]).toBe(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}`);
+  expect(lines[0]).toBe(`HTTP/1.1 ${status} ${STATUS_CODES[status]}`);
   const headers = Object.fromEntries(lines.slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
   expect(headers).toEqual(expect.objectContaining({ 'content-type': 'application/problem+json', connection: 'close', 'content-length': String(Buffer.byteLength(body)) }));
+  expect(STATUS_CODES[status]).toBeDefined();
   const problem = JSON.parse(body) as Record<string, unknown>;
   expect(problem).toEqual(expect.objectContaining({ status, title: expect.any(String), detail: expect.any(String), type: expect.any(String) }));
   return problem;
@@ -218,6 +219,10 @@ describeE2E('hostile input (issue 10)', (current) => {
       ['both Content-Length and Transfer-Encoding', 'POST /api/lifecycle/run HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
     ])('answers %s with 400 problem+json and closes', async (_, bytes) => {
       problemOf(await exchange(port, bytes), 400);
+    });
+
+    it('answers an Expect header other than 100-continue with 417 problem+json', async () => {
+      problemOf(await exchange(port, 'GET /api/health HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nConnection: close\r\n\r\n'), 417);
     });
 
     it('still serves ordinary requests on the same server afterwards', async () => {

@@ -1,4 +1,4 @@
-import { STATUS_CODES, Server } from 'node:http';
+import { IncomingMessage, STATUS_CODES, Server, ServerResponse } from 'node:http';
 import { Duplex } from 'node:stream';
 
 /** Node's own answers (lib/_http_server.js) to what its parser refuses, kept, but as problem+json. */
@@ -10,11 +10,16 @@ const DETAIL_OF: Record<number, string> = {
   431: 'The request headers are larger than the server accepts',
 };
 
+function problemJson(status: number, detail: string): string {
+  return JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, detail });
+}
+
 /**
  * A request Node's HTTP parser refuses (headers over the size limit, a malformed request line, bad
  * chunked encoding, invalid header characters) never reaches Express or the exception filter; Node
  * would answer it with a bare status line. This answers it like every other error of the API, with an
- * RFC 9457 problem+json, and closes the connection, since the parser cannot resume on it.
+ * RFC 9457 problem+json, and closes the connection, since the parser cannot resume on it. Likewise
+ * the 417 Node sends on its own for an `Expect` header other than 100-continue.
  */
 export function answerClientErrorsAsProblems(server: Server): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
@@ -25,7 +30,7 @@ export function answerClientErrorsAsProblems(server: Server): void {
       return;
     }
     const status = STATUS_OF[error.code ?? ''] ?? 400;
-    const body = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, detail: DETAIL_OF[status] });
+    const body = problemJson(status, DETAIL_OF[status]);
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
         'Content-Type: application/problem+json\r\n' +
@@ -34,5 +39,10 @@ export function answerClientErrorsAsProblems(server: Server): void {
         body,
       () => socket.destroy(),
     );
+  });
+  server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
+    const body = problemJson(417, 'The only expectation this server meets is Expect: 100-continue');
+    response.writeHead(417, { 'Content-Type': 'application/problem+json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+    response.end(body);
   });
 }
