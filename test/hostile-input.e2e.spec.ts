@@ -110,6 +110,8 @@ describeE2E('hostile input (issue 10)', (current) => {
       expectFields(await http.get('/api/audit/events?actor=%00').set(bearer(tokens.auditor)), { actor: 'noNulCharacter' });
       expectFields(await http.get('/api/entitlements?on=2026-01-01&knownAt=x%00').set(bearer(tokens.admin)), { knownAt: 'noNulCharacter' });
       expectFields(await http.get('/api/feed?after=%00').set(bearer(tokens.consumer)), { after: 'noNulCharacter' });
+      expectFields(await http.get('/api/audit/events?type=a&type=b%00').set(bearer(tokens.auditor)), { 'type[1]': 'noNulCharacter' });
+      expectFields(await http.get('/api/audit/events?__proto__=1&constructor=2&a%00=3').set(bearer(tokens.auditor)), { ['__proto__']: 'reservedKey', constructor: 'reservedKey', '["a\\u0000"]': 'noNulCharacter' });
     });
 
     it('refuses a NUL in a path parameter with 400 naming the parameter, on reads and on commands', () =>
