@@ -278,7 +278,7 @@ describeE2E('bad input on every command route', (current) => {
       ['/api/conventions/69123-1/annexes/%ZZ/stop', stop, 400],
       [`/api/conventions/${'9'.repeat(5000)}/non-renewal`, notice, 404],
       ['/api/conventions/69123-0/non-renewal', notice, 404],
-      ['/api/conventions/69123-1%00/non-renewal', notice, 404],
+      ['/api/conventions/69123-1%00/non-renewal', notice, 400], // NUL in a path parameter (http/hostile-input.ts)
       ['/api/conventions/..%2F..%2Fetc/non-renewal', notice, 404],
       ['/api/conventions/69123-1/annexes/TOODEGO/stop', stop, 404],
       ['/api/conventions/69123-1/annexes/%F0%9F%98%80/stop', stop, 404],

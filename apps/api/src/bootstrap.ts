@@ -7,6 +7,8 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { ValidationProblem, fieldErrorsOf } from './problem-details';
 import { jsonBody } from './http/json-body';
+import { HostileParameterPipe } from './http/hostile-input';
+import { answerClientErrorsAsProblems } from './http/client-error';
 
 /** Builds the configured application; main.ts and the e2e tests share it, so tests run what ships. */
 export async function createApp(config: AppConfig, storeOptions?: EventStoreOptions): Promise<INestApplication> {
@@ -21,7 +23,9 @@ export async function createApp(config: AppConfig, storeOptions?: EventStoreOpti
   app.use(jsonBody);
   app.setGlobalPrefix('api');
   app.enableShutdownHooks();
+  answerClientErrorsAsProblems(app.getHttpServer());
   app.useGlobalPipes(
+    new HostileParameterPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,

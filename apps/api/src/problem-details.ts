@@ -4,6 +4,8 @@ import { Refusal } from '@lib/domain/shared/refusal';
 export interface FieldError {
   field: string;
   message: string;
+  /** The check it fails, e.g. class-validator's `isString`, or `noNulCharacter` (http/hostile-input.ts). */
+  constraint?: string;
   /** The rule a field's value breaks, when one does (e.g. R-TIME-1 for an impossible date). */
   rule?: string;
 }
@@ -28,7 +30,7 @@ export function fieldErrorsOf(errors: ValidationError[], parent = ''): FieldErro
     const field = /^\d+$/.test(error.property) ? `${parent}[${error.property}]` : parent ? `${parent}.${error.property}` : error.property;
     const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => {
       const rule = error.contexts?.[constraint]?.rule as string | undefined;
-      return rule ? { field, message, rule } : { field, message };
+      return rule ? { field, message, constraint, rule } : { field, message, constraint };
     });
     return [...own, ...fieldErrorsOf(error.children ?? [], field)];
   });

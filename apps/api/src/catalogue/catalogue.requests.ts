@@ -4,7 +4,7 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty
 import { CalendarDate } from '@lib/domain/shared/calendar-date';
 import { money } from '@lib/domain/shared/money';
 import { FeeSchedule } from '@lib/domain/fees/fee-schedule';
-import { CATALOGUE_ID, IsCalendarDate, IsDecimalString, IsMoney } from '../http/validators';
+import { CATALOGUE_ID, IsCalendarDate, IsDecimalString, IsMoney, NoNestedArrays } from '../http/validators';
 import { LegalDecisionRequest } from '../http/command-requests';
 
 /** The amounts are required, and checked, for a paying schedule only. */
@@ -86,6 +86,7 @@ export class AddServiceRequest extends LegalDecisionRequest {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(20)
+  @NoNestedArrays()
   @ValidateNested({ each: true })
   @Type(() => OfferDto)
   offers!: OfferDto[];

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { CalendarDate } from '@lib/domain/shared/calendar-date';
 import { Party, PARTIES } from '@lib/domain/convention';
-import { CATALOGUE_ID, IsCalendarDate, IsInsee } from '../http/validators';
+import { CATALOGUE_ID, IsCalendarDate, IsInsee, NoNestedArrays } from '../http/validators';
 import { OptionalReasonRequest, RequiredReasonRequest } from '../http/command-requests';
 
 export class AnnexRequestDto {
@@ -43,6 +43,7 @@ export class SignConventionRequest extends OptionalReasonRequest {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)
+  @NoNestedArrays()
   @ValidateNested({ each: true })
   @Type(() => AnnexRequestDto)
   annexes?: AnnexRequestDto[];

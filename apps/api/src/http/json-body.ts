@@ -1,6 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { NextFunction, Request, Response, json } from 'express';
 import { ValidationProblem } from '../problem-details';
+import { hostileInputErrors } from './hostile-input';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 /** Express's default limit: a command body is a few hundred bytes, anything near this is not a command. */
@@ -10,7 +11,9 @@ const parseJson = json({ type: JSON_TYPES, limit: BODY_LIMIT, strict: true });
 /**
  * API.md: bodies are JSON objects. The one body parser of the API (Nest's own is switched off in
  * bootstrap.ts): a body in another format is 415 (a form-encoded body is not silently read as strings);
- * JSON that does not parse, or that is an array, a string or null, is a 400 naming the field `body`.
+ * JSON that does not parse, or that is an array, a string or null, is a 400 naming the field `body`;
+ * text no field may hold, too deep a nesting or a prototype key is a 400 naming each field
+ * (hostile-input.ts), before any interceptor, pipe or class-transformer walks the body.
  */
 export function jsonBody(request: Request, response: Response, next: NextFunction): void {
   if (!hasBody(request)) return next();
@@ -22,7 +25,8 @@ export function jsonBody(request: Request, response: Response, next: NextFunctio
     if (error) return next(bodyError(error));
     const body: unknown = request.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return next(new ValidationProblem([{ field: 'body', message: 'must be a JSON object' }]));
-    next();
+    const errors = hostileInputErrors(body);
+    next(errors.length > 0 ? new ValidationProblem(errors) : undefined);
   });
 }
 

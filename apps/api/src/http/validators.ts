@@ -58,3 +58,24 @@ export function IsYearMonth(options?: ValidationOptions): PropertyDecorator {
 
 /** Ids of services and offers: lower-case words, as the catalogue writes them ("toodego", "partenaire"). */
 export const CATALOGUE_ID = /^[a-z][a-z0-9_-]{0,39}$/;
+
+/**
+ * For arrays of nested objects (annexes, offers). ValidateNested({ each: true }) names an element that
+ * is not an object (`annexes[0]`), but recurses into one that is an array, so `[[]]` and `[[{…}]]`
+ * pass as if they were objects and reach the handler.
+ */
+export function NoNestedArrays(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'noNestedArrays',
+      validator: {
+        validate: (value) => !Array.isArray(value) || !value.some((item) => Array.isArray(item)),
+        defaultMessage: (args) => {
+          const indexes = Array.isArray(args?.value) ? args.value.flatMap((item: unknown, index: number) => (Array.isArray(item) ? [index] : [])) : [];
+          return `${indexes.map((index) => `${args?.property}[${index}]`).join(', ')} must be an object, not an array`;
+        },
+      },
+    },
+    options,
+  );
+}
