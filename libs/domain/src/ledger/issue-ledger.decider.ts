@@ -3,7 +3,7 @@ import { MoneyString } from '../shared/money';
 import { FeeLedgerLine } from './ledger-lines';
 import { LedgerFact } from './ledger-fact';
 import { LedgerIssued } from './ledger.events';
-import { IssuedLedger, compareWithIssued, evolveIssuedLedger, issueTotals, noIssue, pendingLineRefs, regularisationsOf } from './issued-ledger';
+import { IssuedLedger, compareWithIssued, evolveIssuedLedger, issueTotals, noIssue, pendingLineRefs, regularisationsOf } from './issued-ledger.state';
 
 /** Issue the year's ledger (titres de recettes): the first time its lines, then only regularisations. */
 export interface IssueLedger {
