@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { comparePositions, parsePosition, Position } from '@lib/event-store/event-store.port';
 import { ApiProcess, spawnApi } from './support/api-process';
 import { describeWithThrowawayPostgres, startThrowawayPostgres, ThrowawayPostgres } from './support/throwaway-postgres';
@@ -32,6 +33,14 @@ describeWithThrowawayPostgres('the API process under PostgreSQL faults (throwawa
   let exitedEarly: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   const tail = () => api.output().split('\n').slice(-40).join('\n');
+  /** A failure says what the API printed last (its crash, if it crashed). */
+  const withOutput = (test: () => Promise<void>) => async () => {
+    try {
+      await test();
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- API output (last lines) ---\n${tail()}`);
+    }
+  };
   const call = async (method: 'GET' | 'POST', path: string, options: { key?: string; body?: unknown; token?: string } = {}) => {
     const started = Date.now();
     const response = await fetch(`${api.url}${path}`, {
@@ -62,12 +71,13 @@ describeWithThrowawayPostgres('the API process under PostgreSQL faults (throwawa
   }, 180_000);
 
   afterAll(async () => {
-    if (process.env.FAULTS_LOG) require('node:fs').writeFileSync(process.env.FAULTS_LOG, api?.output() ?? '');
+    // FAULTS_LOG=<file> keeps what the API printed, to see why a run failed.
+    if (process.env.FAULTS_LOG) writeFileSync(process.env.FAULTS_LOG, api?.output() ?? '');
     await api?.kill('SIGKILL');
     await pg?.destroy();
   }, 60_000);
 
-  it('stays up through stop -m fast, stop -m immediate and kill -9 under 8 writers: 503 meanwhile, nothing lost or doubled, projections caught up within 10 s', async () => {
+  it('stays up through stop -m fast, stop -m immediate and kill -9 under 8 writers: 503 meanwhile, nothing lost or doubled, projections caught up within 10 s', withOutput(async () => {
     const admin = api.token('admin');
     const acks: Ack[] = [];
     const violations: string[] = [];
@@ -204,9 +214,9 @@ describeWithThrowawayPostgres('the API process under PostgreSQL faults (throwawa
       });
     }
     process.stdout.write(`postgres-faults: ${acks.length} commands acknowledged, answers ${JSON.stringify(Object.fromEntries(seen))}, ${connectionErrors} connection errors\n`);
-  }, 300_000);
+  }), 300_000);
 
-  it('answers 503 within its bounds while the server is frozen (SIGSTOP), then serves again after SIGCONT', async () => {
+  it('answers 503 within its bounds while the server is frozen (SIGSTOP), then serves again after SIGCONT', withOutput(async () => {
     const admin = api.token('admin');
     const body = { communeInsee: '69799', population: 4242, effectiveDate: '2025-01-01', source: 'INSEE (hang test)' };
     pg.freeze();
@@ -236,10 +246,8 @@ describeWithThrowawayPostgres('the API process under PostgreSQL faults (throwawa
       const rows = await pg.query(`SELECT 1 FROM events WHERE type = 'PopulationRecorded' AND data->>'communeInsee' = '69799'`);
       expect(rows).toHaveLength(1);
       expect(exitedEarly).toBeUndefined();
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\n--- API output ---\n${tail()}`);
     } finally {
       if (!thawed) pg.thaw();
     }
-  }, 120_000);
+  }), 120_000);
 });

@@ -64,6 +64,9 @@ export class PgPoolDatabase implements SqlDatabase {
       query_timeout: timeouts.statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS,
       lock_timeout: timeouts.lockTimeoutMs,
       idle_in_transaction_session_timeout: timeouts.idleInTransactionTimeoutMs,
+      // A peer gone without a word (no RST) is noticed on idle connections too, the LISTEN one above all.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     };
     if (schema !== undefined) {
       if (!SCHEMA_NAME.test(schema)) throw new Error(`Invalid schema name: ${schema}`);
