@@ -102,8 +102,8 @@ export class PgPoolDatabase implements SqlDatabase {
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    // While checked out, a client has no listener of the pool's: an 'error' event (the server shut down,
-    // the socket reset) with none would crash the process. The query in flight rejects with it anyway.
+    // A connection lost while checked out (its 'error' event; the pool-wide listener keeps it from
+    // crashing the process) is released as broken, so that the pool does not hand it out again.
     let broken: Error | undefined;
     const onError = (error: Error) => void (broken ??= error);
     client.on('error', onError);
@@ -113,8 +113,8 @@ export class PgPoolDatabase implements SqlDatabase {
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      // A lost or unanswered connection is thrown away: a ROLLBACK on it would only wait for another timeout,
-      // and the server rolls back a transaction whose connection ends.
+      // A connection lost, unanswered or past a bound is thrown away: a ROLLBACK on it could only wait for
+      // another timeout, and the server rolls back the transaction of a connection that ends.
       if (isConnectionFailure(error)) broken ??= error as Error;
       else await client.query('ROLLBACK').catch((rollbackError: Error) => void (broken ??= rollbackError));
       throw error;
