@@ -502,7 +502,10 @@ export class ProjectionRunner {
     this.notify();
   }
 
-  /** After the backoff, the failed lane follows again from where it is (its checkpoint is never behind it). */
+  /**
+   * After the backoff, the failed lane follows again from its position: the checkpoint is never behind it
+   * (a commit whose answer was lost may have moved it further; commit() then skips what it covers).
+   */
   private scheduleRetry(lane: Lane): void {
     const { initialDelayMs, maxDelayMs } = this.retry!;
     const delay = Math.min(initialDelayMs * 2 ** Math.min(lane.attempts - 1, 30), maxDelayMs);
@@ -515,7 +518,7 @@ export class ProjectionRunner {
         await lane.loop;
         this.logger.log(`Projection ${lane.key}: trying again (attempt ${lane.attempts + 1}) after: ${lane.failure?.message}`);
         this.launch(lane);
-      });
+      }).catch((error: unknown) => this.fail(lane, error)); // never an unhandled rejection: it would end the process
     }, delay);
     lane.retryTimer.unref();
   }
