@@ -23,9 +23,9 @@ export function eventStoreOptionsOf(config: AppConfig): EventStoreOptions {
     case 'pglite':
       return { kind: 'pglite', dataDir: config.dataDir };
     case 'postgres':
-      return { kind: 'postgres', databaseUrl: config.databaseUrl! };
+      return { kind: 'postgres', databaseUrl: config.databaseUrl!, timeouts: config.database };
     case 'eventstoredb':
-      return { kind: 'eventstoredb', esdbConnectionString: config.esdbConnectionString!, databaseUrl: config.databaseUrl, dataDir: config.dataDir };
+      return { kind: 'eventstoredb', esdbConnectionString: config.esdbConnectionString!, databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: config.database };
   }
 }
 

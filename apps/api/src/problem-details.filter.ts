@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { Response } from 'express';
 import { DuplicateEventIdError, HorizonTimeoutError, WrongExpectedRevisionError } from '@lib/event-store/event-store.port';
 import { CommandRefusedError } from '@lib/application/stream-command';
+import { isConnectionFailure } from '@lib/event-store/sql/connection-failure';
 import { RefusalException, ValidationProblem } from './problem-details';
 
 const TITLES: Record<number, string> = {
@@ -83,10 +84,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 }
 
-/** Connection-level failures of the database (refused, reset, shut down, too many connections): not the client's fault, and transient. */
+/**
+ * The database cannot answer right now (down, restarting, unreachable, hung, too many connections, or one
+ * of our timeouts hit): not the client's fault, and transient. The list lives with the pool that meets them.
+ */
 function isStoreUnreachable(exception: unknown): boolean {
-  const code = typeof exception === 'object' && exception !== null ? (exception as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '53300', '57P01', '57P03'].includes(code) || code.startsWith('08'));
+  return isConnectionFailure(exception);
 }
 
 function messageOf(body: object): string | undefined {

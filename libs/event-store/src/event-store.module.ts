@@ -2,7 +2,7 @@ import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdow
 import { mkdirSync } from 'node:fs';
 import { EVENT_STORE, EventStore } from './event-store.port';
 import { SqlDatabase } from './sql/sql-database';
-import { PgPoolDatabase } from './sql/pg-pool-database';
+import { PgPoolDatabase, PgTimeouts } from './sql/pg-pool-database';
 import { PgliteDatabase } from './sql/pglite-database';
 import { PostgresEventStore } from './postgres/postgres-event-store';
 import { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store';
@@ -12,8 +12,8 @@ export const SQL_DATABASE = Symbol('SQL_DATABASE');
 
 export type EventStoreOptions =
   | { kind: 'pglite'; dataDir?: string }
-  | { kind: 'postgres'; databaseUrl: string; schema?: string }
-  | { kind: 'eventstoredb'; esdbConnectionString: string; databaseUrl?: string; dataDir?: string }
+  | { kind: 'postgres'; databaseUrl: string; schema?: string; timeouts?: Partial<PgTimeouts> }
+  | { kind: 'eventstoredb'; esdbConnectionString: string; databaseUrl?: string; dataDir?: string; timeouts?: Partial<PgTimeouts> }
   | { kind: 'in-memory-for-tests'; store: EventStore; db: SqlDatabase };
 
 interface Opened {
@@ -30,12 +30,12 @@ export async function openEventStore(options: EventStoreOptions): Promise<Opened
       return { db, store: await PostgresEventStore.create(db) };
     }
     case 'postgres': {
-      const db = await PgPoolDatabase.connect({ connectionString: options.databaseUrl, schema: options.schema });
+      const db = await PgPoolDatabase.connect({ connectionString: options.databaseUrl, schema: options.schema, timeouts: options.timeouts });
       return { db, store: await PostgresEventStore.create(db, { channel: `events_${options.schema ?? 'public'}` }) };
     }
     case 'eventstoredb': {
       let db: SqlDatabase;
-      if (options.databaseUrl) db = await PgPoolDatabase.connect({ connectionString: options.databaseUrl });
+      if (options.databaseUrl) db = await PgPoolDatabase.connect({ connectionString: options.databaseUrl, timeouts: options.timeouts });
       else {
         if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
         db = await PgliteDatabase.open(options.dataDir);

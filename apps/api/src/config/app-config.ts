@@ -22,6 +22,15 @@ export interface AppConfig {
   /** Whether the daily lifecycle schedule runs in this process (R-CONV-4). */
   scheduler: boolean;
   feed: FeedConfig;
+  database: DatabaseTimeouts;
+}
+
+/** Bounds on every PostgreSQL call (README, "Configuration"; docs/failure-behaviour-postgres.md): past one, 503. */
+export interface DatabaseTimeouts {
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
 }
 
 /** The feed's tuning (README, "Configuration"). */
@@ -91,6 +100,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       streamPageSize: integer(env, 'FEED_STREAM_PAGE_SIZE', 100, 1, FEED_PAGE_LIMIT.max),
       streamPageBytes: integer(env, 'FEED_STREAM_PAGE_BYTES', 256 * 1024, 1, 64 * 1024 * 1024),
       retryMs: integer(env, 'FEED_RETRY_MS', 2_000, 0, 3_600_000),
+    },
+    database: {
+      connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5_000, 100, 600_000),
+      statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
+      lockTimeoutMs: integer(env, 'DATABASE_LOCK_TIMEOUT_MS', 5_000, 100, 3_600_000),
+      idleInTransactionTimeoutMs: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 15_000, 100, 3_600_000),
     },
   };
 }

@@ -1,11 +1,16 @@
 import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, EventStore } from '@lib/event-store/event-store.port';
 import { SQL_DATABASE } from '@lib/event-store/event-store.module';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Public } from '../auth/auth.guard';
+import { ProjectionHost, Readiness, withinBound } from '../projections/projection-host';
 
+/**
+ * Liveness (GET /api/health) and readiness (GET /api/health/ready), both bounded: with the database
+ * hung, each answers 503 within DATABASE_CONNECT_TIMEOUT_MS rather than wait with it.
+ */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
@@ -13,19 +18,54 @@ export class HealthController {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly projections: ProjectionHost,
   ) {}
 
-  /** 200 once the event store and the projections' database answer; 503 otherwise. */
+  /** Kept as API.md has it (liveness and store reachability): the process answers, and so does its store. */
   @Public()
   @Get()
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Liveness and store reachability',
+    description:
+      'The process answers and its event store and database answer `SELECT 1` within DATABASE_CONNECT_TIMEOUT_MS. ' +
+      'It does not look at the projections: use /api/health/ready to route traffic.',
+  })
+  @ApiOkResponse({ description: 'Up, and the store answers', schema: { example: { status: 'ok', eventStore: 'postgres' } } })
+  @ApiServiceUnavailableResponse({ description: 'The store does not answer (down, restarting or hung): problem+json, Retry-After' })
   async health(): Promise<{ status: 'ok'; eventStore: string }> {
     try {
-      await this.store.ping();
-      await this.db.query('SELECT 1');
+      await withinBound(Promise.all([this.store.ping(), this.db.query('SELECT 1')]), this.config.database.connectTimeoutMs);
     } catch {
       throw new ServiceUnavailableException('The event store is not reachable');
     }
     return { status: 'ok', eventStore: this.config.eventStore };
+  }
+
+  @Public()
+  @Get('ready')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Readiness, for a load balancer',
+    description:
+      'Ready when the store answers within DATABASE_CONNECT_TIMEOUT_MS and every projection is running and reaches the head ' +
+      'of the store within 2 s. Otherwise 503 problem+json naming, for each projection, its state, checkpoint and lag in events.',
+  })
+  @ApiOkResponse({
+    description: 'Ready: commands are stored and reads without minPosition are current',
+    schema: { example: { status: 'ready', head: '812:40', projections: [{ name: 'entitlements', state: 'running', position: '812:40' }] } },
+  })
+  @ApiServiceUnavailableResponse({
+    description: 'Not ready (store away, a projection failed, or behind): problem+json with `projections: [{name, state, position, lagEvents?, failure?}]`',
+  })
+  async ready(): Promise<{ status: 'ready'; head?: string; projections: Readiness['projections'] }> {
+    const readiness = await this.projections.readiness(this.config.database.connectTimeoutMs);
+    if (!readiness.ready) {
+      throw new ServiceUnavailableException({
+        message: readiness.reason,
+        problem: { type: '/problems/not-ready', ...(readiness.head ? { head: readiness.head } : {}), projections: readiness.projections },
+      });
+    }
+    return { status: 'ready', head: readiness.head, projections: readiness.projections };
   }
 }

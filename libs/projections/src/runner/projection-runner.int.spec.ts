@@ -288,6 +288,59 @@ describe.each(stores)('ProjectionRunner, events from the %s', (_label, openStore
     expect(await appliedIds()).toEqual([...good.ids, ...bad.ids, ...rest.ids]);
   });
 
+  it('with retry, a failed projection follows again by itself, from its checkpoint, after a backoff (the database came back)', async () => {
+    let outage = 3; // the handler's first three tries fail, as they would while the database is away
+    const deposits = depositsProjection({ failOn: (amount) => amount === 13 && outage-- > 0 });
+    const logged: string[] = [];
+    const projections = new ProjectionRunner({
+      db,
+      store,
+      projections: [deposits],
+      batchSize: 10,
+      logger: { log: () => undefined, error: (message) => logged.push(message) },
+      retry: { initialDelayMs: 20, maxDelayMs: 80 },
+    });
+    runners.push(projections);
+    const good = await append('account-a', [deposited(11)]);
+    const bad = await append('account-b', [deposited(13)]);
+    const rest = await append('account-a', [deposited(14)]);
+
+    await projections.start();
+    // No start() again: the runner retries on its own and gets past the event once it applies.
+    const reached = async () => {
+      for (let tries = 0; tries < 200; tries++) {
+        const [status] = projections.status();
+        if (status.state === 'running' && comparePositions(status.position, rest.position) >= 0) return status;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      return projections.status()[0];
+    };
+    expect(await reached()).toMatchObject({ state: 'running', position: rest.position });
+    expect(outage).toBe(-1); // three failures, then the fourth try applied it
+    // Applied exactly once each, in order, nothing skipped.
+    expect(await appliedIds()).toEqual([...good.ids, ...bad.ids, ...rest.ids]);
+    expect(await checkpoint('deposits')).toEqual(rest.position);
+    expect(logged).toHaveLength(1); // the same failure again is not logged again
+  });
+
+  it('with retry, stop() cancels the retry of a failed projection', async () => {
+    const projections = new ProjectionRunner({
+      db,
+      store,
+      projections: [depositsProjection({ failOn: (amount) => amount === 13 })],
+      logger: quiet,
+      retry: { initialDelayMs: 50, maxDelayMs: 50 },
+    });
+    runners.push(projections);
+    await append('account-a', [deposited(13)]);
+    await projections.start();
+    for (let tries = 0; tries < 100 && projections.status()[0].state !== 'failed'; tries++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(projections.status()[0]).toMatchObject({ state: 'failed', failure: { attempts: 1 } });
+    await projections.stop();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(projections.status()[0]).toMatchObject({ state: 'failed', failure: { attempts: 1 } });
+  });
+
   it('rebuild rejects when a handler fails on the way', async () => {
     await append('account-a', [deposited(1), deposited(13), deposited(2)]);
     const projections = runner([depositsProjection({ failOn: (amount) => amount === 13 })]);

@@ -17,6 +17,8 @@ export interface ProjectionFailure {
   /** The event that could not be applied, or the checkpoint when the subscription itself failed. */
   position: Position;
   event?: { id: string; type: string; streamId: string; revision: number };
+  /** Failures in a row (with retry on): the projection is tried again after a backoff, from its checkpoint. */
+  attempts?: number;
 }
 
 export interface ProjectionStatus {
@@ -63,6 +65,12 @@ export interface ProjectionRunnerOptions {
   /** The most events applied in one transaction; batches form only from events already delivered. */
   batchSize?: number;
   logger?: RunnerLogger;
+  /**
+   * Set: a failed projection is started again by itself, from its checkpoint, after a backoff that
+   * doubles from `initialDelayMs` up to `maxDelayMs` (the database came back, or the handler was fixed
+   * by a deploy). Unset: it stays failed until start() (a rebuild gives up at the first failure).
+   */
+  retry?: { initialDelayMs: number; maxDelayMs: number };
 }
 
 const CHECKPOINTS = 'projection_checkpoints';
@@ -87,6 +95,12 @@ interface Lane {
   subscription?: Subscription;
   loop?: Promise<void>;
   stopping: boolean;
+  /** Failures in a row, for the backoff; 0 again once a batch commits or the lane ran a while. */
+  attempts: number;
+  launchedAt: number;
+  retryTimer?: NodeJS.Timeout;
+  /** The last failure logged, so that a retry failing the same way is not logged again. */
+  lastLogged?: string;
 }
 
 /** A handler threw: carries the event so that the failure names it. */
@@ -110,6 +124,7 @@ export class ProjectionRunner {
   private readonly store: EventStore;
   private readonly batchSize: number;
   private readonly logger: RunnerLogger;
+  private readonly retry: ProjectionRunnerOptions['retry'];
   private readonly lanes = new Map<string, Lane>();
   private readonly waiters = new Set<() => void>();
   /** start/stop/rebuild run one at a time, so a lane is never opened twice. */
@@ -120,6 +135,7 @@ export class ProjectionRunner {
     this.store = options.store;
     this.batchSize = options.batchSize ?? 100;
     this.logger = options.logger ?? { log: () => undefined, error: (message) => console.error(message) };
+    this.retry = options.retry;
     const suffix = options.suffix ?? '';
     for (const projection of options.projections) {
       if (this.lanes.has(projection.name)) throw new Error(`Duplicate projection name: ${projection.name}`);
@@ -133,6 +149,8 @@ export class ProjectionRunner {
         position: START,
         eventsSinceStart: 0,
         stopping: false,
+        attempts: 0,
+        launchedAt: 0,
       });
     }
   }
@@ -348,6 +366,9 @@ export class ProjectionRunner {
   }
 
   private launch(lane: Lane): void {
+    clearTimeout(lane.retryTimer);
+    lane.retryTimer = undefined;
+    lane.launchedAt = Date.now();
     lane.state = 'running';
     lane.failure = undefined;
     lane.stopping = false;
@@ -358,6 +379,9 @@ export class ProjectionRunner {
   }
 
   private async halt(lane: Lane): Promise<void> {
+    clearTimeout(lane.retryTimer);
+    lane.retryTimer = undefined;
+    lane.attempts = 0;
     if (!lane.loop) return;
     lane.stopping = true;
     await lane.subscription?.close();
@@ -447,6 +471,7 @@ export class ProjectionRunner {
       });
     }
     if (comparePositions(last, lane.position) > 0) lane.position = last;
+    lane.attempts = 0;
     lane.eventsSinceStart += batch.length;
     this.notify();
   }
@@ -454,17 +479,48 @@ export class ProjectionRunner {
   private fail(lane: Lane, error: unknown): void {
     const cause = error instanceof ApplyError ? error.reason : error;
     const event = error instanceof ApplyError ? error.event : undefined;
+    // A lane that had been running for a while before failing starts its backoff over.
+    if (this.retry && Date.now() - lane.launchedAt > this.retry.maxDelayMs) lane.attempts = 0;
+    lane.attempts += 1;
     lane.state = 'failed';
     lane.failure = {
       message: cause instanceof Error ? cause.message : String(cause),
       position: event?.position ?? lane.position,
       ...(event ? { event: { id: event.id, type: event.type, streamId: event.streamId, revision: event.revision } } : {}),
+      ...(this.retry ? { attempts: lane.attempts } : {}),
     };
     const where = event
       ? `at event ${formatPosition(event.position)} (${event.type} ${event.streamId}@${event.revision}, id ${event.id})`
       : `after ${formatPosition(lane.position)}`;
-    this.logger.error(`Projection ${lane.key} stopped ${where}: ${lane.failure.message}`, cause instanceof Error ? cause.stack : undefined);
+    // Retried every few seconds through an outage: the same failure again is not worth another stack trace.
+    if (lane.attempts === 1 || lane.failure.message !== lane.lastLogged) {
+      lane.lastLogged = lane.failure.message;
+      const stack = lane.attempts === 1 && cause instanceof Error ? cause.stack : undefined;
+      this.logger.error(`Projection ${lane.key} stopped ${where}: ${lane.failure.message}`, stack);
+    }
+    if (this.retry && !lane.stopping) this.scheduleRetry(lane);
     this.notify();
+  }
+
+  /**
+   * After the backoff, the failed lane follows again from its position: the checkpoint is never behind it
+   * (a commit whose answer was lost may have moved it further; commit() then skips what it covers).
+   */
+  private scheduleRetry(lane: Lane): void {
+    const { initialDelayMs, maxDelayMs } = this.retry!;
+    const delay = Math.min(initialDelayMs * 2 ** Math.min(lane.attempts - 1, 30), maxDelayMs);
+    clearTimeout(lane.retryTimer);
+    lane.retryTimer = setTimeout(() => {
+      lane.retryTimer = undefined;
+      void this.exclusive(async () => {
+        // stop(), start() or a rebuild may have taken the lane meanwhile.
+        if (lane.state !== 'failed' || lane.stopping) return;
+        await lane.loop;
+        this.logger.log(`Projection ${lane.key}: trying again (attempt ${lane.attempts + 1}) after: ${lane.failure?.message}`);
+        this.launch(lane);
+      }).catch((error: unknown) => this.fail(lane, error)); // never an unhandled rejection: it would end the process
+    }, delay);
+    lane.retryTimer.unref();
   }
 
   private notify(): void {
