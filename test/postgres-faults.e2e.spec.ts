@@ -133,8 +133,9 @@ describeWithThrowawayPostgres('the API process under PostgreSQL faults (throwawa
       }
     };
 
-    /** While the database is away: liveness and readiness both say so, bounded, as problem+json. */
+    /** While the database is away: store health and readiness both say so, bounded, as problem+json; bare liveness stays 200. */
     const expectUnavailable = async () => {
+      expect((await call('GET', '/api/health/live')).status).toBe(200);
       for (const path of ['/api/health', '/api/health/ready']) {
         const answer = await call('GET', path);
         expect({ path, status: answer.status, retryAfter: answer.headers.get('retry-after'), type: answer.headers.get('content-type') }).toEqual({
@@ -222,6 +223,8 @@ describeWithThrowawayPostgres('the API process under PostgreSQL faults (throwawa
     pg.freeze();
     let thawed = false;
     try {
+      const live = await call('GET', '/api/health/live');
+      expect({ status: live.status, bounded: live.ms < 3_000 }).toEqual({ status: 200, bounded: true });
       const health = await call('GET', '/api/health');
       // Liveness waits at most DATABASE_CONNECT_TIMEOUT_MS for the store, whatever the pool's state.
       expect({ status: health.status, bounded: health.ms < BOUNDS.connect + 3_000 }).toEqual({ status: 503, bounded: true });

@@ -8,8 +8,9 @@ import { Public } from '../auth/auth.guard';
 import { ProjectionHost, Readiness, withinBound } from '../projections/projection-host';
 
 /**
- * Liveness (GET /api/health) and readiness (GET /api/health/ready), both bounded: with the database
- * hung, each answers 503 within DATABASE_CONNECT_TIMEOUT_MS rather than wait with it.
+ * Liveness (GET /api/health/live: the process; GET /api/health, as API.md has it: the process and its
+ * store) and readiness (GET /api/health/ready). Those that touch the database are bounded: with the
+ * database hung, each answers 503 within DATABASE_CONNECT_TIMEOUT_MS rather than wait with it.
  */
 @ApiTags('health')
 @Controller('health')
@@ -40,6 +41,16 @@ export class HealthController {
       throw new ServiceUnavailableException('The event store is not reachable');
     }
     return { status: 'ok', eventStore: this.config.eventStore };
+  }
+
+  /** For an orchestrator's liveness probe: restarting the process does not help while its database is away. */
+  @Public()
+  @Get('live')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Liveness only', description: 'The process answers. It touches no database, so a database outage never gets a healthy process restarted.' })
+  @ApiOkResponse({ description: 'The process is up', schema: { example: { status: 'live' } } })
+  live(): { status: 'live' } {
+    return { status: 'live' };
   }
 
   @Public()
