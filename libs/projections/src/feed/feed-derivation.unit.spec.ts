@@ -124,7 +124,7 @@ describe('feed: convention status (ConventionStatusChanged)', () => {
     expect(feed.record(...notice).map((event) => event.data)).toEqual([
       expect.objectContaining({ status: 'active', change: 'non_renewal_notified', period: { number: 1, start: '2026-01-01', end: '2026-12-31' }, expiresAfter: '2026-12-31', lastDay: null, endReason: null }),
     ]);
-    const expiry = decided(given(catalogueOfCp2025_4074, signed, toodego, ...notice).when(runLifecycle('2027-01-01')));
+    const expiry = decided(given(catalogueOfCp2025_4074, signed, toodego, ...notice).when(runLifecycle({ asOf: '2027-01-01' })));
     expect(feed.record(...expiry)).toEqual([
       expect.objectContaining({
         type: 'ConventionStatusChanged',
@@ -151,11 +151,11 @@ describe('feed: convention status (ConventionStatusChanged)', () => {
 
   it('each tacit renewal is `renewed` with its period and leaves the accesses alone; after six years `expired` (max_duration) ends them (R-CONV-3, R-CONV-4)', () => {
     const feed = feedAfter(signed, toodego);
-    const firstRenewal = decided(given(catalogueOfCp2025_4074, signed, toodego).when(runLifecycle('2027-01-01')));
+    const firstRenewal = decided(given(catalogueOfCp2025_4074, signed, toodego).when(runLifecycle({ asOf: '2027-01-01' })));
     expect(feed.record(...firstRenewal).map((event) => event.data)).toEqual([
       expect.objectContaining({ status: 'active', change: 'renewed', period: { number: 2, start: '2027-01-01', end: '2027-12-31' }, expiresAfter: null }),
     ]);
-    const rest = decided(given(catalogueOfCp2025_4074, signed, toodego, ...firstRenewal).when(runLifecycle('2032-01-01')));
+    const rest = decided(given(catalogueOfCp2025_4074, signed, toodego, ...firstRenewal).when(runLifecycle({ asOf: '2032-01-01' })));
     expect(summary(feed.record(...rest))).toEqual([
       '4 ConventionStatusChanged renewed active period=3 lastDay=null',
       '5 ConventionStatusChanged renewed active period=4 lastDay=null',
@@ -360,14 +360,14 @@ describe('feed: legacy accesses (R-LEG-1..3)', () => {
       `4 EntitlementEnded ${LEGACY_TOODEGO} 2019-09-01..2025-12-31`,
     ]);
     expect(feed.events.at(-1)!.data).toMatchObject({ offers: [{ offerId: 'partenaire', from: '2019-09-01', until: '2025-12-31' }], withdrawn: false });
-    const recordedEnd = decided(given(catalogueOfCp2025_4074, legacy, signed, toodego).when(runLegacyTransition('2026-01-02')));
+    const recordedEnd = decided(given(catalogueOfCp2025_4074, legacy, signed, toodego).when(runLegacyTransition({ asOf: '2026-01-02' })));
     expect(recordedEnd.map((event) => event.type)).toEqual(['LegacyAccessEnded']);
     expect(feed.record(...recordedEnd)).toEqual([]);
   });
 
   it('without continuity the legacy access ends on 2025-12-31 once the lifecycle records it; a later annex is a new access (R-LEG-3)', () => {
     const feed = feedAfter(legacy);
-    const end = decided(given(catalogueOfCp2025_4074, legacy).when(runLegacyTransition('2026-01-01')));
+    const end = decided(given(catalogueOfCp2025_4074, legacy).when(runLegacyTransition({ asOf: '2026-01-01' })));
     expect(summary(feed.record(...end))).toEqual([`2 EntitlementEnded ${LEGACY_TOODEGO} 2019-09-01..2025-12-31`]);
     const late = conventionSigned({ signedOn: '2026-01-10', effectiveFrom: '2026-02-01', initialPeriodEnd: '2027-01-31' });
     const annex = annexAdded({ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-02-01' });
@@ -435,8 +435,8 @@ describe('feed: FeeLedgerIssued', () => {
   const facts = [
     ...catalogueOfCp2025_4074,
     populationRecorded({ population: 522250, effectiveDate: '2025-01-01' }),
-    syntecIndexRecorded('2024-10', '300.0', '2024-11-29'),
-    syntecIndexRecorded('2025-10', '306.0', '2025-11-28'),
+    syntecIndexRecorded({ period: '2024-10', value: '300.0', publishedOn: '2024-11-29' }),
+    syntecIndexRecorded({ period: '2025-10', value: '306.0', publishedOn: '2025-11-28' }),
     signed,
     toodego,
     annexAdded({ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-01-01' }),
