@@ -1,5 +1,7 @@
 import {
   OTHER_CONVENTION_ID,
+  VILLEURBANNE,
+  VILLEURBANNE_CONVENTION_ID,
   addAnnex,
   annexAdded,
   anotherConvention,
@@ -119,7 +121,7 @@ describe('SignConvention', () => {
       .then([conventionSigned({ signedOn: '2026-06-15', effectiveFrom: '2026-07-01', initialPeriodEnd: '2027-06-30' })]));
 
   it('does not count the convention of another commune (R-CONV-1)', () =>
-    given(catalogue, anotherConvention(conventionSigned({ conventionId: OTHER_CONVENTION_ID, communeInsee: '69266', communeName: 'Villeurbanne' })))
+    given(catalogue, anotherConvention(conventionSigned({ conventionId: VILLEURBANNE_CONVENTION_ID, ...VILLEURBANNE })))
       .when(signConvention({}))
       .then([signed]));
 
@@ -374,7 +376,7 @@ describe('The end of a convention (R-CONV-7, R-CONV-8)', () => {
 
     it('its state can still be read (R-CONV-8)', () => {
       const state = ended(given(signed, annexAdded(), ending).convention);
-      expect([state.conventionId, state.communeInsee, state.periods.length, state.annexes.length]).toEqual(['7b0f6a2e-4c1d-4e8a-9f3b-2d5c6e7f8a90', '69123', 1, 1]);
+      expect([state.conventionId, state.communeInsee, state.periods.length, state.annexes.length]).toEqual(['69123-1', '69123', 1, 1]);
     });
   });
 

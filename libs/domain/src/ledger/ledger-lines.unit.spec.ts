@@ -1,5 +1,7 @@
 import {
   CONVENTION_ID,
+  VILLEURBANNE,
+  VILLEURBANNE_CONVENTION_ID,
   annexAdded,
   catalogueOfCp2025_4074,
   conventionSigned,
@@ -115,9 +117,9 @@ describe('computeLedgerLines', () => {
     expect(lines(2026, unknown, signedIn2025, annexAdded({ effectiveFrom: '2026-01-01' }))).toEqual([
       expect.objectContaining({ status: 'pending', pendingReason: 'legacy_amount_missing', pendingYear: 2025, targetAmount: '111639.00', amountDue: null, annualAmount: null }),
     ]);
-    const elsewhere = conventionSigned({ communeInsee: '69266', communeName: 'Villeurbanne', conventionId: 'v-1', signedOn: '2025-12-15', effectiveFrom: '2026-01-01', initialPeriodEnd: '2026-12-31' });
+    const elsewhere = conventionSigned({ ...VILLEURBANNE, conventionId: VILLEURBANNE_CONVENTION_ID, signedOn: '2025-12-15', effectiveFrom: '2026-01-01', initialPeriodEnd: '2026-12-31' });
     expect(
-      lines(2026, legacyConventionRecorded({ communeInsee: '69266', communeName: 'Villeurbanne', annualContribution: null }), elsewhere, annexAdded({ conventionId: 'v-1', effectiveFrom: '2026-01-01' })),
+      lines(2026, legacyConventionRecorded({ communeInsee: '69266', communeName: 'Villeurbanne', annualContribution: null }), elsewhere, annexAdded({ conventionId: VILLEURBANNE_CONVENTION_ID, effectiveFrom: '2026-01-01' })),
     ).toEqual([expect.objectContaining({ status: 'pending', pendingReason: 'population_missing' })]);
   });
 
@@ -130,8 +132,8 @@ describe('computeLedgerLines', () => {
   });
 
   it('filters one commune', () => {
-    const other = conventionSigned({ communeInsee: '69266', communeName: 'Villeurbanne', conventionId: 'v-1', effectiveFrom: '2026-01-01', initialPeriodEnd: '2026-12-31' });
-    const state = foldLedgerFacts(facts(...reference, signedIn2025, annexAdded(), other, annexAdded({ conventionId: 'v-1' })));
+    const other = conventionSigned({ ...VILLEURBANNE, conventionId: VILLEURBANNE_CONVENTION_ID, effectiveFrom: '2026-01-01', initialPeriodEnd: '2026-12-31' });
+    const state = foldLedgerFacts(facts(...reference, signedIn2025, annexAdded(), other, annexAdded({ conventionId: VILLEURBANNE_CONVENTION_ID })));
     expect(computeLedgerLines(2026, state, '69266').map((l) => l.communeInsee)).toEqual(['69266']);
     expect(computeLedgerLines(2026, state).map((l) => l.communeInsee)).toEqual(['69123', '69266']);
   });

@@ -111,7 +111,7 @@ describe('Legacy transition (R-LEG-2, R-LEG-3)', () => {
   it('continuity: signed by 2025-12-31 with the annex from 2026-01-01, legacy access runs to 2025-12-31 (R-LEG-2)', () =>
     given(catalogue, legacyToodego, signedIn2025, annexAdded({ serviceId: 'toodego', effectiveFrom: '2026-01-01' }))
       .when(runLegacyTransition({ asOf: '2026-01-01' }))
-      .then([legacyAccessEnded({ serviceId: 'toodego', lastDay: '2025-12-31', reason: 'continued_by_convention', conventionId: '7b0f6a2e-4c1d-4e8a-9f3b-2d5c6e7f8a90', annexFrom: '2026-01-01' })]));
+      .then([legacyAccessEnded({ serviceId: 'toodego', lastDay: '2025-12-31', reason: 'continued_by_convention', conventionId: '69123-1', annexFrom: '2026-01-01' })]));
 
   it('continuity: legacy access runs until the day before an earlier annex starts (R-LEG-2)', () => {
     const facts = [
@@ -123,7 +123,7 @@ describe('Legacy transition (R-LEG-2, R-LEG-3)', () => {
     given(facts).when(runLegacyTransition({ asOf: '2025-08-31' })).thenNothing();
     given(facts)
       .when(runLegacyTransition({ asOf: '2025-09-01' }))
-      .then([legacyAccessEnded({ lastDay: '2025-08-31', reason: 'continued_by_convention', conventionId: '7b0f6a2e-4c1d-4e8a-9f3b-2d5c6e7f8a90', annexFrom: '2025-09-01' })]);
+      .then([legacyAccessEnded({ lastDay: '2025-08-31', reason: 'continued_by_convention', conventionId: '69123-1', annexFrom: '2025-09-01' })]);
   });
 
   it('no continuity when the convention is signed after 2025-12-31: access ends on 2025-12-31 (R-LEG-2, R-LEG-3)', () =>
@@ -141,7 +141,7 @@ describe('Legacy transition (R-LEG-2, R-LEG-3)', () => {
       .when(runLegacyTransition({ asOf: '2026-02-01' }))
       .then([
         legacyAccessEnded({ serviceId: 'toodego', lastDay: '2025-12-31', reason: 'no_continuity' }),
-        legacyAccessEnded({ serviceId: 'laclasse', lastDay: '2025-12-31', reason: 'continued_by_convention', conventionId: '7b0f6a2e-4c1d-4e8a-9f3b-2d5c6e7f8a90', annexFrom: '2026-01-01' }),
+        legacyAccessEnded({ serviceId: 'laclasse', lastDay: '2025-12-31', reason: 'continued_by_convention', conventionId: '69123-1', annexFrom: '2026-01-01' }),
       ]));
 
   it('without any convention, legacy access ends on 2025-12-31, recorded once 2025 is over (R-LEG-3)', () => {
@@ -168,7 +168,7 @@ describe('Legacy transition (R-LEG-2, R-LEG-3)', () => {
         legacyAccessEnded({
           lastDay: '2025-12-31',
           reason: 'continued_by_convention',
-          conventionId: '7b0f6a2e-4c1d-4e8a-9f3b-2d5c6e7f8a90',
+          conventionId: '69123-1',
           annexFrom: '2026-01-01',
           corrects: { lastDay: '2025-12-31', reason: 'no_continuity', conventionId: null },
         }),

@@ -27,9 +27,17 @@ import { RecordSyntecIndex, SyntecIndexRecorded } from '../reference/syntec.even
 
 export const day = (text: string): CalendarDate => calendarDate(text);
 
-export const CONVENTION_ID = '7b0f6a2e-4c1d-4e8a-9f3b-2d5c6e7f8a90';
-export const OTHER_CONVENTION_ID = 'c3d1e2f4-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
 export const LYON = { communeInsee: '69123', communeName: 'Lyon' } as const;
+export const VILLEURBANNE = { communeInsee: '69266', communeName: 'Villeurbanne' } as const;
+
+/** Ids have the production shape `<insee>-<n>` (conventionIdOf): Lyon's first convention. */
+export const CONVENTION_ID = '69123-1';
+/**
+ * Another convention of Lyon, on its own stream. The deciders never read the number (the
+ * application layer assigns it), so tests may give it as the earlier one.
+ */
+export const OTHER_CONVENTION_ID = '69123-2';
+export const VILLEURBANNE_CONVENTION_ID = '69266-1';
 
 // ---- catalogue -------------------------------------------------------------------------------
 

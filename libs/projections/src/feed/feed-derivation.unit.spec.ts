@@ -4,7 +4,8 @@ import { CommuneEvent } from '@lib/domain/reference';
 import { isRefusal } from '@lib/domain/shared/refusal';
 import {
   CONVENTION_ID,
-  OTHER_CONVENTION_ID,
+  VILLEURBANNE,
+  VILLEURBANNE_CONVENTION_ID,
   When,
   addAnnex,
   annexAdded,
@@ -320,10 +321,10 @@ describe('feed: accesses from annexes (Entitlement*)', () => {
 
   it('events of other communes never touch this commune’s accesses', () => {
     const feed = feedAfter(signed, toodego);
-    const villeurbanne = conventionSigned({ conventionId: OTHER_CONVENTION_ID, communeInsee: '69266', communeName: 'Villeurbanne' });
-    expect(summary(feed.record(villeurbanne, annexAdded({ conventionId: OTHER_CONVENTION_ID, serviceId: 'toodego', offerId: 'connecte', effectiveFrom: '2026-01-01' })))).toEqual([
+    const villeurbanne = conventionSigned({ conventionId: VILLEURBANNE_CONVENTION_ID, ...VILLEURBANNE });
+    expect(summary(feed.record(villeurbanne, annexAdded({ conventionId: VILLEURBANNE_CONVENTION_ID, serviceId: 'toodego', offerId: 'connecte', effectiveFrom: '2026-01-01' })))).toEqual([
       '3 ConventionStatusChanged signed active period=1 lastDay=null',
-      `4 EntitlementGranted convention/${OTHER_CONVENTION_ID}/toodego/2026-01-01 2026-01-01..null`,
+      `4 EntitlementGranted convention/${VILLEURBANNE_CONVENTION_ID}/toodego/2026-01-01 2026-01-01..null`,
     ]);
   });
 });
@@ -431,7 +432,7 @@ describe('feed: legacy accesses (R-LEG-1..3)', () => {
 
 describe('feed: FeeLedgerIssued', () => {
   // R-FEE-9's figures: Lyon 522 250 inhabitants, S(2025) = 300.0, S(2026) = 306.0 (coefficient 1.02).
-  const villeurbanne = conventionSigned({ conventionId: OTHER_CONVENTION_ID, communeInsee: '69266', communeName: 'Villeurbanne' });
+  const villeurbanne = conventionSigned({ conventionId: VILLEURBANNE_CONVENTION_ID, ...VILLEURBANNE });
   const facts = [
     ...catalogueOfCp2025_4074,
     populationRecorded({ population: 522250, effectiveDate: '2025-01-01' }),
@@ -442,7 +443,7 @@ describe('feed: FeeLedgerIssued', () => {
     annexAdded({ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-01-01' }),
     // No population recorded for Villeurbanne: its line is pending (R-FEE-2).
     villeurbanne,
-    annexAdded({ conventionId: OTHER_CONVENTION_ID, serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-01-01' }),
+    annexAdded({ conventionId: VILLEURBANNE_CONVENTION_ID, serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-01-01' }),
   ];
   const asFacts = (events: Array<{ type: string; data: unknown }>): LedgerFact[] =>
     events.map((event, i) => ({ eventId: `event-${i + 1}`, position: { commit: i + 1, prepare: i + 1 }, recordedAt: '2026-01-05T10:00:00.000Z', streamId: 's', type: event.type, data: event.data as Record<string, unknown>, reason: null }));
@@ -477,7 +478,7 @@ describe('feed: FeeLedgerIssued', () => {
           { lineId: `${ID}/toodego/partenaire/2026-01-01`, conventionId: ID, communeInsee: LYON, communeName: 'Lyon', serviceId: 'toodego', offerId: 'partenaire', inForceFrom: '2026-01-01', inForceUntil: '2026-12-31', amountDue: '111639.00' },
         ],
         regularisations: [],
-        pendingLines: [{ lineId: `${OTHER_CONVENTION_ID}/laclasse/standard/2026-01-01`, communeInsee: '69266', serviceId: 'laclasse', offerId: 'standard', pendingReason: 'population_missing' }],
+        pendingLines: [{ lineId: `${VILLEURBANNE_CONVENTION_ID}/laclasse/standard/2026-01-01`, communeInsee: '69266', serviceId: 'laclasse', offerId: 'standard', pendingReason: 'population_missing' }],
         totals: { byCommune: [{ communeInsee: LYON, communeName: 'Lyon', amount: '143906.70', entries: 2 }], grandTotal: '143906.70' },
       },
       services: ['laclasse', 'toodego'],
@@ -518,7 +519,7 @@ describe('feed: FeeLedgerIssued', () => {
             reason: 'amount_changed',
           },
         ],
-        pendingLines: [{ lineId: `${OTHER_CONVENTION_ID}/laclasse/standard/2026-01-01`, communeInsee: '69266', serviceId: 'laclasse', offerId: 'standard', pendingReason: 'population_missing' }],
+        pendingLines: [{ lineId: `${VILLEURBANNE_CONVENTION_ID}/laclasse/standard/2026-01-01`, communeInsee: '69266', serviceId: 'laclasse', offerId: 'standard', pendingReason: 'population_missing' }],
         totals: { byCommune: [{ communeInsee: LYON, communeName: 'Lyon', amount: '-56278.29', entries: 1 }], grandTotal: '-56278.29' },
       },
       // The pending line names laclasse too.
