@@ -2,6 +2,8 @@
  * Event and command builders for tests. Defaults describe one plausible convention (Lyon, signed in
  * November 2025, in force from 1 January 2026); every derived value (period ends, last days) is
  * written by hand here or passed by the test, never computed by the code under test.
+ * Every builder takes one options object. A command builder is built from its event builder (or from
+ * the part they share), without what the decider computes, so that each default is written once.
  */
 import { CalendarDate, calendarDate } from '../shared/calendar-date';
 import { MoneyString, money } from '../shared/money';
