@@ -1,6 +1,6 @@
 /**
  * `npm run bench:feed`: fifty concurrent SSE consumers of GET /api/feed/stream while commands arrive
- * (issue 6). The API runs in a child process (the real application, as main.ts builds it), so that its
+ * (the feed's memory under load). The API runs in a child process (the real application, as main.ts builds it), so that its
  * memory is its own: it reports RSS, heap and the bytes its feed streams hold unsent, every 100 ms.
  * The consumers run here, on real sockets: the example consumer (examples/feed-consumer.ts) for most.
  *

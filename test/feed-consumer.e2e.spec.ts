@@ -27,12 +27,12 @@ function normalised(groups: Grouped): Array<{ communeInsee: string; entitlements
 }
 
 /**
- * Issue 6, "done when": a consumer that disconnects at random points while commands keep arriving, and
+ * The feed's promise to its consumers: one that disconnects at random points while commands keep arriving, and
  * resumes from its last id, ends with exactly the events the feed holds, once each, in order; its local
  * read model equals GET /api/entitlements. The consumer is the example one (examples/feed-consumer.ts),
  * restarted from its saved state after each disconnection, on a real socket.
  */
-describeE2E('feed: a consumer that keeps disconnecting while commands arrive (issue 6)', (current) => {
+describeE2E('feed: a consumer that keeps disconnecting while commands arrive', (current) => {
   let scenario: ScenarioResult;
   /** Every event the consumer applied, over all its lives, in the order it applied them. */
   const applied: FeedEvent[] = [];

@@ -9,11 +9,11 @@ import { invalidFeedEvents } from './support/feed-schemas';
 const TEST_ENV = { FEED_HEARTBEAT_MS: '100', FEED_STREAM_PAGE_SIZE: '3', FEED_STREAM_PAGE_BYTES: '1500' };
 
 /**
- * GET /api/feed/stream (API.md, issue 6): Server-Sent Events with `id` = position, the backlog then live
+ * GET /api/feed/stream (API.md): Server-Sent Events with `id` = position, the backlog then live
  * events, Last-Event-ID, heartbeats, a paused client that holds nobody back, and streams that end
  * with their client or with the app.
  */
-describeE2E('feed: the Server-Sent Events stream (issue 6)', (current) => {
+describeE2E('feed: the Server-Sent Events stream', (current) => {
   let baseUrl = '';
   let last = '0';
   let communes = 0;

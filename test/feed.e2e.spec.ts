@@ -4,11 +4,11 @@ import { FeedItemBody, readWholeFeed } from './support/feed-sse';
 import { invalidFeedEvents } from './support/feed-schemas';
 
 /**
- * GET /api/feed (API.md, issue 6): integration events in delivery order, paged with after/limit/next;
+ * GET /api/feed (API.md): integration events in delivery order, paged with after/limit/next;
  * who may read it; a consumer's services claim; bad input; the published JSON Schemas.
  * The expected events are worked out by hand from the commands and the rules they apply.
  */
-describeE2E('feed: paging, roles, services claim and schemas (issue 6)', (current) => {
+describeE2E('feed: paging, roles, services claim and schemas', (current) => {
   const VILLEURBANNE = '69266';
   const BRON = '69029';
   const ID = `${VILLEURBANNE}-1`;

@@ -56,7 +56,7 @@ interface FeedRow {
   source_prepare: number;
 }
 
-describe('feed projection (issue 6)', () => {
+describe('feed projection', () => {
   let db: PgliteDatabase;
   let run = 0;
 

@@ -9,7 +9,7 @@ import { unchanged as unchangedIn } from './conventions-support';
 import { spawnApi } from './support/api-process';
 
 /**
- * Issue 10, items 7–12: input that used to reach a 500 — text the database cannot store (NUL, lone
+ * Input that used to reach a 500 — text the database cannot store (NUL, lone
  * surrogates), bodies nested thousands deep, arrays where objects belong, prototype keys, and requests
  * Node's HTTP parser refuses before the application sees them. Each is a problem+json 4xx naming what
  * is wrong, and nothing is recorded.
@@ -70,13 +70,13 @@ function problemOf(answer: string, status: number): Record<string, unknown> {
   return problem;
 }
 
-describeE2E('hostile input (issue 10)', (current) => {
+describeE2E('hostile input', (current) => {
   const admin = () => bearer(current().tokens.admin);
   const post = (path: string) => current().http.post(path).set(admin());
   const raw = (path: string, json: string) => post(path).set('Content-Type', 'application/json').send(json);
   const unchanged = (batch: () => Promise<void>) => unchangedIn(current(), batch);
 
-  describe('text the database cannot store (item 7)', () => {
+  describe('text the database cannot store', () => {
     it('refuses a NUL character in a free-text field with 400 naming the field', () =>
       unchanged(async () => {
         expectFields(await post('/api/conventions').send({ ...convention, communeName: 'N\u0000me' }), { communeName: 'noNulCharacter' });
@@ -104,7 +104,7 @@ describeE2E('hostile input (issue 10)', (current) => {
       }));
   });
 
-  describe('query and path parameters (item 8)', () => {
+  describe('query and path parameters', () => {
     it('refuses a NUL in a query parameter with 400 naming the parameter', async () => {
       const { http, tokens } = current();
       expectFields(await http.get('/api/audit/events?actor=%00').set(bearer(tokens.auditor)), { actor: 'noNulCharacter' });
@@ -127,7 +127,7 @@ describeE2E('hostile input (issue 10)', (current) => {
       }));
   });
 
-  describe('deep nesting (item 9)', () => {
+  describe('deep nesting', () => {
     it.each(['/api/conventions/69123-1/annexes/toodego/stop', '/api/lifecycle/run', '/api/reference/populations', '/api/catalogue/services'])(
       'POST %s refuses a body nested 3 000 deep with 400, before it is transformed',
       (path) =>
@@ -149,7 +149,7 @@ describeE2E('hostile input (issue 10)', (current) => {
       }));
   });
 
-  describe('arrays where objects belong (item 10)', () => {
+  describe('arrays where objects belong', () => {
     const offer = service.offers[0];
     it.each([
       ['an offer that is an empty array', '/api/catalogue/services', { ...service, offers: [[]] }, 'offers', 'offers[0]'],
@@ -178,7 +178,7 @@ describeE2E('hostile input (issue 10)', (current) => {
     );
   });
 
-  describe('prototype keys (item 11)', () => {
+  describe('prototype keys', () => {
     it.each([
       ['/api/conventions', `{"communeInsee":"69123","communeName":"Lyon","signedOn":"2025-11-15","effectiveFrom":"2026-01-01","__proto__":{"x":1}}`, '__proto__'],
       ['/api/conventions', `{"communeInsee":"69123","communeName":"Lyon","signedOn":"2025-11-15","effectiveFrom":"2026-01-01","constructor":{"name":"x"}}`, 'constructor'],
@@ -199,7 +199,7 @@ describeE2E('hostile input (issue 10)', (current) => {
     );
   });
 
-  describe('errors below the application (item 12)', () => {
+  describe('errors below the application', () => {
     let port = 0;
     beforeAll(async () => {
       const server = current().app.getHttpServer() as Server;

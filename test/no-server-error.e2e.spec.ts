@@ -21,7 +21,7 @@ const JUNK_BODIES: unknown[] = [
   null,
   { communeInsee: {}, year: 'x', effectiveFrom: [], annexes: [{}] },
   { reason: 'a'.repeat(100_000) },
-  // Issue 10: text the database cannot store, in values and in keys, at the top and nested.
+  // Text the database cannot store (NUL, lone surrogates), in values and in keys, at the top and nested.
   { ...convention, communeName: 'N\u0000me', reason: '\ud800', legalReference: 'x\udc00', source: '\u0000', annexes: [{ offerId: '\u0000' }], ['k\u0000']: 1 },
   '{"reason":"\\ud800","asOf":"2027-01-01","effectiveOn":"2026-07-01","source":"\\udfff x"}',
   deep(3000),

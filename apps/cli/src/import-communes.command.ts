@@ -17,10 +17,33 @@ const MONTHS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet'
 /** Communes are imported a few at a time: each one's requests in order (they share its stream). */
 const PARALLEL_COMMUNES = 4;
 
+/** Why a CSV file cannot be read at all. */
+export type CsvErrorReason = 'unclosed_quote' | 'text_after_closing_quote' | 'too_many_fields' | 'missing_column';
+
+/**
+ * A CSV file the import cannot read: the reason and where, for a program; the message for a person.
+ * `row` counts records (the header is row 1; a quoted line break does not start a new row).
+ */
+export class CsvError extends Error {
+  readonly row?: number;
+  readonly column?: string;
+
+  constructor(
+    readonly reason: CsvErrorReason,
+    message: string,
+    where: { row?: number; column?: string },
+  ) {
+    super(message);
+    this.name = 'CsvError';
+    this.row = where.row;
+    this.column = where.column;
+  }
+}
+
 /**
  * RFC 4180 CSV: fields quoted with `"` may hold commas, line breaks and `""` (a quote); lines end with
  * LF or CRLF; a UTF-8 byte order mark is dropped; blank lines are skipped. Rows become objects keyed
- * by the header's names. Throws on an unterminated quote or a row with more fields than the header.
+ * by the header's names. Throws a CsvError on an unterminated quote or a row with more fields than the header.
  */
 export function parseCsv(text: string): Array<Record<string, string>> {
   const rows: string[][] = [];
@@ -48,7 +71,7 @@ export function parseCsv(text: string): Array<Record<string, string>> {
       } else if (char === '"') quoted = false;
       else field += char;
     } else if (wasQuoted && char !== ',' && char !== '\n' && char !== '\r') {
-      if (char.trim() !== '') throw new Error(`CSV line ${rows.length + 1}: text after a closing quote`);
+      if (char.trim() !== '') throw new CsvError('text_after_closing_quote', `CSV line ${rows.length + 1}: text after a closing quote`, { row: rows.length + 1 });
     } else if (char === '"' && field.trim() === '') {
       quoted = true;
       wasQuoted = true;
@@ -58,12 +81,12 @@ export function parseCsv(text: string): Array<Record<string, string>> {
     else if (char === '\r' && input[i + 1] === '\n') continue;
     else field += char;
   }
-  if (quoted) throw new Error('CSV: a quoted field is not closed');
+  if (quoted) throw new CsvError('unclosed_quote', 'CSV: a quoted field is not closed', { row: rows.length + 1 });
   if (field !== '' || row.length > 0) endRow();
   const [header, ...records] = rows;
   if (!header) return [];
   return records.map((record, index) => {
-    if (record.length > header.length) throw new Error(`CSV line ${index + 2}: ${record.length} fields, the header has ${header.length}`);
+    if (record.length > header.length) throw new CsvError('too_many_fields', `CSV line ${index + 2}: ${record.length} fields, the header has ${header.length}`, { row: index + 2 });
     return Object.fromEntries(header.map((name, i) => [name, record[i] ?? '']));
   });
 }
@@ -78,12 +101,24 @@ export interface ImportRequest {
   label: string;
 }
 
+export type SkipReason = 'invalid_commune' | 'duplicate_insee' | 'not_a_whole_number' | 'not_yes_or_no' | 'no_publication_date';
+
+/** A row or value left out of the import: which file, row and column, and why; `message` for the operator. */
+export interface Skipped {
+  file: 'communes' | 'syntec';
+  /** The record's row, the header being row 1. */
+  row: number;
+  column: string;
+  reason: SkipReason;
+  message: string;
+}
+
 export interface PlannedImport {
   /** By commune INSEE code, in file order. */
   communes: Map<string, ImportRequest[]>;
   syntec: ImportRequest[];
   /** Rows or values not imported, and why. */
-  skipped: string[];
+  skipped: Skipped[];
 }
 
 function keyFor(kind: string, id: string, body: Record<string, unknown>): string {
@@ -104,22 +139,23 @@ export function communeRequests(csv: string): Omit<PlannedImport, 'syntec'> {
   const rows = parseCsv(csv);
   const columns = Object.keys(rows[0] ?? {});
   for (const required of ['name', 'insee', 'toodego_offer', 'laclasse'])
-    if (!columns.includes(required)) throw new Error(`communes CSV: no column ${required} (columns: ${columns.join(', ')})`);
+    if (!columns.includes(required)) throw new CsvError('missing_column', `communes CSV: no column ${required} (columns: ${columns.join(', ')})`, { column: required });
   const populationColumns = columns.flatMap((column) => {
     const match = POPULATION_COLUMN.exec(column);
     return match ? [{ column, vintage: match[1], effectiveDate: `${match[2]}-${match[3]}-${match[4]}`, inForce: frenchDate(match[2], match[3], match[4]) }] : [];
   });
   const communes = new Map<string, ImportRequest[]>();
-  const skipped: string[] = [];
+  const skipped: Skipped[] = [];
   rows.forEach((row, index) => {
     const { name, insee } = row;
     const line = `line ${index + 2} (${name || 'no name'})`;
-    if (!INSEE.test(insee) || !name) return skipped.push(`${line}: needs a name and a 5-character INSEE code, got "${insee}"`);
-    if (communes.has(insee)) return skipped.push(`${line}: INSEE code ${insee} appears twice`);
+    const skip = (column: string, reason: SkipReason, why: string) => skipped.push({ file: 'communes', row: index + 2, column, reason, message: `${line}: ${why}` });
+    if (!INSEE.test(insee) || !name) return skip(INSEE.test(insee) ? 'name' : 'insee', 'invalid_commune', `needs a name and a 5-character INSEE code, got "${insee}"`);
+    if (communes.has(insee)) return skip('insee', 'duplicate_insee', `INSEE code ${insee} appears twice`);
     const requests: ImportRequest[] = [];
     for (const { column, vintage, effectiveDate, inForce } of populationColumns) {
       if (!/^\d+$/.test(row[column])) {
-        skipped.push(`${line}: ${column} is not a whole number ("${row[column]}")`);
+        skip(column, 'not_a_whole_number', `${column} is not a whole number ("${row[column]}")`);
         continue;
       }
       const body = {
@@ -133,7 +169,7 @@ export function communeRequests(csv: string): Omit<PlannedImport, 'syntec'> {
     const subscriptions: Array<[string, string]> = [];
     if (row.toodego_offer) subscriptions.push(['toodego', row.toodego_offer]);
     if (row.laclasse === 'yes') subscriptions.push(['laclasse', 'standard']);
-    else if (row.laclasse !== 'no' && row.laclasse !== '') skipped.push(`${line}: laclasse is "${row.laclasse}", expected yes or no`);
+    else if (row.laclasse !== 'no' && row.laclasse !== '') skip('laclasse', 'not_yes_or_no', `laclasse is "${row.laclasse}", expected yes or no`);
     for (const [serviceId, offerId] of subscriptions) {
       const body = { communeInsee: insee, communeName: name, serviceId, offerId, year: LEGACY_YEAR };
       requests.push({ kind: 'legacy', path: '/legacy-conventions', body, idempotencyKey: keyFor('legacy', `${insee}/${serviceId}`, body), label: `${name} legacy ${serviceId} ${offerId}` });
@@ -146,10 +182,11 @@ export function communeRequests(csv: string): Omit<PlannedImport, 'syntec'> {
 /** The requests for syntec.csv: the values with a publication date; the others are skipped (R-FEE-3 needs it). */
 export function syntecRequests(csv: string): Pick<PlannedImport, 'syntec' | 'skipped'> {
   const syntec: ImportRequest[] = [];
-  const skipped: string[] = [];
-  for (const row of parseCsv(csv)) {
+  const skipped: Skipped[] = [];
+  for (const [index, row] of parseCsv(csv).entries()) {
     if (!row.published_on) {
-      skipped.push(`Syntec ${row.period} = ${row.value}: no publication date, not recorded${row.note ? ` (${row.note})` : ''}`);
+      const message = `Syntec ${row.period} = ${row.value}: no publication date, not recorded${row.note ? ` (${row.note})` : ''}`;
+      skipped.push({ file: 'syntec', row: index + 2, column: 'published_on', reason: 'no_publication_date', message });
       continue;
     }
     const body = { period: row.period, value: row.value, publishedOn: row.published_on };
@@ -163,14 +200,22 @@ export interface ImportCount {
   alreadyRecorded: number;
 }
 
+/** A request the API refused: its problem's status and rule (when it names one), and the problem in one line. */
+export interface Refused {
+  label: string;
+  status: number;
+  rule?: string;
+  code?: string;
+  message: string;
+}
+
 export interface ImportSummary {
   communes: number;
   population: ImportCount;
   legacy: ImportCount;
   syntec: ImportCount;
-  skipped: string[];
-  /** Requests the API refused, each with its problem in one line. */
-  refused: string[];
+  skipped: Skipped[];
+  refused: Refused[];
 }
 
 /**
@@ -191,7 +236,7 @@ export async function importCommunes(client: ApiClient, communesCsv: string, syn
   };
   const send = async (request: ImportRequest) => {
     const response = await client.request<{ events?: unknown[] }>('POST', request.path, { body: request.body, headers: { 'Idempotency-Key': request.idempotencyKey } });
-    if (response.status >= 300) return void summary.refused.push(`${request.label}: ${describeProblem(response.status, response.body)}`);
+    if (response.status >= 300) return void summary.refused.push(refusedBy(request, response.status, response.body));
     const replayed = response.headers.get('idempotent-replayed') === 'true';
     const count = summary[request.kind];
     if (!replayed && (response.body.events?.length ?? 0) > 0) count.recorded++;
@@ -207,6 +252,17 @@ export async function importCommunes(client: ApiClient, communesCsv: string, syn
   return summary;
 }
 
+function refusedBy(request: ImportRequest, status: number, body: unknown): Refused {
+  const { rule, code } = (typeof body === 'object' && body !== null ? body : {}) as { rule?: unknown; code?: unknown };
+  return {
+    label: request.label,
+    status,
+    ...(typeof rule === 'string' ? { rule } : {}),
+    ...(typeof code === 'string' ? { code } : {}),
+    message: `${request.label}: ${describeProblem(status, body)}`,
+  };
+}
+
 export function summaryText(summary: ImportSummary): string {
   const count = ({ recorded, alreadyRecorded }: ImportCount) => `${recorded} recorded, ${alreadyRecorded} already recorded`;
   return [
@@ -214,8 +270,8 @@ export function summaryText(summary: ImportSummary): string {
     `Population figures: ${count(summary.population)}`,
     `Legacy conventions: ${count(summary.legacy)} (2025 contributions unknown: left out)`,
     `Syntec values: ${count(summary.syntec)}`,
-    ...(summary.skipped.length ? [`Skipped (${summary.skipped.length}):`, ...summary.skipped.map((line) => `  ${line}`)] : []),
-    ...(summary.refused.length ? [`Refused by the API (${summary.refused.length}):`, ...summary.refused.map((line) => `  ${line}`)] : []),
+    ...(summary.skipped.length ? [`Skipped (${summary.skipped.length}):`, ...summary.skipped.map(({ message }) => `  ${message}`)] : []),
+    ...(summary.refused.length ? [`Refused by the API (${summary.refused.length}):`, ...summary.refused.map(({ message }) => `  ${message}`)] : []),
   ].join('\n');
 }
 

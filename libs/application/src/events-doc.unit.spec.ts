@@ -9,7 +9,7 @@ import { RecordedEvent } from '@lib/event-store/event-store.port';
 import { FeeLedgerLine, LEDGER_STREAM_PREFIX, LedgerEvent, LedgerEventType } from '@lib/domain/ledger';
 
 /*
- * docs/events.md is the catalogue auditors and downstream teams read (issue 3). This keeps it from
+ * docs/events.md is the catalogue auditors and downstream teams read. This keeps it from
  * silently falling behind the code: every event type has its `### `Type`` section, every field of an
  * event's data is named in it, and every field its tables list exists.
  *

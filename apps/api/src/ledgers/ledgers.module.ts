@@ -2,6 +2,6 @@ import { Module } from '@nestjs/common';
 import { LedgerReader } from './ledger-reader';
 import { LedgersController } from './ledgers.controller';
 
-/** Yearly fee ledgers (issue 4): routes of API.md `/api/ledgers`, `/api/communes/{insee}/ledgers`. */
+/** Yearly fee ledgers: the routes of API.md `/api/ledgers`, `/api/communes/{insee}/ledgers`. */
 @Module({ controllers: [LedgersController], providers: [LedgerReader] })
 export class LedgersModule {}

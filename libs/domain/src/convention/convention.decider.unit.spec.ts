@@ -1,5 +1,7 @@
 import {
   OTHER_CONVENTION_ID,
+  VILLEURBANNE,
+  VILLEURBANNE_CONVENTION_ID,
   addAnnex,
   annexAdded,
   anotherConvention,
@@ -119,7 +121,7 @@ describe('SignConvention', () => {
       .then([conventionSigned({ signedOn: '2026-06-15', effectiveFrom: '2026-07-01', initialPeriodEnd: '2027-06-30' })]));
 
   it('does not count the convention of another commune (R-CONV-1)', () =>
-    given(catalogue, anotherConvention(conventionSigned({ conventionId: OTHER_CONVENTION_ID, communeInsee: '69266', communeName: 'Villeurbanne' })))
+    given(catalogue, anotherConvention(conventionSigned({ conventionId: VILLEURBANNE_CONVENTION_ID, ...VILLEURBANNE })))
       .when(signConvention({}))
       .then([signed]));
 
@@ -137,7 +139,7 @@ describe('AddAnnex', () => {
     given(catalogue, signed).when(addAnnex({ serviceId: 'toodego', offerId: 'abonne', effectiveFrom: '2026-03-01' })).thenRefused('R-CAT-3', 'OfferNotOpen'));
 
   it('is accepted from the day the offer opened, not before (R-CAT-3)', () => {
-    const facts = [catalogue, offerOpened('toodego', 'abonne', '2026-02-01'), signed];
+    const facts = [catalogue, offerOpened({ serviceId: 'toodego', offerId: 'abonne', openedOn: '2026-02-01' }), signed];
     given(facts).when(addAnnex({ serviceId: 'toodego', offerId: 'abonne', effectiveFrom: '2026-01-31' })).thenRefused('R-CAT-3', 'OfferNotOpen');
     given(facts)
       .when(addAnnex({ serviceId: 'toodego', offerId: 'abonne', effectiveFrom: '2026-02-01' }))
@@ -156,7 +158,7 @@ describe('AddAnnex', () => {
   });
 
   it('is accepted in a renewed period (R-ANX-1)', () =>
-    given(catalogue, signed, conventionRenewed(1, '2027-01-01', '2027-12-31')).when(addAnnex({ effectiveFrom: '2027-06-01' })).then([annexAdded({ effectiveFrom: '2027-06-01' })]));
+    given(catalogue, signed, conventionRenewed({ renewalNumber: 1, start: '2027-01-01', end: '2027-12-31' })).when(addAnnex({ effectiveFrom: '2027-06-01' })).then([annexAdded({ effectiveFrom: '2027-06-01' })]));
 
   it('is refused while the service has an annex in force (R-ANX-2)', () =>
     given(catalogue, signed, annexAdded({ offerId: 'partenaire' }))
@@ -249,15 +251,15 @@ describe('NotifyNonRenewal', () => {
   it('applies to the period it is given in; the convention expires at that period’s end (R-CONV-5)', () => {
     const notice = nonRenewalNotified({ notifiedOn: '2026-09-15', by: 'commune', appliesToPeriod: { number: 1, start: '2026-01-01', end: '2026-12-31' } });
     given(catalogue, signed).when(notifyNonRenewal({ notifiedOn: '2026-09-15', by: 'commune' })).then([notice]);
-    given(catalogue, signed, notice).when(runLifecycle('2027-01-01')).then([conventionExpired('2026-12-31', 'not_renewed')]);
+    given(catalogue, signed, notice).when(runLifecycle({ asOf: '2027-01-01' })).then([conventionExpired({ lastDay: '2026-12-31', reason: 'not_renewed' })]);
   });
 
   it('applies to the next period when given after the period’s end (R-CONV-5)', () => {
     const notice = nonRenewalNotified({ notifiedOn: '2027-01-10', by: 'metropole', appliesToPeriod: { number: 2, start: '2027-01-01', end: '2027-12-31' } });
     given(catalogue, signed).when(notifyNonRenewal({ notifiedOn: '2027-01-10', by: 'metropole' })).then([notice]);
     given(catalogue, signed, notice)
-      .when(runLifecycle('2028-01-01'))
-      .then([conventionRenewed(1, '2027-01-01', '2027-12-31'), conventionExpired('2027-12-31', 'not_renewed')]);
+      .when(runLifecycle({ asOf: '2028-01-01' }))
+      .then([conventionRenewed({ renewalNumber: 1, start: '2027-01-01', end: '2027-12-31' }), conventionExpired({ lastDay: '2027-12-31', reason: 'not_renewed' })]);
   });
 
   it('given between signature and start, applies to the first period (R-CONV-5)', () =>
@@ -269,7 +271,7 @@ describe('NotifyNonRenewal', () => {
     given(catalogue, signed).when(notifyNonRenewal({ notifiedOn: '2025-11-14' })).thenRefused('R-CONV-5', 'NoticeBeforeSignature'));
 
   it('is refused when dated in a period already renewed (R-CONV-5)', () =>
-    given(catalogue, signed, conventionRenewed(1, '2027-01-01', '2027-12-31'))
+    given(catalogue, signed, conventionRenewed({ renewalNumber: 1, start: '2027-01-01', end: '2027-12-31' }))
       .when(notifyNonRenewal({ notifiedOn: '2026-12-20' }))
       .thenRefused('R-CONV-5', 'NoticeBeforeCurrentPeriod'));
 
@@ -285,15 +287,15 @@ describe('NotifyNonRenewal', () => {
     given(
       catalogue,
       signed,
-      conventionRenewed(1, '2027-01-01', '2027-12-31'),
-      conventionRenewed(2, '2028-01-01', '2028-12-31'),
-      conventionRenewed(3, '2029-01-01', '2029-12-31'),
-      conventionRenewed(4, '2030-01-01', '2030-12-31'),
-      conventionRenewed(5, '2031-01-01', '2031-12-31'),
+      conventionRenewed({ renewalNumber: 1, start: '2027-01-01', end: '2027-12-31' }),
+      conventionRenewed({ renewalNumber: 2, start: '2028-01-01', end: '2028-12-31' }),
+      conventionRenewed({ renewalNumber: 3, start: '2029-01-01', end: '2029-12-31' }),
+      conventionRenewed({ renewalNumber: 4, start: '2030-01-01', end: '2030-12-31' }),
+      conventionRenewed({ renewalNumber: 5, start: '2031-01-01', end: '2031-12-31' }),
       nonRenewalNotified({ notifiedOn: '2031-06-01', appliesToPeriod: { number: 6, start: '2031-01-01', end: '2031-12-31' } }),
     )
-      .when(runLifecycle('2032-01-01'))
-      .then([conventionExpired('2031-12-31', 'max_duration')]));
+      .when(runLifecycle({ asOf: '2032-01-01' }))
+      .then([conventionExpired({ lastDay: '2031-12-31', reason: 'max_duration' })]));
 });
 
 describe('TerminateConvention', () => {
@@ -333,7 +335,7 @@ describe('TerminateConvention', () => {
 
   it('is refused before the latest recorded event’s effective date (R-CONV-6)', () => {
     given(withAnnexes).when(terminateConvention({ effectiveOn: '2026-02-28' })).thenRefused('R-CONV-6', 'TerminationBeforeLatestEvent');
-    given(catalogue, signed, conventionRenewed(1, '2027-01-01', '2027-12-31'))
+    given(catalogue, signed, conventionRenewed({ renewalNumber: 1, start: '2027-01-01', end: '2027-12-31' }))
       .when(terminateConvention({ effectiveOn: '2026-12-01' }))
       .thenRefused('R-CONV-6', 'TerminationBeforeLatestEvent');
   });
@@ -348,7 +350,7 @@ describe('The end of a convention (R-CONV-7, R-CONV-8)', () => {
   it('an expiry ends the access to every service on the period’s end (R-CONV-7)', () => {
     const state = ended(
       given(catalogue, signed, annexAdded({ serviceId: 'toodego' }), annexAdded({ serviceId: 'laclasse', offerId: 'standard' }), nonRenewalNotified({ notifiedOn: '2026-09-15', appliesToPeriod: { number: 1, start: '2026-01-01', end: '2026-12-31' } }))
-        .when(runLifecycle('2027-03-01'))
+        .when(runLifecycle({ asOf: '2027-03-01' }))
         .thenConvention(),
     );
     expect(state.end).toEqual({ lastDay: '2026-12-31', reason: 'not_renewed', termination: null });
@@ -357,7 +359,7 @@ describe('The end of a convention (R-CONV-7, R-CONV-8)', () => {
 
   const endings = {
     terminated: conventionTerminated({ effectiveOn: '2026-07-01', lastDay: '2026-06-30' }),
-    expired: conventionExpired('2026-12-31', 'not_renewed'),
+    expired: conventionExpired({ lastDay: '2026-12-31', reason: 'not_renewed' }),
   };
   const commands: [string, ConventionCommand][] = [
     ['AddAnnex', addAnnex({ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-03-01' })],
@@ -370,11 +372,11 @@ describe('The end of a convention (R-CONV-7, R-CONV-8)', () => {
     it.each(commands)('%s is refused (R-CONV-8)', (_name, command) =>
       given(catalogue, signed, annexAdded(), ending).when(command).thenRefused('R-CONV-8', 'ConventionEnded'));
 
-    it('the time-driven process records nothing more (R-CONV-8)', () => given(catalogue, signed, ending).when(runLifecycle('2040-01-01')).thenNothing());
+    it('the time-driven process records nothing more (R-CONV-8)', () => given(catalogue, signed, ending).when(runLifecycle({ asOf: '2040-01-01' })).thenNothing());
 
     it('its state can still be read (R-CONV-8)', () => {
       const state = ended(given(signed, annexAdded(), ending).convention);
-      expect([state.conventionId, state.communeInsee, state.periods.length, state.annexes.length]).toEqual(['7b0f6a2e-4c1d-4e8a-9f3b-2d5c6e7f8a90', '69123', 1, 1]);
+      expect([state.conventionId, state.communeInsee, state.periods.length, state.annexes.length]).toEqual(['69123-1', '69123', 1, 1]);
     });
   });
 
@@ -384,7 +386,7 @@ describe('The end of a convention (R-CONV-7, R-CONV-8)', () => {
 
 describe('Reads of a convention (R-TIME-3)', () => {
   it('exposes its periods as recorded', () =>
-    expect(active(given(signed, conventionRenewed(1, '2027-01-01', '2027-12-31')).convention).periods).toEqual([
+    expect(active(given(signed, conventionRenewed({ renewalNumber: 1, start: '2027-01-01', end: '2027-12-31' })).convention).periods).toEqual([
       { number: 1, start: day('2026-01-01'), end: day('2026-12-31') },
       { number: 2, start: day('2027-01-01'), end: day('2027-12-31') },
     ]));

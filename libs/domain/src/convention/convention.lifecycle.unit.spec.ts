@@ -19,44 +19,44 @@ describe('Periods (R-CONV-3)', () => {
 
   it('renewals of a 29 February convention run from 1 March (R-CONV-3, R-CONV-4)', () =>
     given(conventionSigned({ signedOn: '2024-02-29', effectiveFrom: '2024-02-29', initialPeriodEnd: '2025-02-28' }))
-      .when(runLifecycle('2030-03-01'))
+      .when(runLifecycle({ asOf: '2030-03-01' }))
       .then([
-        conventionRenewed(1, '2025-03-01', '2026-02-28'),
-        conventionRenewed(2, '2026-03-01', '2027-02-28'),
-        conventionRenewed(3, '2027-03-01', '2028-02-29'),
-        conventionRenewed(4, '2028-03-01', '2029-02-28'),
-        conventionRenewed(5, '2029-03-01', '2030-02-28'),
-        conventionExpired('2030-02-28', 'max_duration'),
+        conventionRenewed({ renewalNumber: 1, start: '2025-03-01', end: '2026-02-28' }),
+        conventionRenewed({ renewalNumber: 2, start: '2026-03-01', end: '2027-02-28' }),
+        conventionRenewed({ renewalNumber: 3, start: '2027-03-01', end: '2028-02-29' }),
+        conventionRenewed({ renewalNumber: 4, start: '2028-03-01', end: '2029-02-28' }),
+        conventionRenewed({ renewalNumber: 5, start: '2029-03-01', end: '2030-02-28' }),
+        conventionExpired({ lastDay: '2030-02-28', reason: 'max_duration' }),
       ]));
 });
 
 describe('Tacit renewal (R-CONV-4)', () => {
-  it('nothing is due while the period runs, its last day included (R-CONV-4)', () => given(signed).when(runLifecycle('2026-12-31')).thenNothing());
+  it('nothing is due while the period runs, its last day included (R-CONV-4)', () => given(signed).when(runLifecycle({ asOf: '2026-12-31' })).thenNothing());
 
   it('the day after a period’s end, it is renewed for one year, renewal number 1 (R-CONV-4)', () =>
-    given(signed).when(runLifecycle('2027-01-01')).then([conventionRenewed(1, '2027-01-01', '2027-12-31')]));
+    given(signed).when(runLifecycle({ asOf: '2027-01-01' })).then([conventionRenewed({ renewalNumber: 1, start: '2027-01-01', end: '2027-12-31' })]));
 
   it('records every renewal due at once, in order, then the expiry after the sixth year (R-CONV-4)', () =>
     given(signed)
-      .when(runLifecycle('2032-06-30'))
+      .when(runLifecycle({ asOf: '2032-06-30' }))
       .then([
-        conventionRenewed(1, '2027-01-01', '2027-12-31'),
-        conventionRenewed(2, '2028-01-01', '2028-12-31'),
-        conventionRenewed(3, '2029-01-01', '2029-12-31'),
-        conventionRenewed(4, '2030-01-01', '2030-12-31'),
-        conventionRenewed(5, '2031-01-01', '2031-12-31'),
-        conventionExpired('2031-12-31', 'max_duration'),
+        conventionRenewed({ renewalNumber: 1, start: '2027-01-01', end: '2027-12-31' }),
+        conventionRenewed({ renewalNumber: 2, start: '2028-01-01', end: '2028-12-31' }),
+        conventionRenewed({ renewalNumber: 3, start: '2029-01-01', end: '2029-12-31' }),
+        conventionRenewed({ renewalNumber: 4, start: '2030-01-01', end: '2030-12-31' }),
+        conventionRenewed({ renewalNumber: 5, start: '2031-01-01', end: '2031-12-31' }),
+        conventionExpired({ lastDay: '2031-12-31', reason: 'max_duration' }),
       ]));
 
   it('on the last day of the sixth year the convention is still in force (R-CONV-4)', () =>
-    given(signed, conventionRenewed(1, '2027-01-01', '2027-12-31'), conventionRenewed(2, '2028-01-01', '2028-12-31'), conventionRenewed(3, '2029-01-01', '2029-12-31'), conventionRenewed(4, '2030-01-01', '2030-12-31'), conventionRenewed(5, '2031-01-01', '2031-12-31'))
-      .when(runLifecycle('2031-12-31'))
+    given(signed, conventionRenewed({ renewalNumber: 1, start: '2027-01-01', end: '2027-12-31' }), conventionRenewed({ renewalNumber: 2, start: '2028-01-01', end: '2028-12-31' }), conventionRenewed({ renewalNumber: 3, start: '2029-01-01', end: '2029-12-31' }), conventionRenewed({ renewalNumber: 4, start: '2030-01-01', end: '2030-12-31' }), conventionRenewed({ renewalNumber: 5, start: '2031-01-01', end: '2031-12-31' }))
+      .when(runLifecycle({ asOf: '2031-12-31' }))
       .thenNothing());
 
   it('is idempotent: running again, or for an earlier date, records nothing new (R-CONV-4)', () => {
-    const renewed = conventionRenewed(1, '2027-01-01', '2027-12-31');
-    given(signed, renewed).when(runLifecycle('2027-01-01')).thenNothing();
-    given(signed, renewed).when(runLifecycle('2026-06-01')).thenNothing();
-    given(signed, renewed).when(runLifecycle('2027-12-31')).thenNothing();
+    const renewed = conventionRenewed({ renewalNumber: 1, start: '2027-01-01', end: '2027-12-31' });
+    given(signed, renewed).when(runLifecycle({ asOf: '2027-01-01' })).thenNothing();
+    given(signed, renewed).when(runLifecycle({ asOf: '2026-06-01' })).thenNothing();
+    given(signed, renewed).when(runLifecycle({ asOf: '2027-12-31' })).thenNothing();
   });
 });

@@ -87,7 +87,7 @@ describe('entitlementsOfConvention', () => {
   });
 
   it('renewals change nothing; termination ends every annex and offer on effectiveOn − 1 (R-CONV-6, R-CONV-7)', () => {
-    const renewed = conventionRenewed(1, '2027-01-01', '2027-12-31');
+    const renewed = conventionRenewed({ renewalNumber: 1, start: '2027-01-01', end: '2027-12-31' });
     const changed = offerChanged({ offerId: 'connecte', effectiveFrom: '2027-03-01' });
     const terminated = conventionTerminated({ effectiveOn: '2027-05-01', lastDay: '2027-04-30' });
     expect(entitlementsOfConvention(convention(signed, toodego, laclasse, renewed))).toEqual(entitlementsOfConvention(convention(signed, toodego, laclasse)));
@@ -100,7 +100,7 @@ describe('entitlementsOfConvention', () => {
 
   it('expiry ends every annex on the last day of the last period, an annex already stopped keeps its end (R-CONV-7)', () => {
     const stopped = serviceStopped({ serviceId: 'laclasse', offerId: 'standard', effectiveOn: '2026-06-01' });
-    const expired = conventionExpired('2026-12-31', 'not_renewed');
+    const expired = conventionExpired({ lastDay: '2026-12-31', reason: 'not_renewed' });
     expect(entitlementsOfConvention(convention(signed, toodego, laclasse, stopped, expired))).toEqual([
       fromConvention('toodego', 'partenaire', '2026-01-01', '2026-12-31', '2026-01-01'),
       fromConvention('laclasse', 'standard', '2026-02-01', '2026-05-31', '2026-02-01'),

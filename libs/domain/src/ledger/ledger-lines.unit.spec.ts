@@ -1,5 +1,7 @@
 import {
   CONVENTION_ID,
+  VILLEURBANNE,
+  VILLEURBANNE_CONVENTION_ID,
   annexAdded,
   catalogueOfCp2025_4074,
   conventionSigned,
@@ -33,8 +35,8 @@ function facts(...events: { type: string; data: unknown }[]): LedgerFact[] {
 const reference = [
   ...catalogueOfCp2025_4074,
   populationRecorded({ population: 522250, effectiveDate: '2025-01-01' }),
-  syntecIndexRecorded('2024-10', '300.0', '2024-11-29'),
-  syntecIndexRecorded('2025-10', '306.0', '2025-11-28'),
+  syntecIndexRecorded({ period: '2024-10', value: '300.0', publishedOn: '2024-11-29' }),
+  syntecIndexRecorded({ period: '2025-10', value: '306.0', publishedOn: '2025-11-28' }),
 ];
 const signedIn2025 = conventionSigned({ signedOn: '2025-12-15', effectiveFrom: '2026-01-01', initialPeriodEnd: '2026-12-31' });
 const lines = (year: number, ...events: { type: string; data: unknown }[]) => computeLedgerLines(year, foldLedgerFacts(facts(...reference, ...events)));
@@ -115,14 +117,14 @@ describe('computeLedgerLines', () => {
     expect(lines(2026, unknown, signedIn2025, annexAdded({ effectiveFrom: '2026-01-01' }))).toEqual([
       expect.objectContaining({ status: 'pending', pendingReason: 'legacy_amount_missing', pendingYear: 2025, targetAmount: '111639.00', amountDue: null, annualAmount: null }),
     ]);
-    const elsewhere = conventionSigned({ communeInsee: '69266', communeName: 'Villeurbanne', conventionId: 'v-1', signedOn: '2025-12-15', effectiveFrom: '2026-01-01', initialPeriodEnd: '2026-12-31' });
+    const elsewhere = conventionSigned({ ...VILLEURBANNE, conventionId: VILLEURBANNE_CONVENTION_ID, signedOn: '2025-12-15', effectiveFrom: '2026-01-01', initialPeriodEnd: '2026-12-31' });
     expect(
-      lines(2026, legacyConventionRecorded({ communeInsee: '69266', communeName: 'Villeurbanne', annualContribution: null }), elsewhere, annexAdded({ conventionId: 'v-1', effectiveFrom: '2026-01-01' })),
+      lines(2026, legacyConventionRecorded({ communeInsee: '69266', communeName: 'Villeurbanne', annualContribution: null }), elsewhere, annexAdded({ conventionId: VILLEURBANNE_CONVENTION_ID, effectiveFrom: '2026-01-01' })),
     ).toEqual([expect.objectContaining({ status: 'pending', pendingReason: 'population_missing' })]);
   });
 
   it('uses the schedule in force for the billing year (R-CAT-5)', () => {
-    const replaced = feeScheduleReplaced('toodego', 'partenaire', 2027, fixedPlusPerInhabitant('5000.00', '0.25'));
+    const replaced = feeScheduleReplaced({ serviceId: 'toodego', offerId: 'partenaire', fromYear: 2027, feeSchedule: fixedPlusPerInhabitant({ fixed: '5000.00', perInhabitant: '0.25' }) });
     const events = [signedIn2025, annexAdded({ effectiveFrom: '2026-01-01' }), replaced];
     expect(lines(2026, ...events)).toEqual([expect.objectContaining({ perInhabitant: '0.20', amountDue: '111639.00' })]);
     // (5 000 + 0.25 × 522 250 = 135 562.50) × 1.02 = 138 273.75
@@ -130,8 +132,8 @@ describe('computeLedgerLines', () => {
   });
 
   it('filters one commune', () => {
-    const other = conventionSigned({ communeInsee: '69266', communeName: 'Villeurbanne', conventionId: 'v-1', effectiveFrom: '2026-01-01', initialPeriodEnd: '2026-12-31' });
-    const state = foldLedgerFacts(facts(...reference, signedIn2025, annexAdded(), other, annexAdded({ conventionId: 'v-1' })));
+    const other = conventionSigned({ ...VILLEURBANNE, conventionId: VILLEURBANNE_CONVENTION_ID, effectiveFrom: '2026-01-01', initialPeriodEnd: '2026-12-31' });
+    const state = foldLedgerFacts(facts(...reference, signedIn2025, annexAdded(), other, annexAdded({ conventionId: VILLEURBANNE_CONVENTION_ID })));
     expect(computeLedgerLines(2026, state, '69266').map((l) => l.communeInsee)).toEqual(['69266']);
     expect(computeLedgerLines(2026, state).map((l) => l.communeInsee)).toEqual(['69123', '69266']);
   });
@@ -148,9 +150,9 @@ describe('factBearsOn (the facts named behind a regularisation)', () => {
   });
 
   it('a Syntec value published by 1 January of N, or a correction of one (R-FEE-3)', () => {
-    expect(bears(syntecIndexRecorded('2025-10', '306.0', '2025-11-28'))).toBe(true);
-    expect(bears(syntecIndexRecorded('2025-12', '306.0', '2026-01-30'))).toBe(false);
-    expect(bears(syntecIndexRecorded('2025-11', '306.0', '2026-01-30', { value: '306.0', publishedOn: '2025-12-30', reason: 'date' }))).toBe(true);
+    expect(bears(syntecIndexRecorded({ period: '2025-10', value: '306.0', publishedOn: '2025-11-28' }))).toBe(true);
+    expect(bears(syntecIndexRecorded({ period: '2025-12', value: '306.0', publishedOn: '2026-01-30' }))).toBe(false);
+    expect(bears(syntecIndexRecorded({ period: '2025-11', value: '306.0', publishedOn: '2026-01-30', corrects: { value: '306.0', publishedOn: '2025-12-30', reason: 'date' } }))).toBe(true);
   });
 
   it("the line's convention, its legacy convention and its schedule decisions (R-LEG-1, R-CAT-5)", () => {
@@ -158,7 +160,7 @@ describe('factBearsOn (the facts named behind a regularisation)', () => {
     expect(bears(serviceStopped({ conventionId: 'other', effectiveOn: '2026-04-01' }))).toBe(false);
     expect(bears(legacyConventionRecorded())).toBe(true);
     expect(bears(legacyConventionRecorded({ serviceId: 'laclasse', offerId: 'standard' }))).toBe(false);
-    expect(bears(feeScheduleReplaced('toodego', 'partenaire', 2026, fixedPlusPerInhabitant('1.00', '0.01')))).toBe(true);
-    expect(bears(feeScheduleReplaced('toodego', 'partenaire', 2027, fixedPlusPerInhabitant('1.00', '0.01')))).toBe(false);
+    expect(bears(feeScheduleReplaced({ serviceId: 'toodego', offerId: 'partenaire', fromYear: 2026, feeSchedule: fixedPlusPerInhabitant({ fixed: '1.00', perInhabitant: '0.01' }) }))).toBe(true);
+    expect(bears(feeScheduleReplaced({ serviceId: 'toodego', offerId: 'partenaire', fromYear: 2027, feeSchedule: fixedPlusPerInhabitant({ fixed: '1.00', perInhabitant: '0.01' }) }))).toBe(false);
   });
 });

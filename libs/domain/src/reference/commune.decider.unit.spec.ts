@@ -110,8 +110,8 @@ describe('Legacy transition (R-LEG-2, R-LEG-3)', () => {
 
   it('continuity: signed by 2025-12-31 with the annex from 2026-01-01, legacy access runs to 2025-12-31 (R-LEG-2)', () =>
     given(catalogue, legacyToodego, signedIn2025, annexAdded({ serviceId: 'toodego', effectiveFrom: '2026-01-01' }))
-      .when(runLegacyTransition('2026-01-01'))
-      .then([legacyAccessEnded({ serviceId: 'toodego', lastDay: '2025-12-31', reason: 'continued_by_convention', conventionId: '7b0f6a2e-4c1d-4e8a-9f3b-2d5c6e7f8a90', annexFrom: '2026-01-01' })]));
+      .when(runLegacyTransition({ asOf: '2026-01-01' }))
+      .then([legacyAccessEnded({ serviceId: 'toodego', lastDay: '2025-12-31', reason: 'continued_by_convention', conventionId: '69123-1', annexFrom: '2026-01-01' })]));
 
   it('continuity: legacy access runs until the day before an earlier annex starts (R-LEG-2)', () => {
     const facts = [
@@ -120,55 +120,55 @@ describe('Legacy transition (R-LEG-2, R-LEG-3)', () => {
       conventionSigned({ signedOn: '2025-06-20', effectiveFrom: '2025-07-01', initialPeriodEnd: '2026-06-30' }),
       annexAdded({ serviceId: 'toodego', effectiveFrom: '2025-09-01' }),
     ];
-    given(facts).when(runLegacyTransition('2025-08-31')).thenNothing();
+    given(facts).when(runLegacyTransition({ asOf: '2025-08-31' })).thenNothing();
     given(facts)
-      .when(runLegacyTransition('2025-09-01'))
-      .then([legacyAccessEnded({ lastDay: '2025-08-31', reason: 'continued_by_convention', conventionId: '7b0f6a2e-4c1d-4e8a-9f3b-2d5c6e7f8a90', annexFrom: '2025-09-01' })]);
+      .when(runLegacyTransition({ asOf: '2025-09-01' }))
+      .then([legacyAccessEnded({ lastDay: '2025-08-31', reason: 'continued_by_convention', conventionId: '69123-1', annexFrom: '2025-09-01' })]);
   });
 
   it('no continuity when the convention is signed after 2025-12-31: access ends on 2025-12-31 (R-LEG-2, R-LEG-3)', () =>
     given(catalogue, legacyToodego, conventionSigned({ signedOn: '2026-01-05' }), annexAdded({ effectiveFrom: '2026-01-01' }))
-      .when(runLegacyTransition('2026-01-06'))
+      .when(runLegacyTransition({ asOf: '2026-01-06' }))
       .then([legacyAccessEnded({ lastDay: '2025-12-31', reason: 'no_continuity' })]));
 
   it('no continuity when the annex takes effect after 2026-01-01 (R-LEG-2, R-LEG-3)', () =>
     given(catalogue, legacyToodego, signedIn2025, annexAdded({ effectiveFrom: '2026-01-02' }))
-      .when(runLegacyTransition('2026-01-02'))
+      .when(runLegacyTransition({ asOf: '2026-01-02' }))
       .then([legacyAccessEnded({ lastDay: '2025-12-31', reason: 'no_continuity' })]));
 
   it('no continuity for a service the convention does not annex (R-LEG-2, R-LEG-3)', () =>
     given(catalogue, legacyToodego, legacyLaclasse, signedIn2025, annexAdded({ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-01-01' }))
-      .when(runLegacyTransition('2026-02-01'))
+      .when(runLegacyTransition({ asOf: '2026-02-01' }))
       .then([
         legacyAccessEnded({ serviceId: 'toodego', lastDay: '2025-12-31', reason: 'no_continuity' }),
-        legacyAccessEnded({ serviceId: 'laclasse', lastDay: '2025-12-31', reason: 'continued_by_convention', conventionId: '7b0f6a2e-4c1d-4e8a-9f3b-2d5c6e7f8a90', annexFrom: '2026-01-01' }),
+        legacyAccessEnded({ serviceId: 'laclasse', lastDay: '2025-12-31', reason: 'continued_by_convention', conventionId: '69123-1', annexFrom: '2026-01-01' }),
       ]));
 
   it('without any convention, legacy access ends on 2025-12-31, recorded once 2025 is over (R-LEG-3)', () => {
-    given(catalogue, legacyToodego).when(runLegacyTransition('2025-12-31')).thenNothing();
-    given(catalogue, legacyToodego).when(runLegacyTransition('2026-01-01')).then([legacyAccessEnded({ lastDay: '2025-12-31', reason: 'no_continuity' })]);
+    given(catalogue, legacyToodego).when(runLegacyTransition({ asOf: '2025-12-31' })).thenNothing();
+    given(catalogue, legacyToodego).when(runLegacyTransition({ asOf: '2026-01-01' })).then([legacyAccessEnded({ lastDay: '2025-12-31', reason: 'no_continuity' })]);
   });
 
   it('is idempotent: running again, or for an earlier date, records nothing new (R-LEG-3)', () => {
     const ended = legacyAccessEnded({ lastDay: '2025-12-31', reason: 'no_continuity' });
-    given(catalogue, legacyToodego, ended).when(runLegacyTransition('2026-01-01')).thenNothing();
-    given(catalogue, legacyToodego, ended).when(runLegacyTransition('2027-06-01')).thenNothing();
-    given(catalogue, legacyToodego, ended).when(runLegacyTransition('2025-06-01')).thenNothing();
+    given(catalogue, legacyToodego, ended).when(runLegacyTransition({ asOf: '2026-01-01' })).thenNothing();
+    given(catalogue, legacyToodego, ended).when(runLegacyTransition({ asOf: '2027-06-01' })).thenNothing();
+    given(catalogue, legacyToodego, ended).when(runLegacyTransition({ asOf: '2025-06-01' })).thenNothing();
   });
 
   it('a later annex for that service does not restore the transition (R-LEG-3)', () =>
     given(catalogue, legacyToodego, legacyAccessEnded({ lastDay: '2025-12-31', reason: 'no_continuity' }), signedIn2025, annexAdded({ effectiveFrom: '2026-03-01' }))
-      .when(runLegacyTransition('2026-03-01'))
+      .when(runLegacyTransition({ asOf: '2026-03-01' }))
       .thenNothing());
 
   it('a convention signed in 2025 but recorded late corrects the recorded end (R-LEG-2, R-TIME-2)', () =>
     given(catalogue, legacyToodego, legacyAccessEnded({ lastDay: '2025-12-31', reason: 'no_continuity' }), signedIn2025, annexAdded({ effectiveFrom: '2026-01-01' }))
-      .when(runLegacyTransition('2026-01-20'))
+      .when(runLegacyTransition({ asOf: '2026-01-20' }))
       .then([
         legacyAccessEnded({
           lastDay: '2025-12-31',
           reason: 'continued_by_convention',
-          conventionId: '7b0f6a2e-4c1d-4e8a-9f3b-2d5c6e7f8a90',
+          conventionId: '69123-1',
           annexFrom: '2026-01-01',
           corrects: { lastDay: '2025-12-31', reason: 'no_continuity', conventionId: null },
         }),
@@ -176,7 +176,7 @@ describe('Legacy transition (R-LEG-2, R-LEG-3)', () => {
 
   it('an annex ended on its first day gives no continuity (R-LEG-2)', () =>
     given(catalogue, legacyToodego, signedIn2025, annexAdded({ effectiveFrom: '2026-01-01' }), serviceStopped({ effectiveOn: '2026-01-01' }))
-      .when(runLegacyTransition('2026-01-02'))
+      .when(runLegacyTransition({ asOf: '2026-01-02' }))
       .then([legacyAccessEnded({ lastDay: '2025-12-31', reason: 'no_continuity' })]));
 
   it('counts a convention of the commune on another stream, even ended since (R-LEG-2)', () =>
@@ -189,6 +189,6 @@ describe('Legacy transition (R-LEG-2, R-LEG-3)', () => {
         conventionTerminated({ conventionId: OTHER_CONVENTION_ID, effectiveOn: '2026-06-01', lastDay: '2026-05-31' }),
       ),
     )
-      .when(runLegacyTransition('2026-07-01'))
+      .when(runLegacyTransition({ asOf: '2026-07-01' }))
       .then([legacyAccessEnded({ lastDay: '2025-12-31', reason: 'continued_by_convention', conventionId: OTHER_CONVENTION_ID, annexFrom: '2026-01-01' })]));
 });

@@ -2,6 +2,8 @@
  * Event and command builders for tests. Defaults describe one plausible convention (Lyon, signed in
  * November 2025, in force from 1 January 2026); every derived value (period ends, last days) is
  * written by hand here or passed by the test, never computed by the code under test.
+ * Every builder takes one options object. A command builder is built from its event builder (or from
+ * the part they share), without what the decider computes, so that each default is written once.
  */
 import { CalendarDate, calendarDate } from '../shared/calendar-date';
 import { MoneyString, money } from '../shared/money';
@@ -27,16 +29,24 @@ import { RecordSyntecIndex, SyntecIndexRecorded } from '../reference/syntec.even
 
 export const day = (text: string): CalendarDate => calendarDate(text);
 
-export const CONVENTION_ID = '7b0f6a2e-4c1d-4e8a-9f3b-2d5c6e7f8a90';
-export const OTHER_CONVENTION_ID = 'c3d1e2f4-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
 export const LYON = { communeInsee: '69123', communeName: 'Lyon' } as const;
+export const VILLEURBANNE = { communeInsee: '69266', communeName: 'Villeurbanne' } as const;
+
+/** Ids have the production shape `<insee>-<n>` (conventionIdOf): Lyon's first convention. */
+export const CONVENTION_ID = '69123-1';
+/**
+ * Another convention of Lyon, on its own stream. The deciders never read the number (the
+ * application layer assigns it), so tests may give it as the earlier one.
+ */
+export const OTHER_CONVENTION_ID = '69123-2';
+export const VILLEURBANNE_CONVENTION_ID = '69266-1';
 
 // ---- catalogue -------------------------------------------------------------------------------
 
-const fixedPlus = (fixed: string, perInhabitant: string): FeeSchedule => ({
+export const fixedPlusPerInhabitant = (options: { fixed: string; perInhabitant: string }): FeeSchedule => ({
   kind: 'fixed_plus_per_inhabitant',
-  fixed: money(fixed),
-  perInhabitant,
+  fixed: money(options.fixed),
+  perInhabitant: options.perInhabitant,
   baseYear: 2025,
   indexation: 'syntec',
 });
@@ -52,9 +62,9 @@ export const catalogueOfCp2025_4074: CatalogueEvent[] = [
       legalReference: 'CP-2025-4074',
       effectiveFrom: day('2025-04-14'),
       offers: [
-        { offerId: 'partenaire', name: 'Partenaire', open: true, feeSchedule: fixedPlus('5000.00', '0.20') },
-        { offerId: 'connecte', name: 'Connecté', open: true, feeSchedule: fixedPlus('5000.00', '0.02') },
-        { offerId: 'abonne', name: 'Abonné', open: false, feeSchedule: fixedPlus('5000.00', '0.20') },
+        { offerId: 'partenaire', name: 'Partenaire', open: true, feeSchedule: fixedPlusPerInhabitant({ fixed: '5000.00', perInhabitant: '0.20' }) },
+        { offerId: 'connecte', name: 'Connecté', open: true, feeSchedule: fixedPlusPerInhabitant({ fixed: '5000.00', perInhabitant: '0.02' }) },
+        { offerId: 'abonne', name: 'Abonné', open: false, feeSchedule: fixedPlusPerInhabitant({ fixed: '5000.00', perInhabitant: '0.20' }) },
       ],
     },
   },
@@ -66,12 +76,10 @@ export const catalogueOfCp2025_4074: CatalogueEvent[] = [
       name: 'laclasse.com',
       legalReference: 'CP-2025-4074',
       effectiveFrom: day('2025-04-14'),
-      offers: [{ offerId: 'standard', name: 'Standard', open: true, feeSchedule: fixedPlus('300.00', '0.06') }],
+      offers: [{ offerId: 'standard', name: 'Standard', open: true, feeSchedule: fixedPlusPerInhabitant({ fixed: '300.00', perInhabitant: '0.06' }) }],
     },
   },
 ];
-
-export { fixedPlus as fixedPlusPerInhabitant };
 
 export function serviceEnteredCatalogue(data: Partial<ServiceEnteredCatalogue['data']> = {}): ServiceEnteredCatalogue {
   return {
@@ -92,22 +100,48 @@ export function addServiceToCatalogue(data: Partial<AddServiceToCatalogue['data'
   return { type: 'AddServiceToCatalogue', data: { ...serviceEnteredCatalogue().data, ...data } };
 }
 
-export const offerAtEntry = (offerId: string, open: boolean, feeSchedule: FeeSchedule = { kind: 'free' }): OfferAtEntry => ({ offerId, name: offerId, open, feeSchedule });
+/** The offer's name is its id. */
+export const offerAtEntry = (options: { offerId: string; open: boolean; feeSchedule?: FeeSchedule }): OfferAtEntry => ({
+  offerId: options.offerId,
+  name: options.offerId,
+  open: options.open,
+  feeSchedule: options.feeSchedule ?? { kind: 'free' },
+});
 
-export function offerOpened(serviceId: string, offerId: string, openedOn: string, legalReference = 'CP-2026-0042'): OfferOpened {
-  return { type: 'OfferOpened', schemaVersion: 1, data: { serviceId, offerId, openedOn: day(openedOn), legalReference } };
+interface OpeningOptions {
+  serviceId: string;
+  offerId: string;
+  openedOn: string;
+  legalReference?: string;
 }
 
-export function openOffer(serviceId: string, offerId: string, openedOn: string, legalReference = 'CP-2026-0042'): OpenOffer {
-  return { type: 'OpenOffer', data: { serviceId, offerId, openedOn: day(openedOn), legalReference } };
+export function offerOpened(options: OpeningOptions): OfferOpened {
+  return {
+    type: 'OfferOpened',
+    schemaVersion: 1,
+    data: { serviceId: options.serviceId, offerId: options.offerId, openedOn: day(options.openedOn), legalReference: options.legalReference ?? 'CP-2026-0042' },
+  };
 }
 
-export function feeScheduleReplaced(serviceId: string, offerId: string, fromYear: number, feeSchedule: FeeSchedule, legalReference = 'CP-2027-0100'): FeeScheduleReplaced {
-  return { type: 'FeeScheduleReplaced', schemaVersion: 1, data: { serviceId, offerId, fromYear, feeSchedule, legalReference } };
+export function openOffer(options: OpeningOptions): OpenOffer {
+  return { type: 'OpenOffer', data: offerOpened(options).data };
 }
 
-export function replaceFeeSchedule(serviceId: string, offerId: string, fromYear: number, feeSchedule: FeeSchedule, legalReference = 'CP-2027-0100'): ReplaceFeeSchedule {
-  return { type: 'ReplaceFeeSchedule', data: { serviceId, offerId, fromYear, feeSchedule, legalReference } };
+interface ReplacementOptions {
+  serviceId: string;
+  offerId: string;
+  fromYear: number;
+  feeSchedule: FeeSchedule;
+  legalReference?: string;
+}
+
+export function feeScheduleReplaced(options: ReplacementOptions): FeeScheduleReplaced {
+  const { serviceId, offerId, fromYear, feeSchedule } = options;
+  return { type: 'FeeScheduleReplaced', schemaVersion: 1, data: { serviceId, offerId, fromYear, feeSchedule, legalReference: options.legalReference ?? 'CP-2027-0100' } };
+}
+
+export function replaceFeeSchedule(options: ReplacementOptions): ReplaceFeeSchedule {
+  return { type: 'ReplaceFeeSchedule', data: feeScheduleReplaced(options).data };
 }
 
 // ---- convention ------------------------------------------------------------------------------
@@ -123,33 +157,38 @@ interface SignedOptions {
   initialPeriodEnd?: string;
 }
 
+/** What the signature and its command share; the event adds what the decider computes. */
+function signature(options: Omit<SignedOptions, 'legalReference' | 'initialPeriodEnd'>) {
+  return {
+    conventionId: options.conventionId ?? CONVENTION_ID,
+    communeInsee: options.communeInsee ?? LYON.communeInsee,
+    communeName: options.communeName ?? LYON.communeName,
+    signedOn: day(options.signedOn ?? '2025-11-15'),
+    effectiveFrom: day(options.effectiveFrom ?? '2026-01-01'),
+  };
+}
+
 export function conventionSigned(options: SignedOptions = {}): ConventionSigned {
   if (options.effectiveFrom !== undefined && options.initialPeriodEnd === undefined) throw new Error('conventionSigned: give initialPeriodEnd with effectiveFrom');
-  const effectiveFrom = options.effectiveFrom ?? '2026-01-01';
+  const data = signature(options);
   return {
     type: 'ConventionSigned',
     schemaVersion: 1,
     data: {
-      conventionId: options.conventionId ?? CONVENTION_ID,
-      communeInsee: options.communeInsee ?? LYON.communeInsee,
-      communeName: options.communeName ?? LYON.communeName,
-      signedOn: day(options.signedOn ?? '2025-11-15'),
-      effectiveFrom: day(effectiveFrom),
+      ...data,
+      // The decider's default (FRAMEWORK_LEGAL_REFERENCE) when the command gives none.
       legalReference: options.legalReference ?? 'CP-2025-4074',
-      initialPeriod: { start: day(effectiveFrom), end: day(options.initialPeriodEnd ?? '2026-12-31') },
+      initialPeriod: { start: data.effectiveFrom, end: day(options.initialPeriodEnd ?? '2026-12-31') },
     },
   };
 }
 
+/** The command carries a legal reference only when the test gives one: without it the decider picks its default. */
 export function signConvention(options: Omit<SignedOptions, 'initialPeriodEnd'> & { annexes?: { serviceId: string; offerId: string; effectiveFrom: string }[] } = {}): SignConvention {
   return {
     type: 'SignConvention',
     data: {
-      conventionId: options.conventionId ?? CONVENTION_ID,
-      communeInsee: options.communeInsee ?? LYON.communeInsee,
-      communeName: options.communeName ?? LYON.communeName,
-      signedOn: day(options.signedOn ?? '2025-11-15'),
-      effectiveFrom: day(options.effectiveFrom ?? '2026-01-01'),
+      ...signature(options),
       ...(options.legalReference !== undefined ? { legalReference: options.legalReference } : {}),
       ...(options.annexes ? { annexes: options.annexes.map((annex): AnnexRequest => ({ ...annex, effectiveFrom: day(annex.effectiveFrom) })) } : {}),
     },
@@ -242,31 +281,23 @@ interface NoticeOptions {
   reason?: string;
 }
 
-export function nonRenewalNotified(options: NoticeOptions & { appliesToPeriod: { number: number; start: string; end: string } }): NonRenewalNotified {
-  const { number, start, end } = options.appliesToPeriod;
+/** The command's data; the event adds the period it applies to, which the decider computes. */
+function notice(options: NoticeOptions): NotifyNonRenewal['data'] {
   return {
-    type: 'NonRenewalNotified',
-    schemaVersion: 1,
-    data: {
-      conventionId: options.conventionId ?? CONVENTION_ID,
-      notifiedOn: day(options.notifiedOn),
-      by: options.by ?? 'commune',
-      reason: options.reason ?? 'Délibération du conseil municipal',
-      appliesToPeriod: { number, start: day(start), end: day(end) },
-    },
+    conventionId: options.conventionId ?? CONVENTION_ID,
+    notifiedOn: day(options.notifiedOn),
+    by: options.by ?? 'commune',
+    reason: options.reason ?? 'Délibération du conseil municipal',
   };
 }
 
+export function nonRenewalNotified(options: NoticeOptions & { appliesToPeriod: { number: number; start: string; end: string } }): NonRenewalNotified {
+  const { number, start, end } = options.appliesToPeriod;
+  return { type: 'NonRenewalNotified', schemaVersion: 1, data: { ...notice(options), appliesToPeriod: { number, start: day(start), end: day(end) } } };
+}
+
 export function notifyNonRenewal(options: NoticeOptions): NotifyNonRenewal {
-  return {
-    type: 'NotifyNonRenewal',
-    data: {
-      conventionId: options.conventionId ?? CONVENTION_ID,
-      notifiedOn: day(options.notifiedOn),
-      by: options.by ?? 'commune',
-      reason: options.reason ?? 'Délibération du conseil municipal',
-    },
-  };
+  return { type: 'NotifyNonRenewal', data: notice(options) };
 }
 
 interface TerminationOptions {
@@ -276,42 +307,38 @@ interface TerminationOptions {
   reason?: string;
 }
 
-export function conventionTerminated(options: TerminationOptions & { lastDay: string }): ConventionTerminated {
+/** The command's data; the event adds the last day, which the decider computes. */
+function termination(options: TerminationOptions): TerminateConvention['data'] {
   return {
-    type: 'ConventionTerminated',
-    schemaVersion: 1,
-    data: {
-      conventionId: options.conventionId ?? CONVENTION_ID,
-      effectiveOn: day(options.effectiveOn),
-      lastDay: day(options.lastDay),
-      by: options.by ?? 'metropole',
-      reason: options.reason ?? 'Résiliation',
-    },
+    conventionId: options.conventionId ?? CONVENTION_ID,
+    effectiveOn: day(options.effectiveOn),
+    by: options.by ?? 'metropole',
+    reason: options.reason ?? 'Résiliation',
   };
+}
+
+export function conventionTerminated(options: TerminationOptions & { lastDay: string }): ConventionTerminated {
+  return { type: 'ConventionTerminated', schemaVersion: 1, data: { ...termination(options), lastDay: day(options.lastDay) } };
 }
 
 export function terminateConvention(options: TerminationOptions): TerminateConvention {
+  return { type: 'TerminateConvention', data: termination(options) };
+}
+
+export function conventionRenewed(options: { conventionId?: string; renewalNumber: number; start: string; end: string }): ConventionRenewed {
   return {
-    type: 'TerminateConvention',
-    data: {
-      conventionId: options.conventionId ?? CONVENTION_ID,
-      effectiveOn: day(options.effectiveOn),
-      by: options.by ?? 'metropole',
-      reason: options.reason ?? 'Résiliation',
-    },
+    type: 'ConventionRenewed',
+    schemaVersion: 1,
+    data: { conventionId: options.conventionId ?? CONVENTION_ID, renewalNumber: options.renewalNumber, period: { start: day(options.start), end: day(options.end) } },
   };
 }
 
-export function conventionRenewed(renewalNumber: number, start: string, end: string, conventionId = CONVENTION_ID): ConventionRenewed {
-  return { type: 'ConventionRenewed', schemaVersion: 1, data: { conventionId, renewalNumber, period: { start: day(start), end: day(end) } } };
+export function conventionExpired(options: { conventionId?: string; lastDay: string; reason: ExpiryReason }): ConventionExpired {
+  return { type: 'ConventionExpired', schemaVersion: 1, data: { conventionId: options.conventionId ?? CONVENTION_ID, lastDay: day(options.lastDay), reason: options.reason } };
 }
 
-export function conventionExpired(lastDay: string, reason: ExpiryReason, conventionId = CONVENTION_ID): ConventionExpired {
-  return { type: 'ConventionExpired', schemaVersion: 1, data: { conventionId, lastDay: day(lastDay), reason } };
-}
-
-export function runLifecycle(asOf: string, conventionId = CONVENTION_ID): RunLifecycle {
-  return { type: 'RunLifecycle', data: { conventionId, asOf: day(asOf) } };
+export function runLifecycle(options: { conventionId?: string; asOf: string }): RunLifecycle {
+  return { type: 'RunLifecycle', data: { conventionId: options.conventionId ?? CONVENTION_ID, asOf: day(options.asOf) } };
 }
 
 // ---- reference facts -------------------------------------------------------------------------
@@ -337,29 +364,30 @@ export function populationRecorded(options: PopulationOptions & { corrects?: { p
   };
 }
 
+/** A correction's reason goes in the command; the decider writes what it corrects into the event. */
 export function recordPopulation(options: PopulationOptions & { reason?: string }): RecordPopulation {
-  return {
-    type: 'RecordPopulation',
-    data: {
-      communeInsee: options.communeInsee ?? LYON.communeInsee,
-      population: options.population,
-      effectiveDate: day(options.effectiveDate),
-      source: options.source ?? 'INSEE, populations légales',
-      ...(options.reason !== undefined ? { reason: options.reason } : {}),
-    },
-  };
+  const { corrects: _corrects, ...data } = populationRecorded(options).data;
+  return { type: 'RecordPopulation', data: { ...data, ...(options.reason !== undefined ? { reason: options.reason } : {}) } };
 }
 
-export function syntecIndexRecorded(period: string, value: string, publishedOn: string, corrects?: { value: string; publishedOn: string; reason: string }): SyntecIndexRecorded {
+interface SyntecOptions {
+  period: string;
+  value: string;
+  publishedOn: string;
+}
+
+export function syntecIndexRecorded(options: SyntecOptions & { corrects?: { value: string; publishedOn: string; reason: string } }): SyntecIndexRecorded {
+  const { period, value, corrects } = options;
   return {
     type: 'SyntecIndexRecorded',
     schemaVersion: 1,
-    data: { period, value, publishedOn: day(publishedOn), ...(corrects ? { corrects: { ...corrects, publishedOn: day(corrects.publishedOn) } } : {}) },
+    data: { period, value, publishedOn: day(options.publishedOn), ...(corrects ? { corrects: { ...corrects, publishedOn: day(corrects.publishedOn) } } : {}) },
   };
 }
 
-export function recordSyntecIndex(period: string, value: string, publishedOn: string, reason?: string): RecordSyntecIndex {
-  return { type: 'RecordSyntecIndex', data: { period, value, publishedOn: day(publishedOn), ...(reason !== undefined ? { reason } : {}) } };
+export function recordSyntecIndex(options: SyntecOptions & { reason?: string }): RecordSyntecIndex {
+  const { corrects: _corrects, ...data } = syntecIndexRecorded(options).data;
+  return { type: 'RecordSyntecIndex', data: { ...data, ...(options.reason !== undefined ? { reason: options.reason } : {}) } };
 }
 
 interface LegacyOptions {
@@ -402,17 +430,14 @@ export function legacyConventionRecorded(
   };
 }
 
+/** The command carries a start date only when the test gives one (the event always has one, null when unknown). */
 export function recordLegacyConvention(options: LegacyOptions & { reason?: string } = {}): RecordLegacyConvention {
+  const { corrects: _corrects, startDate, ...data } = legacyConventionRecorded(options).data;
   return {
     type: 'RecordLegacyConvention',
     data: {
-      communeInsee: options.communeInsee ?? LYON.communeInsee,
-      communeName: options.communeName ?? LYON.communeName,
-      serviceId: options.serviceId ?? 'toodego',
-      offerId: options.offerId ?? 'partenaire',
-      annualContribution: options.annualContribution === undefined ? '90000.00' : options.annualContribution,
-      year: options.year ?? 2025,
-      ...(options.startDate !== undefined ? { startDate: options.startDate === null ? null : day(options.startDate) } : {}),
+      ...data,
+      ...(options.startDate !== undefined ? { startDate } : {}),
       ...(options.reason !== undefined ? { reason: options.reason } : {}),
     },
   };
@@ -442,6 +467,6 @@ export function legacyAccessEnded(options: {
   };
 }
 
-export function runLegacyTransition(asOf: string, communeInsee: string = LYON.communeInsee): RunLegacyTransition {
-  return { type: 'RunLegacyTransition', data: { communeInsee, asOf: day(asOf) } };
+export function runLegacyTransition(options: { communeInsee?: string; asOf: string }): RunLegacyTransition {
+  return { type: 'RunLegacyTransition', data: { communeInsee: options.communeInsee ?? LYON.communeInsee, asOf: day(options.asOf) } };
 }

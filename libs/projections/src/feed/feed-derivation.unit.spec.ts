@@ -4,7 +4,8 @@ import { CommuneEvent } from '@lib/domain/reference';
 import { isRefusal } from '@lib/domain/shared/refusal';
 import {
   CONVENTION_ID,
-  OTHER_CONVENTION_ID,
+  VILLEURBANNE,
+  VILLEURBANNE_CONVENTION_ID,
   When,
   addAnnex,
   annexAdded,
@@ -124,7 +125,7 @@ describe('feed: convention status (ConventionStatusChanged)', () => {
     expect(feed.record(...notice).map((event) => event.data)).toEqual([
       expect.objectContaining({ status: 'active', change: 'non_renewal_notified', period: { number: 1, start: '2026-01-01', end: '2026-12-31' }, expiresAfter: '2026-12-31', lastDay: null, endReason: null }),
     ]);
-    const expiry = decided(given(catalogueOfCp2025_4074, signed, toodego, ...notice).when(runLifecycle('2027-01-01')));
+    const expiry = decided(given(catalogueOfCp2025_4074, signed, toodego, ...notice).when(runLifecycle({ asOf: '2027-01-01' })));
     expect(feed.record(...expiry)).toEqual([
       expect.objectContaining({
         type: 'ConventionStatusChanged',
@@ -151,11 +152,11 @@ describe('feed: convention status (ConventionStatusChanged)', () => {
 
   it('each tacit renewal is `renewed` with its period and leaves the accesses alone; after six years `expired` (max_duration) ends them (R-CONV-3, R-CONV-4)', () => {
     const feed = feedAfter(signed, toodego);
-    const firstRenewal = decided(given(catalogueOfCp2025_4074, signed, toodego).when(runLifecycle('2027-01-01')));
+    const firstRenewal = decided(given(catalogueOfCp2025_4074, signed, toodego).when(runLifecycle({ asOf: '2027-01-01' })));
     expect(feed.record(...firstRenewal).map((event) => event.data)).toEqual([
       expect.objectContaining({ status: 'active', change: 'renewed', period: { number: 2, start: '2027-01-01', end: '2027-12-31' }, expiresAfter: null }),
     ]);
-    const rest = decided(given(catalogueOfCp2025_4074, signed, toodego, ...firstRenewal).when(runLifecycle('2032-01-01')));
+    const rest = decided(given(catalogueOfCp2025_4074, signed, toodego, ...firstRenewal).when(runLifecycle({ asOf: '2032-01-01' })));
     expect(summary(feed.record(...rest))).toEqual([
       '4 ConventionStatusChanged renewed active period=3 lastDay=null',
       '5 ConventionStatusChanged renewed active period=4 lastDay=null',
@@ -320,10 +321,10 @@ describe('feed: accesses from annexes (Entitlement*)', () => {
 
   it('events of other communes never touch this commune’s accesses', () => {
     const feed = feedAfter(signed, toodego);
-    const villeurbanne = conventionSigned({ conventionId: OTHER_CONVENTION_ID, communeInsee: '69266', communeName: 'Villeurbanne' });
-    expect(summary(feed.record(villeurbanne, annexAdded({ conventionId: OTHER_CONVENTION_ID, serviceId: 'toodego', offerId: 'connecte', effectiveFrom: '2026-01-01' })))).toEqual([
+    const villeurbanne = conventionSigned({ conventionId: VILLEURBANNE_CONVENTION_ID, ...VILLEURBANNE });
+    expect(summary(feed.record(villeurbanne, annexAdded({ conventionId: VILLEURBANNE_CONVENTION_ID, serviceId: 'toodego', offerId: 'connecte', effectiveFrom: '2026-01-01' })))).toEqual([
       '3 ConventionStatusChanged signed active period=1 lastDay=null',
-      `4 EntitlementGranted convention/${OTHER_CONVENTION_ID}/toodego/2026-01-01 2026-01-01..null`,
+      `4 EntitlementGranted convention/${VILLEURBANNE_CONVENTION_ID}/toodego/2026-01-01 2026-01-01..null`,
     ]);
   });
 });
@@ -360,14 +361,14 @@ describe('feed: legacy accesses (R-LEG-1..3)', () => {
       `4 EntitlementEnded ${LEGACY_TOODEGO} 2019-09-01..2025-12-31`,
     ]);
     expect(feed.events.at(-1)!.data).toMatchObject({ offers: [{ offerId: 'partenaire', from: '2019-09-01', until: '2025-12-31' }], withdrawn: false });
-    const recordedEnd = decided(given(catalogueOfCp2025_4074, legacy, signed, toodego).when(runLegacyTransition('2026-01-02')));
+    const recordedEnd = decided(given(catalogueOfCp2025_4074, legacy, signed, toodego).when(runLegacyTransition({ asOf: '2026-01-02' })));
     expect(recordedEnd.map((event) => event.type)).toEqual(['LegacyAccessEnded']);
     expect(feed.record(...recordedEnd)).toEqual([]);
   });
 
   it('without continuity the legacy access ends on 2025-12-31 once the lifecycle records it; a later annex is a new access (R-LEG-3)', () => {
     const feed = feedAfter(legacy);
-    const end = decided(given(catalogueOfCp2025_4074, legacy).when(runLegacyTransition('2026-01-01')));
+    const end = decided(given(catalogueOfCp2025_4074, legacy).when(runLegacyTransition({ asOf: '2026-01-01' })));
     expect(summary(feed.record(...end))).toEqual([`2 EntitlementEnded ${LEGACY_TOODEGO} 2019-09-01..2025-12-31`]);
     const late = conventionSigned({ signedOn: '2026-01-10', effectiveFrom: '2026-02-01', initialPeriodEnd: '2027-01-31' });
     const annex = annexAdded({ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-02-01' });
@@ -431,18 +432,18 @@ describe('feed: legacy accesses (R-LEG-1..3)', () => {
 
 describe('feed: FeeLedgerIssued', () => {
   // R-FEE-9's figures: Lyon 522 250 inhabitants, S(2025) = 300.0, S(2026) = 306.0 (coefficient 1.02).
-  const villeurbanne = conventionSigned({ conventionId: OTHER_CONVENTION_ID, communeInsee: '69266', communeName: 'Villeurbanne' });
+  const villeurbanne = conventionSigned({ conventionId: VILLEURBANNE_CONVENTION_ID, ...VILLEURBANNE });
   const facts = [
     ...catalogueOfCp2025_4074,
     populationRecorded({ population: 522250, effectiveDate: '2025-01-01' }),
-    syntecIndexRecorded('2024-10', '300.0', '2024-11-29'),
-    syntecIndexRecorded('2025-10', '306.0', '2025-11-28'),
+    syntecIndexRecorded({ period: '2024-10', value: '300.0', publishedOn: '2024-11-29' }),
+    syntecIndexRecorded({ period: '2025-10', value: '306.0', publishedOn: '2025-11-28' }),
     signed,
     toodego,
     annexAdded({ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-01-01' }),
     // No population recorded for Villeurbanne: its line is pending (R-FEE-2).
     villeurbanne,
-    annexAdded({ conventionId: OTHER_CONVENTION_ID, serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-01-01' }),
+    annexAdded({ conventionId: VILLEURBANNE_CONVENTION_ID, serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-01-01' }),
   ];
   const asFacts = (events: Array<{ type: string; data: unknown }>): LedgerFact[] =>
     events.map((event, i) => ({ eventId: `event-${i + 1}`, position: { commit: i + 1, prepare: i + 1 }, recordedAt: '2026-01-05T10:00:00.000Z', streamId: 's', type: event.type, data: event.data as Record<string, unknown>, reason: null }));
@@ -477,7 +478,7 @@ describe('feed: FeeLedgerIssued', () => {
           { lineId: `${ID}/toodego/partenaire/2026-01-01`, conventionId: ID, communeInsee: LYON, communeName: 'Lyon', serviceId: 'toodego', offerId: 'partenaire', inForceFrom: '2026-01-01', inForceUntil: '2026-12-31', amountDue: '111639.00' },
         ],
         regularisations: [],
-        pendingLines: [{ lineId: `${OTHER_CONVENTION_ID}/laclasse/standard/2026-01-01`, communeInsee: '69266', serviceId: 'laclasse', offerId: 'standard', pendingReason: 'population_missing' }],
+        pendingLines: [{ lineId: `${VILLEURBANNE_CONVENTION_ID}/laclasse/standard/2026-01-01`, communeInsee: '69266', serviceId: 'laclasse', offerId: 'standard', pendingReason: 'population_missing' }],
         totals: { byCommune: [{ communeInsee: LYON, communeName: 'Lyon', amount: '143906.70', entries: 2 }], grandTotal: '143906.70' },
       },
       services: ['laclasse', 'toodego'],
@@ -518,7 +519,7 @@ describe('feed: FeeLedgerIssued', () => {
             reason: 'amount_changed',
           },
         ],
-        pendingLines: [{ lineId: `${OTHER_CONVENTION_ID}/laclasse/standard/2026-01-01`, communeInsee: '69266', serviceId: 'laclasse', offerId: 'standard', pendingReason: 'population_missing' }],
+        pendingLines: [{ lineId: `${VILLEURBANNE_CONVENTION_ID}/laclasse/standard/2026-01-01`, communeInsee: '69266', serviceId: 'laclasse', offerId: 'standard', pendingReason: 'population_missing' }],
         totals: { byCommune: [{ communeInsee: LYON, communeName: 'Lyon', amount: '-56278.29', entries: 1 }], grandTotal: '-56278.29' },
       },
       // The pending line names laclasse too.
