@@ -1,5 +1,5 @@
-import { CONVENTION_ID_FORMAT, conventionIdOf } from '@lib/application/streams';
-import { CONVENTION_ID, LYON, OTHER_CONVENTION_ID, VILLEURBANNE, VILLEURBANNE_CONVENTION_ID } from './builders';
+import { CONVENTION_ID_FORMAT, conventionIdOf } from './streams';
+import { CONVENTION_ID, LYON, OTHER_CONVENTION_ID, VILLEURBANNE, VILLEURBANNE_CONVENTION_ID } from '@lib/domain/testing/builders';
 
 // The API only serves ids of this shape, so a test id of another shape would describe no real convention.
 describe('test convention ids', () => {
