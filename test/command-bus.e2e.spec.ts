@@ -5,6 +5,8 @@ import { CommandContext, SYSTEM_ACTOR } from '@lib/application';
 import { signToken } from '@lib/contract';
 import { CATALOGUE_STREAM } from '@lib/domain/catalogue';
 import { EVENT_STORE, EventStore, RecordedEvent } from '@lib/event-store/event-store.port';
+import { SQL_DATABASE } from '@lib/event-store/event-store.module';
+import { SqlDatabase } from '@lib/event-store/sql/sql-database';
 import { createApp } from '../apps/api/src/bootstrap';
 import { loadConfig } from '../apps/api/src/config/app-config';
 
@@ -19,6 +21,7 @@ describe('Every writer goes through the CommandBus', () => {
   let app: INestApplication;
   let store: EventStore;
   const dispatched: ICommand[] = [];
+  let signed: request.Response;
   const admin = `Bearer ${signToken(SECRET, { sub: 'admin-bus', role: 'admin' })}`;
 
   beforeAll(async () => {
@@ -47,7 +50,7 @@ describe('Every writer goes through the CommandBus', () => {
     await post('/api/reference/populations', { communeInsee: '69123', population: 522250, effectiveDate: '2025-01-01', source: 'INSEE (test)' }, 201);
     await post('/api/reference/syntec', { period: '2024-10', value: '300.0', publishedOn: '2024-11-29' }, 201);
     await post('/api/reference/syntec', { period: '2025-10', value: '306.0', publishedOn: '2025-11-28' }, 201);
-    const signed = await post(
+    signed = await post(
       '/api/conventions',
       { communeInsee: '69123', communeName: 'Lyon', signedOn: '2025-12-15', effectiveFrom: '2026-01-01', annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-01-01' }] },
       201,
@@ -69,6 +72,13 @@ describe('Every writer goes through the CommandBus', () => {
     const unasked = events.filter((event) => !commandIds.has(event.metadata.commandId!)).map((event) => `${event.streamId} ${event.type}`);
     expect(unasked).toEqual([]);
   }, 120_000);
+
+  it('keeps, for an Idempotency-Key, the answer as presented to the client: body, status, ETag and Location', async () => {
+    const db = app.get<SqlDatabase>(SQL_DATABASE);
+    const { rows } = await db.query<{ status: number; body: unknown; headers: Record<string, string> }>('SELECT status, body, headers FROM idempotency_keys WHERE key = $1', ['bus-sign']);
+    expect(rows).toEqual([{ status: 201, body: signed.body, headers: { etag: signed.headers.etag, location: '/api/conventions/69123-1' } }]);
+    expect(Object.keys(signed.body)).toEqual(['conventionId', 'version', 'position', 'events']);
+  });
 
   it('seeds the catalogue with metadata as every command has it: the system actor, one command id, why and under which decision', async () => {
     const catalogue: RecordedEvent[] = [];
