@@ -7,10 +7,11 @@ import {
   ConventionCommandHandler,
   ExecuteCommuneCommand,
   ExecuteConventionCommand,
+  SignConventionCommand,
+  SignConventionHandler,
   loadCommuneConventions,
 } from '@lib/application';
 import { CATALOGUE_STREAM, emptyCatalogue, initialCatalogueEvents } from '@lib/domain/catalogue';
-import { ConventionCommand } from '@lib/domain/convention';
 import { CommuneCommand } from '@lib/domain/reference';
 import { CalendarDate, addDays } from '@lib/domain/shared/calendar-date';
 import { EventStore } from '@lib/event-store/event-store.port';
@@ -74,7 +75,8 @@ export async function seedCatalogue(store: EventStore): Promise<void> {
 export async function performAction(store: EventStore, next: CommandAction, communes: readonly string[]): Promise<void> {
   const conventionHandler = new ConventionCommandHandler(store);
   const communeHandler = new CommuneCommandHandler(store);
-  const convention = (command: ConventionCommand) => conventionHandler.execute(new ExecuteConventionCommand(command, { ...COMMAND_CONTEXT, commandId: randomUUID() }));
+  const sign = (data: SignConventionCommand['data']) => new SignConventionHandler(store).execute(new SignConventionCommand(data, { ...COMMAND_CONTEXT, commandId: randomUUID() }));
+  const convention = (command: ExecuteConventionCommand['command']) => conventionHandler.execute(new ExecuteConventionCommand(command, { ...COMMAND_CONTEXT, commandId: randomUUID() }));
   const communeCommand = (command: CommuneCommand) => communeHandler.execute(new ExecuteCommuneCommand(command, { ...COMMAND_CONTEXT, commandId: randomUUID() }));
   try {
     if (next.kind === 'lifecycle') {
@@ -106,16 +108,12 @@ export async function performAction(store: EventStore, next: CommandAction, comm
     if (next.kind === 'sign') {
       const signedOn = addDays(COMMAND_BASE, next.signed);
       const effectiveFrom = addDays(signedOn, next.effective);
-      await convention({
-        type: 'SignConvention',
-        data: {
-          conventionId: conventions.nextConventionId,
-          communeInsee: next.commune,
-          communeName: `Commune ${next.commune}`,
-          signedOn,
-          effectiveFrom,
-          annexes: next.annexes.map((annex) => ({ serviceId: annex.service, offerId: offerOf(annex.service, annex.pick), effectiveFrom: addDays(effectiveFrom, annex.offset) })),
-        },
+      await sign({
+        communeInsee: next.commune,
+        communeName: `Commune ${next.commune}`,
+        signedOn,
+        effectiveFrom,
+        annexes: next.annexes.map((annex) => ({ serviceId: annex.service, offerId: offerOf(annex.service, annex.pick), effectiveFrom: addDays(effectiveFrom, annex.offset) })),
       });
       return;
     }

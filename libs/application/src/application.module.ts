@@ -1,13 +1,17 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { CatalogueCommandHandler, CommuneCommandHandler, ConventionCommandHandler, SyntecCommandHandler } from './handlers';
-import { LifecycleService } from './lifecycle/lifecycle.service';
-import { CatalogueSeeder } from './catalogue/catalogue-seeder';
+import { CatalogueCommandHandler, CommuneCommandHandler, ConventionCommandHandler, SignConventionHandler, SyntecCommandHandler } from './handlers';
+import { RunLifecycleHandler } from './lifecycle/run-lifecycle';
+import { CatalogueSeeder, SeedCatalogueHandler } from './catalogue/catalogue-seeder';
 
-/** Command handlers and the time-driven process; needs EventStoreModule (global) in the importing app. */
+/**
+ * The command handlers behind the CommandBus, the one way every writer reaches the store, and the
+ * catalogue's seeding at start. Needs EventStoreModule (global) in the importing app; IssueLedgerHandler
+ * is registered by the app that provides its facts (ISSUE_LEDGER_PORTS).
+ */
 @Module({
   imports: [CqrsModule.forRoot()],
-  providers: [ConventionCommandHandler, CatalogueCommandHandler, CommuneCommandHandler, SyntecCommandHandler, LifecycleService, CatalogueSeeder],
-  exports: [CqrsModule, LifecycleService],
+  providers: [SignConventionHandler, ConventionCommandHandler, CatalogueCommandHandler, CommuneCommandHandler, SyntecCommandHandler, RunLifecycleHandler, SeedCatalogueHandler, CatalogueSeeder],
+  exports: [CqrsModule],
 })
 export class ApplicationModule {}

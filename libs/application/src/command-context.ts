@@ -1,5 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { EventMetadata } from '@lib/event-store/event-store.port';
 import { eventIdsFor } from './ids';
+
+/** Who records what no person asked for: the catalogue at first start, the daily lifecycle run. */
+export const SYSTEM_ACTOR = { id: 'system', role: 'system' } as const;
 
 /** Who asks, why, and the ids that tie the recorded events to this command (R-AUD-1). */
 export interface CommandContext {
@@ -11,6 +15,12 @@ export interface CommandContext {
   legalReference?: string;
   /** With an Idempotency-Key, event ids derive from the command id (see ids.ts). */
   idempotent: boolean;
+}
+
+/** The context of a command the API issues itself; without an Idempotency-Key, so its event ids are random. */
+export function systemCommandContext(reason: string, legalReference?: string): CommandContext {
+  const commandId = randomUUID();
+  return { actor: SYSTEM_ACTOR, commandId, correlationId: commandId, reason, ...(legalReference ? { legalReference } : {}), idempotent: false };
 }
 
 export function metadataOf(context: CommandContext, overrides: Partial<EventMetadata> = {}): EventMetadata {

@@ -1,23 +1,25 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { CONVENTION_ID_FORMAT, ExecuteConventionCommand, StreamCommandResult, loadCommuneConventions, loadConvention } from '@lib/application';
-import { ConventionCommand } from '@lib/domain/convention';
+import { CONVENTION_ID_FORMAT, CommandContext, ExecuteConventionCommand, SignConventionCommand, SignConventionResult, StreamCommandResult, loadConvention } from '@lib/application';
 import { EVENT_STORE, EventStore } from '@lib/event-store/event-store.port';
 import { Actor } from '../auth/actor';
 import { CurrentActor, Roles, assertMayReadCommune } from '../auth/auth.guard';
-import { CommandAnswer, commandAnswer, commandContextOf, expectedVersionOf } from '../http/command-http';
-import { IdempotencyInterceptor, IdempotentRequest } from '../idempotency/idempotency.interceptor';
+import { CommandCtx, expectedVersionOf } from '../http/command-http';
+import { CommandRoute, streamAnswer } from '../http/command-route';
 import { CATALOGUE_ID } from '../http/validators';
 import { AddAnnexRequest, ChangeOfferRequest, NonRenewalRequest, SignConventionRequest, StopServiceRequest, TerminationRequest } from './convention.requests';
 import { ConventionView, conventionView } from './convention.view';
 import { knownAtFilter, parseReadQuery } from '../http/read-query';
 
+type ExistingConventionCommand = ExecuteConventionCommand['command'];
+/** Every convention command answers with the convention's id first (streamAnswer keeps it first). */
+type ConventionResult = StreamCommandResult & { conventionId: string };
+
 @ApiTags('conventions')
 @ApiBearerAuth()
 @Controller('conventions')
-@UseInterceptors(IdempotencyInterceptor)
 export class ConventionsController {
   constructor(
     private readonly commands: CommandBus,
@@ -27,129 +29,110 @@ export class ConventionsController {
   @Post()
   @Roles('admin')
   @HttpCode(201)
+  @CommandRoute((result: SignConventionResult) => ({ ...streamAnswer(result), location: `/api/conventions/${result.conventionId}` }))
   @ApiOperation({ summary: 'Sign a convention (R-CONV-1, R-CONV-2), with its first annexes (R-ANX-1)' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  async sign(
-    @Body() body: SignConventionRequest,
-    @CurrentActor() actor: Actor,
-    @Req() request: IdempotentRequest,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<CommandAnswer & { conventionId: string }> {
-    const context = commandContextOf(request, actor, body);
-    const conventions = await loadCommuneConventions(this.store, body.communeInsee);
-    // A retried signature (same Idempotency-Key) names the convention it signed the first time.
-    const conventionId = (context.idempotent && conventions.signedBy(context.commandId)) || conventions.nextConventionId;
-    const command: ConventionCommand = {
-      type: 'SignConvention',
-      data: {
-        conventionId,
-        communeInsee: body.communeInsee,
-        communeName: body.communeName,
-        signedOn: body.signedOn,
-        effectiveFrom: body.effectiveFrom,
-        ...(body.legalReference ? { legalReference: body.legalReference } : {}),
-        ...(body.annexes ? { annexes: body.annexes.map(({ serviceId, offerId, effectiveFrom }) => ({ serviceId, offerId, effectiveFrom })) } : {}),
-      },
+  sign(@Body() body: SignConventionRequest, @CommandCtx() context: CommandContext): Promise<SignConventionResult> {
+    // The application numbers the convention (SignConventionHandler).
+    const data = {
+      communeInsee: body.communeInsee,
+      communeName: body.communeName,
+      signedOn: body.signedOn,
+      effectiveFrom: body.effectiveFrom,
+      ...(body.legalReference ? { legalReference: body.legalReference } : {}),
+      ...(body.annexes ? { annexes: body.annexes.map(({ serviceId, offerId, effectiveFrom }) => ({ serviceId, offerId, effectiveFrom })) } : {}),
     };
-    // A new convention's stream must not exist: two signatures for one commune at once, one wins (R-CONV-1).
-    const result = await this.execute(command, context, 0);
-    response.setHeader('Location', `/api/conventions/${conventionId}`);
-    return { conventionId, ...commandAnswer(response, result) };
+    return this.commands.execute(new SignConventionCommand(data, context));
   }
 
   @Post(':id/annexes')
   @Roles('admin')
   @HttpCode(201)
+  @CommandRoute()
   @ApiOperation({ summary: 'Add an annex: one service, one offer, from a date (R-ANX-1, R-ANX-2, R-CAT-3)' })
   @ApiHeader({ name: 'If-Match', required: false })
-  async addAnnex(
+  addAnnex(
     @Param('id') id: string,
     @Body() body: AddAnnexRequest,
     @Headers('if-match') ifMatch: string | undefined,
-    @CurrentActor() actor: Actor,
-    @Req() request: IdempotentRequest,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<CommandAnswer & { conventionId: string }> {
+    @CommandCtx() context: CommandContext,
+  ): Promise<ConventionResult> {
     const conventionId = this.conventionId(id);
-    const command: ConventionCommand = { type: 'AddAnnex', data: { conventionId, serviceId: body.serviceId, offerId: body.offerId, effectiveFrom: body.effectiveFrom } };
-    return { conventionId, ...commandAnswer(response, await this.execute(command, commandContextOf(request, actor, body), expectedVersionOf(ifMatch))) };
+    const command: ExistingConventionCommand = { type: 'AddAnnex', data: { conventionId, serviceId: body.serviceId, offerId: body.offerId, effectiveFrom: body.effectiveFrom } };
+    return this.execute(command, context, expectedVersionOf(ifMatch));
   }
 
   @Post(':id/annexes/:serviceId/stop')
   @Roles('admin')
   @HttpCode(200)
+  @CommandRoute()
   @ApiOperation({ summary: 'Stop one service from a date; the others continue (R-ANX-3)' })
   @ApiHeader({ name: 'If-Match', required: false })
-  async stop(
+  stop(
     @Param('id') id: string,
     @Param('serviceId') serviceId: string,
     @Body() body: StopServiceRequest,
     @Headers('if-match') ifMatch: string | undefined,
-    @CurrentActor() actor: Actor,
-    @Req() request: IdempotentRequest,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<CommandAnswer & { conventionId: string }> {
+    @CommandCtx() context: CommandContext,
+  ): Promise<ConventionResult> {
     const conventionId = this.conventionId(id);
-    const command: ConventionCommand = { type: 'StopService', data: { conventionId, serviceId: this.serviceId(serviceId), effectiveOn: body.effectiveOn, reason: body.reason } };
-    return { conventionId, ...commandAnswer(response, await this.execute(command, commandContextOf(request, actor, body), expectedVersionOf(ifMatch))) };
+    const command: ExistingConventionCommand = { type: 'StopService', data: { conventionId, serviceId: this.serviceId(serviceId), effectiveOn: body.effectiveOn, reason: body.reason } };
+    return this.execute(command, context, expectedVersionOf(ifMatch));
   }
 
   @Post(':id/annexes/:serviceId/offer-change')
   @Roles('admin')
   @HttpCode(200)
+  @CommandRoute()
   @ApiOperation({ summary: "Change an annex's offer from a date (R-ANX-4)" })
   @ApiHeader({ name: 'If-Match', required: false })
-  async changeOffer(
+  changeOffer(
     @Param('id') id: string,
     @Param('serviceId') serviceId: string,
     @Body() body: ChangeOfferRequest,
     @Headers('if-match') ifMatch: string | undefined,
-    @CurrentActor() actor: Actor,
-    @Req() request: IdempotentRequest,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<CommandAnswer & { conventionId: string }> {
+    @CommandCtx() context: CommandContext,
+  ): Promise<ConventionResult> {
     const conventionId = this.conventionId(id);
-    const command: ConventionCommand = {
+    const command: ExistingConventionCommand = {
       type: 'ChangeOffer',
       data: { conventionId, serviceId: this.serviceId(serviceId), offerId: body.offerId, effectiveFrom: body.effectiveFrom },
     };
-    return { conventionId, ...commandAnswer(response, await this.execute(command, commandContextOf(request, actor, body), expectedVersionOf(ifMatch))) };
+    return this.execute(command, context, expectedVersionOf(ifMatch));
   }
 
   @Post(':id/non-renewal')
   @Roles('admin')
   @HttpCode(200)
+  @CommandRoute()
   @ApiOperation({ summary: 'Notify non-renewal: the convention expires at the end of the period (R-CONV-5)' })
   @ApiHeader({ name: 'If-Match', required: false })
-  async nonRenewal(
+  nonRenewal(
     @Param('id') id: string,
     @Body() body: NonRenewalRequest,
     @Headers('if-match') ifMatch: string | undefined,
-    @CurrentActor() actor: Actor,
-    @Req() request: IdempotentRequest,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<CommandAnswer & { conventionId: string }> {
+    @CommandCtx() context: CommandContext,
+  ): Promise<ConventionResult> {
     const conventionId = this.conventionId(id);
-    const command: ConventionCommand = { type: 'NotifyNonRenewal', data: { conventionId, notifiedOn: body.notifiedOn, by: body.by, reason: body.reason } };
-    return { conventionId, ...commandAnswer(response, await this.execute(command, commandContextOf(request, actor, body), expectedVersionOf(ifMatch))) };
+    const command: ExistingConventionCommand = { type: 'NotifyNonRenewal', data: { conventionId, notifiedOn: body.notifiedOn, by: body.by, reason: body.reason } };
+    return this.execute(command, context, expectedVersionOf(ifMatch));
   }
 
   @Post(':id/termination')
   @Roles('admin')
   @HttpCode(200)
+  @CommandRoute()
   @ApiOperation({ summary: 'Terminate the convention and every annex from a date (R-CONV-6, R-CONV-7)' })
   @ApiHeader({ name: 'If-Match', required: false })
-  async terminate(
+  terminate(
     @Param('id') id: string,
     @Body() body: TerminationRequest,
     @Headers('if-match') ifMatch: string | undefined,
-    @CurrentActor() actor: Actor,
-    @Req() request: IdempotentRequest,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<CommandAnswer & { conventionId: string }> {
+    @CommandCtx() context: CommandContext,
+  ): Promise<ConventionResult> {
     const conventionId = this.conventionId(id);
-    const command: ConventionCommand = { type: 'TerminateConvention', data: { conventionId, effectiveOn: body.effectiveOn, by: body.by, reason: body.reason } };
-    return { conventionId, ...commandAnswer(response, await this.execute(command, commandContextOf(request, actor, body), expectedVersionOf(ifMatch))) };
+    const command: ExistingConventionCommand = { type: 'TerminateConvention', data: { conventionId, effectiveOn: body.effectiveOn, by: body.by, reason: body.reason } };
+    return this.execute(command, context, expectedVersionOf(ifMatch));
   }
 
   @Get(':id')
@@ -170,8 +153,8 @@ export class ConventionsController {
     return conventionView(state, version);
   }
 
-  private execute(command: ConventionCommand, context: ReturnType<typeof commandContextOf>, expectedVersion?: number): Promise<StreamCommandResult> {
-    return this.commands.execute(new ExecuteConventionCommand(command, context, expectedVersion));
+  private async execute(command: ExistingConventionCommand, context: CommandContext, expectedVersion?: number): Promise<ConventionResult> {
+    return { conventionId: command.data.conventionId, ...(await this.commands.execute(new ExecuteConventionCommand(command, context, expectedVersion))) };
   }
 
   /** An id that cannot name a convention is an unknown id (404), not a malformed request. */

@@ -1,24 +1,35 @@
-import { BadRequestException } from '@nestjs/common';
-import { Response } from 'express';
-import { randomUUID } from 'node:crypto';
-import { CommandContext, StreamCommandResult, commandIdFor } from '@lib/application';
+import { ExecutionContext, UnauthorizedException, createParamDecorator } from '@nestjs/common';
+import { CommandContext, commandIdFor } from '@lib/application';
 import { RecordedEvent, formatPosition } from '@lib/event-store/event-store.port';
-import { Actor } from '../auth/actor';
 import { IdempotentRequest } from '../idempotency/idempotency.interceptor';
 import { ValidationProblem } from '../problem-details';
 
-/** Every command body may carry `reason` and `legalReference` (API.md); the actor comes from the token. */
-export function commandContextOf(request: IdempotentRequest, actor: Actor, body: { reason?: string; legalReference?: string }): CommandContext {
+/**
+ * The command context of a command route: the actor from the token, the command id from the
+ * Idempotency-Key (set by IdempotencyInterceptor, which runs before parameters are resolved), the
+ * correlation id, and the `reason` and `legalReference` every command body may carry (API.md). The
+ * route's @Body() validates those two; this reads them only when they are text, so it never throws on a
+ * body the validation is about to refuse.
+ */
+export const CommandCtx = createParamDecorator((_: unknown, context: ExecutionContext): CommandContext => {
+  const request = context.switchToHttp().getRequest<IdempotentRequest>();
+  const actor = request.actor;
+  if (!actor) throw new UnauthorizedException();
+  const body: Record<string, unknown> = request.body && typeof request.body === 'object' ? request.body : {};
   const commandId = commandIdFor(actor.id, request.idempotencyKey);
   const correlation = request.headers['x-correlation-id'];
   return {
     actor: { id: actor.id, role: actor.role },
     commandId,
     correlationId: typeof correlation === 'string' && correlation.length > 0 && correlation.length <= 200 ? correlation : commandId,
-    reason: body.reason,
-    legalReference: body.legalReference,
+    reason: textOrNone(body.reason),
+    legalReference: textOrNone(body.legalReference),
     idempotent: request.idempotencyKey !== undefined,
   };
+});
+
+function textOrNone(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** `If-Match: "3"` → 3; `*` (any version) → none. A malformed header is a 400, not an ignored precondition. */
@@ -29,32 +40,6 @@ export function expectedVersionOf(header: string | undefined): number | undefine
   return Number(match[1]);
 }
 
-export interface CommandAnswer {
-  version: number;
-  position: string | null;
-  events: Array<{ type: string; position: string; data: unknown }>;
-}
-
-/** The 2xx answer of a command, sent only once its events are stored; ETag carries the new version. */
-export function commandAnswer(response: Response, result: StreamCommandResult): CommandAnswer {
-  response.setHeader('ETag', `"${result.version}"`);
-  return {
-    version: result.version,
-    position: result.position ? formatPosition(result.position) : null,
-    events: result.recorded.map(eventSummary),
-  };
-}
-
 export function eventSummary(event: RecordedEvent): { type: string; position: string; data: unknown } {
   return { type: event.type, position: formatPosition(event.position), data: event.data };
 }
-
-export function newCorrelationId(): string {
-  return randomUUID();
-}
-
-export function badRequest(field: string, message: string): never {
-  throw new ValidationProblem([{ field, message }]);
-}
-
-export { BadRequestException };

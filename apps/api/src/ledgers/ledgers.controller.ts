@@ -1,17 +1,19 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, NotAcceptableException, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, NotAcceptableException, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
-import { issueLedger } from '@lib/application/ledgers';
+import { CommandContext } from '@lib/application';
+import { IssueLedgerCommand, IssueLedgerResult } from '@lib/application/ledgers';
 import { EVENT_STORE, EventStore, formatPosition } from '@lib/event-store/event-store.port';
 import { ledgerStreamId, pendingLineRefs } from '@lib/domain/ledger';
 import { Actor } from '../auth/actor';
 import { CLOCK, Clock } from '../clock';
 import { CurrentActor, Roles, assertMayReadCommune } from '../auth/auth.guard';
-import { commandContextOf, expectedVersionOf } from '../http/command-http';
+import { CommandCtx, expectedVersionOf } from '../http/command-http';
+import { CommandRoute, HttpCommandAnswer } from '../http/command-route';
 import { OptionalReasonRequest } from '../http/command-requests';
 import { knownAtFilter, parseReadQuery } from '../http/read-query';
 import { INSEE_FORMAT } from '../http/validators';
-import { IdempotencyInterceptor, IdempotentRequest } from '../idempotency/idempotency.interceptor';
 import { ValidationProblem } from '../problem-details';
 import { ProjectionHost } from '../projections/projection-host';
 import { LedgerReader } from './ledger-reader';
@@ -25,9 +27,9 @@ export const LEDGER_YEARS = { min: 2000, max: 2100 } as const;
 @ApiTags('ledgers')
 @ApiBearerAuth()
 @Controller()
-@UseInterceptors(IdempotencyInterceptor)
 export class LedgersController {
   constructor(
+    private readonly commands: CommandBus,
     private readonly reader: LedgerReader,
     private readonly host: ProjectionHost,
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -81,44 +83,21 @@ export class LedgersController {
   @Post('ledgers/:year/issue')
   @Roles('admin')
   @HttpCode(201)
+  @CommandRoute(issueAnswer)
   @ApiOperation({
     summary:
       'Issue the year (titres de recettes): the first time every final line, later only regularisations (issued, current, difference, reason, causes). Pending lines are never issued. 201 when an issue is recorded, 200 when there was nothing to issue.',
   })
   @ApiHeader({ name: 'If-Match', required: false, description: 'The ledger version (ETag of GET /api/ledgers/{year})' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  async issue(
+  issue(
     @Param('year') yearParam: string,
-    @Body() body: OptionalReasonRequest,
+    // Read for its reason and legalReference (CommandCtx), once validated; and documented.
+    @Body() _body: OptionalReasonRequest,
     @Headers('if-match') ifMatch: string | undefined,
-    @CurrentActor() actor: Actor,
-    @Req() request: IdempotentRequest,
-    @Res({ passthrough: true }) response: Response,
-  ) {
-    const year = yearOf(yearParam);
-    const result = await issueLedger({
-      store: this.store,
-      facts: this.reader,
-      year,
-      commandContext: commandContextOf(request, actor, body),
-      expectedVersion: expectedVersionOf(ifMatch),
-      now: () => this.clock.now(),
-    });
-    response.setHeader('ETag', `"${result.version}"`);
-    if (!result.issued) response.status(200);
-    const { issued, computed } = result;
-    return {
-      year,
-      recorded: issued !== null,
-      issueNumber: issued?.issueNumber ?? null,
-      version: result.version,
-      position: result.position ? formatPosition(result.position) : null,
-      basedOn: issued?.basedOn ?? computed.basedOn,
-      lines: issued?.lines ?? [],
-      regularisations: issued?.regularisations ?? [],
-      pendingLines: issued?.pendingLines ?? pendingLineRefs(computed.lines),
-      totals: issued?.totals ?? { byCommune: [], grandTotal: '0.00' },
-    };
+    @CommandCtx() context: CommandContext,
+  ): Promise<IssueLedgerResult> {
+    return this.commands.execute(new IssueLedgerCommand(yearOf(yearParam), context, expectedVersionOf(ifMatch)));
   }
 
   @Get('ledgers/:year/issues')
@@ -135,6 +114,26 @@ export class LedgersController {
     }
     return { year, issues, version: issues.length };
   }
+}
+
+/** 201 with the issue recorded; 200 when there was nothing to issue, with what is pending. */
+function issueAnswer({ year, version, position, issued, computed }: IssueLedgerResult): HttpCommandAnswer {
+  return {
+    version,
+    ...(issued ? {} : { status: 200 }),
+    body: {
+      year,
+      recorded: issued !== null,
+      issueNumber: issued?.issueNumber ?? null,
+      version,
+      position: position ? formatPosition(position) : null,
+      basedOn: issued?.basedOn ?? computed.basedOn,
+      lines: issued?.lines ?? [],
+      regularisations: issued?.regularisations ?? [],
+      pendingLines: issued?.pendingLines ?? pendingLineRefs(computed.lines),
+      totals: issued?.totals ?? { byCommune: [], grandTotal: '0.00' },
+    },
+  };
 }
 
 function yearOf(text: string): number {

@@ -1,27 +1,31 @@
-import { Body, Controller, HttpCode, Inject, Logger, Post, Req, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Logger, Post } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { Cron } from '@nestjs/schedule';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { randomUUID } from 'node:crypto';
-import { LifecycleService, SYSTEM_ACTOR } from '@lib/application';
+import { CommandContext, LifecycleRunResult, RunLifecycleCommand, systemCommandContext } from '@lib/application';
 import { parisDateOf } from '@lib/domain/shared/calendar-date';
 import { comparePositions, formatPosition } from '@lib/event-store/event-store.port';
-import { Actor } from '../auth/actor';
-import { CurrentActor, Roles } from '../auth/auth.guard';
+import { Roles } from '../auth/auth.guard';
 import { CLOCK, Clock } from '../clock';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { commandContextOf, eventSummary } from '../http/command-http';
-import { IdempotencyInterceptor, IdempotentRequest } from '../idempotency/idempotency.interceptor';
+import { CommandCtx, eventSummary } from '../http/command-http';
+import { CommandRoute, HttpCommandAnswer } from '../http/command-route';
 import { RunLifecycleRequest } from './lifecycle.requests';
+
+/** A run writes many streams: no ETag; each recorded event names its stream. */
+function lifecycleAnswer({ asOf, recorded }: LifecycleRunResult): HttpCommandAnswer {
+  const last = recorded.map((e) => e.position).sort(comparePositions).pop();
+  return { body: { asOf, recorded: recorded.map((e) => ({ streamId: e.streamId, ...eventSummary(e) })), position: last ? formatPosition(last) : null } };
+}
 
 @ApiTags('lifecycle')
 @ApiBearerAuth()
 @Controller('lifecycle')
-@UseInterceptors(IdempotencyInterceptor)
 export class LifecycleController {
   private readonly logger = new Logger('Lifecycle');
 
   constructor(
-    private readonly lifecycle: LifecycleService,
+    private readonly commands: CommandBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -29,11 +33,10 @@ export class LifecycleController {
   @Post('run')
   @Roles('admin')
   @HttpCode(200)
+  @CommandRoute(lifecycleAnswer)
   @ApiOperation({ summary: 'Record the tacit renewals, expiries and legacy ends due up to asOf (R-CONV-4, R-CONV-5, R-LEG-3); idempotent' })
-  async run(@Body() body: RunLifecycleRequest, @CurrentActor() actor: Actor, @Req() request: IdempotentRequest) {
-    const recorded = await this.lifecycle.run(body.asOf, commandContextOf(request, actor, body));
-    const last = recorded.map((e) => e.position).sort(comparePositions).pop();
-    return { asOf: body.asOf, recorded: recorded.map((e) => ({ streamId: e.streamId, ...eventSummary(e) })), position: last ? formatPosition(last) : null };
+  run(@Body() body: RunLifecycleRequest, @CommandCtx() context: CommandContext): Promise<LifecycleRunResult> {
+    return this.commands.execute(new RunLifecycleCommand(body.asOf, context));
   }
 
   /** Every day just after midnight in Paris, for the day that begins (R-TIME-1: Europe/Paris calendar). */
@@ -41,9 +44,8 @@ export class LifecycleController {
   async daily(): Promise<void> {
     if (!this.config.scheduler) return;
     const asOf = parisDateOf(this.clock.now());
-    const commandId = randomUUID();
     try {
-      const recorded = await this.lifecycle.run(asOf, { actor: SYSTEM_ACTOR, commandId, correlationId: commandId, reason: 'Daily lifecycle run', idempotent: false });
+      const { recorded } = await this.commands.execute(new RunLifecycleCommand(asOf, systemCommandContext('Daily lifecycle run')));
       this.logger.log(`Lifecycle run for ${asOf}: ${recorded.length} event(s) recorded`);
     } catch (error) {
       this.logger.error(`Lifecycle run for ${asOf} failed: ${error instanceof Error ? error.stack : String(error)}`);

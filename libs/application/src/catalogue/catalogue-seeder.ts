@@ -1,45 +1,53 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import { CATALOGUE_STREAM, initialCatalogueEvents } from '@lib/domain/catalogue';
-import { EVENT_STORE, EventStore, WrongExpectedRevisionError } from '@lib/event-store/event-store.port';
-import { loadCatalogue } from '../streams';
+import { Command, CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { CATALOGUE_STREAM, CatalogueEvent, CatalogueState, catalogueDecider, initialCatalogueEvents } from '@lib/domain/catalogue';
+import { Decider } from '@lib/domain/shared/decider';
+import { EVENT_STORE, EventStore } from '@lib/event-store/event-store.port';
+import { CommandContext, systemCommandContext } from '../command-context';
+import { StreamCommandResult, executeStreamCommand } from '../stream-command';
 
-export const SYSTEM_ACTOR = { id: 'system', role: 'system' } as const;
+/** R-CAT-2: record the catalogue of CP-2025-4074 if the catalogue is empty. */
+export class SeedCatalogueCommand extends Command<StreamCommandResult> {
+  constructor(readonly context: CommandContext) {
+    super();
+  }
+}
+
+/** The catalogue's own fold; the decision is the data file's services, or nothing once there are services. */
+const seedDecider: Decider<CatalogueState, SeedCatalogueCommand, CatalogueEvent, void> = {
+  initialState: catalogueDecider.initialState,
+  evolve: catalogueDecider.evolve,
+  decide: (_command, state) => initialCatalogueEvents(state),
+};
+
+@CommandHandler(SeedCatalogueCommand)
+export class SeedCatalogueHandler implements ICommandHandler<SeedCatalogueCommand, StreamCommandResult> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  // Two instances starting at once: the second's append fails on the revision, it decides again on the
+  // recorded catalogue, and records nothing.
+  execute(command: SeedCatalogueCommand): Promise<StreamCommandResult> {
+    return executeStreamCommand({
+      store: this.store,
+      streamId: CATALOGUE_STREAM,
+      decider: seedDecider,
+      command,
+      context: async () => undefined,
+      commandContext: command.context,
+    });
+  }
+}
 
 /** R-CAT-2: the catalogue of CP-2025-4074 is recorded at first start, when the catalogue is empty. */
 @Injectable()
 export class CatalogueSeeder implements OnApplicationBootstrap {
   private readonly logger = new Logger('Catalogue');
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(private readonly commands: CommandBus) {}
 
+  // The bus has its handlers by now: CqrsModule is global, and Nest runs global modules' hooks first.
   async onApplicationBootstrap(): Promise<void> {
-    const events = initialCatalogueEvents(await loadCatalogue(this.store));
-    if (events.length === 0) return;
-    const commandId = randomUUID();
-    try {
-      await this.store.appendToStream(
-        CATALOGUE_STREAM,
-        events.map((event) => ({
-          id: randomUUID(),
-          type: event.type,
-          schemaVersion: event.schemaVersion,
-          data: event.data,
-          metadata: {
-            actor: SYSTEM_ACTOR,
-            reason: 'Catalogue of the framework agreement recorded at first start (R-CAT-2)',
-            legalReference: 'CP-2025-4074',
-            commandId,
-            correlationId: commandId,
-            causationId: commandId,
-          },
-        })),
-        { expectedRevision: 'no_stream' },
-      );
-      this.logger.log(`Recorded the catalogue of CP-2025-4074 (${events.length} services)`);
-    } catch (error) {
-      // Another instance recorded it first: the catalogue is there, which is all that matters.
-      if (!(error instanceof WrongExpectedRevisionError)) throw error;
-    }
+    const { recorded } = await this.commands.execute(new SeedCatalogueCommand(systemCommandContext('Catalogue of the framework agreement recorded at first start (R-CAT-2)', 'CP-2025-4074')));
+    if (recorded.length > 0) this.logger.log(`Recorded the catalogue of CP-2025-4074 (${recorded.length} services)`);
   }
 }

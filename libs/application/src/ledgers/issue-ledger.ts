@@ -1,4 +1,6 @@
-import { EventStore, Position, formatPosition } from '@lib/event-store/event-store.port';
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { EVENT_STORE, EventStore, Position, formatPosition } from '@lib/event-store/event-store.port';
 import { IssueLedgerContext, LedgerFact, LedgerIssued, computeLedgerLines, foldLedgerFacts, issueLedgerDecider, ledgerStreamId } from '@lib/domain/ledger';
 import { CommandContext } from '../command-context';
 import { StreamCommandResult, executeStreamCommand } from '../stream-command';
@@ -20,6 +22,7 @@ export interface IssueLedgerSpec {
 }
 
 export interface IssueLedgerResult extends StreamCommandResult {
+  year: number;
   /** The issue recorded; null when there was nothing to issue. */
   issued: LedgerIssued['data'] | null;
   /** The ledger the decision was made on. */
@@ -48,5 +51,37 @@ export async function issueLedger({ store, facts, year, commandContext, expected
     expectedVersion,
   });
   const issued = result.recorded.length > 0 ? (result.recorded[0].data as LedgerIssued['data']) : null;
-  return { ...result, issued, computed: computed! };
+  return { ...result, year, issued, computed: computed! };
+}
+
+/** What an issue reads besides the store, provided by the app that registers IssueLedgerHandler. */
+export interface IssueLedgerPorts {
+  facts: LedgerFactsSource;
+  now: () => Date;
+}
+
+export const ISSUE_LEDGER_PORTS = Symbol('ISSUE_LEDGER_PORTS');
+
+export class IssueLedgerCommand extends Command<IssueLedgerResult> {
+  constructor(
+    readonly year: number,
+    readonly context: CommandContext,
+    /** The ledger stream's version the caller read (If-Match), when it sent one. */
+    readonly expectedVersion?: number,
+  ) {
+    super();
+  }
+}
+
+/** Not in ApplicationModule: its facts come from a read model of the app (the API's LedgersModule provides it). */
+@CommandHandler(IssueLedgerCommand)
+export class IssueLedgerHandler implements ICommandHandler<IssueLedgerCommand, IssueLedgerResult> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(ISSUE_LEDGER_PORTS) private readonly ports: IssueLedgerPorts,
+  ) {}
+
+  execute({ year, context, expectedVersion }: IssueLedgerCommand): Promise<IssueLedgerResult> {
+    return issueLedger({ store: this.store, facts: this.ports.facts, now: this.ports.now, year, commandContext: context, expectedVersion });
+  }
 }

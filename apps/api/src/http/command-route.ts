@@ -1,0 +1,60 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { Response } from 'express';
+import { Observable, map } from 'rxjs';
+import { StreamCommandResult } from '@lib/application';
+import { formatPosition } from '@lib/event-store/event-store.port';
+import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
+import { eventSummary } from './command-http';
+
+/** The HTTP answer of a command: sent only once its events are stored. */
+export interface HttpCommandAnswer {
+  body: unknown;
+  /** Sent as ETag: the stream's new version. */
+  version?: number;
+  /** Instead of the route's @HttpCode (e.g. 200 when nothing was recorded). */
+  status?: number;
+  location?: string;
+}
+
+export type CommandPresenter<R> = (result: R) => HttpCommandAnswer;
+
+/**
+ * API.md's command answer: `{ version, position, events }` after the fields the route adds to the
+ * result (e.g. `conventionId`), in that order; ETag carries the version.
+ */
+export function streamAnswer<R extends StreamCommandResult>(result: R): HttpCommandAnswer {
+  const { streamId: _streamId, version, position, recorded, ...fields } = result;
+  return { body: { ...fields, version, position: position ? formatPosition(position) : null, events: recorded.map(eventSummary) }, version };
+}
+
+const PRESENTER = Symbol('command presenter');
+
+/** Turns what a command route returns into its HTTP answer, with the presenter its @CommandRoute names. */
+@Injectable()
+export class CommandAnswerInterceptor implements NestInterceptor {
+  constructor(private readonly reflector: Reflector) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const present = this.reflector.get<CommandPresenter<unknown> | undefined>(PRESENTER, context.getHandler()) ?? (streamAnswer as CommandPresenter<unknown>);
+    const response = context.switchToHttp().getResponse<Response>();
+    return next.handle().pipe(
+      map((result) => {
+        const answer = present(result);
+        if (answer.version !== undefined) response.setHeader('ETag', `"${answer.version}"`);
+        if (answer.location !== undefined) response.setHeader('Location', answer.location);
+        if (answer.status !== undefined) response.status(answer.status);
+        return answer.body;
+      }),
+    );
+  }
+}
+
+/**
+ * A route that sends one command: it returns the command's result, `present` makes the HTTP answer of
+ * it (streamAnswer by default). IdempotencyInterceptor comes first, so it is outside: it keeps (and
+ * replays) the answer as presented, status, ETag and Location included.
+ */
+export function CommandRoute<R = StreamCommandResult>(present?: CommandPresenter<R>): MethodDecorator {
+  return applyDecorators(...(present ? [SetMetadata(PRESENTER, present)] : []), UseInterceptors(IdempotencyInterceptor, CommandAnswerInterceptor));
+}
