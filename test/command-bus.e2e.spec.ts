@@ -69,7 +69,7 @@ describe('Every writer goes through the CommandBus', () => {
     expect(events.some((event) => event.type === 'ConventionRenewed' || event.type === 'ConventionExpired')).toBe(true);
 
     const commandIds = new Set(dispatched.map((command) => (command as { context?: CommandContext }).context?.commandId));
-    const unasked = events.filter((event) => !commandIds.has(event.metadata.commandId!)).map((event) => `${event.streamId} ${event.type}`);
+    const unasked = events.filter((event) => !commandIds.has(event.metadata.commandId)).map((event) => `${event.streamId} ${event.type}`);
     expect(unasked).toEqual([]);
   }, 120_000);
 

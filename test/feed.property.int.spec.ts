@@ -150,7 +150,7 @@ function checkSequence(events: readonly FeedEvent[], rows: readonly FeedRow[]): 
       expect(services).toEqual([...new Set(named)].sort());
       return;
     }
-    const data = event.data as EntitlementSnapshot;
+    const data = event.data;
     expect(services).toEqual([data.serviceId]);
     const before = last.get(data.entitlementId);
     const inForce = before !== undefined && !before.withdrawn;
@@ -162,7 +162,7 @@ function checkSequence(events: readonly FeedEvent[], rows: readonly FeedRow[]): 
       expect({ where, inForce }).toEqual({ where, inForce: true });
     }
     if (event.type === 'EntitlementChanged') {
-      const changed = event.data as EntitlementChangedV1;
+      const changed = event.data;
       expect(changed.previous).toEqual({ offerId: before!.offerId, from: before!.from, until: before!.until });
       expect(changed.changes.includes('from')).toBe(before!.from !== data.from);
       expect(changed.changes.includes('until')).toBe(before!.until !== data.until);
@@ -170,7 +170,7 @@ function checkSequence(events: readonly FeedEvent[], rows: readonly FeedRow[]): 
       expect(changed.changes.length).toBeGreaterThan(0);
     }
     if (event.type === 'EntitlementEnded') {
-      const ended = event.data as EntitlementEndedV1;
+      const ended = event.data;
       if (ended.withdrawn) expect({ where, offers: ended.offers, until: ended.until }).toEqual({ where, offers: [], until: addDays(ended.from as CalendarDate, -1) });
       else expect({ where, before: before!.until, offers: ended.offers.length > 0 }).toEqual({ where, before: null, offers: true });
     }
@@ -219,7 +219,7 @@ function foldedStatuses(events: readonly FeedEvent[]): Record<string, unknown> {
   const last: Record<string, unknown> = {};
   for (const event of events) {
     if (event.type !== 'ConventionStatusChanged') continue;
-    const { conventionId, status, period, lastDay, endReason } = event.data as ConventionStatusChangedV1;
+    const { conventionId, status, period, lastDay, endReason } = event.data;
     last[conventionId] = { status, period, lastDay, endReason };
   }
   return last;

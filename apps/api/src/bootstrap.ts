@@ -1,6 +1,7 @@
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import helmet from 'helmet';
+import { Server } from 'node:http';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { EventStoreOptions } from '@lib/event-store/event-store.module';
 import { AppModule } from './app.module';
@@ -23,7 +24,7 @@ export async function createApp(config: AppConfig, storeOptions?: EventStoreOpti
   app.use(jsonBody);
   app.setGlobalPrefix('api');
   app.enableShutdownHooks();
-  answerClientErrorsAsProblems(app.getHttpServer());
+  answerClientErrorsAsProblems(app.getHttpServer() as Server);
   app.useGlobalPipes(
     new HostileParameterPipe(),
     new ValidationPipe({
@@ -49,5 +50,5 @@ export async function createApp(config: AppConfig, storeOptions?: EventStoreOpti
 
 function loggerLevels(level: AppConfig['logLevel']): Array<'error' | 'warn' | 'log' | 'debug' | 'verbose' | 'fatal'> {
   const order = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
-  return order.slice(0, order.indexOf(level) + 1) as Array<(typeof order)[number]>;
+  return order.slice(0, order.indexOf(level) + 1);
 }

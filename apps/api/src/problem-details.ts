@@ -29,7 +29,8 @@ export function fieldErrorsOf(errors: ValidationError[], parent = ''): FieldErro
   return errors.flatMap((error) => {
     const field = /^\d+$/.test(error.property) ? `${parent}[${error.property}]` : parent ? `${parent}.${error.property}` : error.property;
     const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => {
-      const rule = error.contexts?.[constraint]?.rule as string | undefined;
+      const context: unknown = error.contexts?.[constraint];
+      const rule = context && typeof context === 'object' && 'rule' in context && typeof context.rule === 'string' ? context.rule : undefined;
       return rule ? { field, message, constraint, rule } : { field, message, constraint };
     });
     return [...own, ...fieldErrorsOf(error.children ?? [], field)];

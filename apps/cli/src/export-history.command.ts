@@ -31,7 +31,7 @@ export class ExportHistoryCommand extends CommandRunner {
     let firstBroken: string | undefined;
     // Incremental exports (--after) start mid-chain: trust the first line's previousHash.
     let first = true;
-    for await (const text of createInterface({ input: Readable.fromWeb(response.body as import('node:stream/web').ReadableStream) })) {
+    for await (const text of createInterface({ input: Readable.fromWeb(response.body) })) {
       if (text === '') continue;
       const line = JSON.parse(text) as Omit<RecordedEvent, 'position'> & { position: string; previousHash: string | null; hash: string | null };
       if (first) previous = line.previousHash;

@@ -27,7 +27,7 @@ export class LedgerCommand extends CommandRunner {
     const response = await client.request<LedgerAnswer | string>('GET', path + query, { accept: options.csv ? 'text/csv' : 'application/json' });
     if (response.status !== 200) throw new Error(describeProblem(response.status, response.body));
     // fetch's text() drops the BOM while decoding: put it back, spreadsheets need it to read UTF-8.
-    const output = options.csv ? '\uFEFF' + String(response.body).replace(/^\uFEFF/, '') : ledgerTable(response.body as LedgerAnswer);
+    const output = options.csv ? '\uFEFF' + (response.body as string).replace(/^\uFEFF/, '') : ledgerTable(response.body as LedgerAnswer);
     if (options.out) {
       writeFileSync(options.out, output, 'utf8');
       process.stderr.write(`Written to ${options.out}\n`);

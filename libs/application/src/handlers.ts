@@ -96,7 +96,7 @@ export class CatalogueCommandHandler implements ICommandHandler<ExecuteCatalogue
       streamId: CATALOGUE_STREAM,
       decider: catalogueDecider,
       command,
-      context: async () => undefined,
+      context: () => Promise.resolve(undefined),
       commandContext: context,
     });
   }
@@ -154,7 +154,7 @@ export class SyntecCommandHandler implements ICommandHandler<ExecuteSyntecComman
       streamId: SYNTEC_STREAM,
       decider: syntecDecider,
       command,
-      context: async () => undefined,
+      context: () => Promise.resolve(undefined),
       commandContext: context,
     });
   }

@@ -15,7 +15,8 @@ export const CommandCtx = createParamDecorator((_: unknown, context: ExecutionCo
   const request = context.switchToHttp().getRequest<IdempotentRequest>();
   const actor = request.actor;
   if (!actor) throw new UnauthorizedException();
-  const body: Record<string, unknown> = request.body && typeof request.body === 'object' ? request.body : {};
+  const raw: unknown = request.body;
+  const body = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
   const commandId = commandIdFor(actor.id, request.idempotencyKey);
   const correlation = request.headers['x-correlation-id'];
   return {

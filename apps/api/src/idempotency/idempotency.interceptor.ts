@@ -70,7 +70,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
 export function requestFingerprintJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(requestFingerprintJson).join(',')}]`;
   if (value && typeof value === 'object')
-    return `{${Object.keys(value as object)
+    return `{${Object.keys(value)
       .sort()
       .map((k) => `${JSON.stringify(k)}:${requestFingerprintJson((value as Record<string, unknown>)[k])}`)
       .join(',')}}`;

@@ -1,5 +1,5 @@
 import { Dec, MoneyString, dec, toMoneyString } from '@lib/domain/shared/money';
-import type { CommuneLedgerView, LedgerLineView, LedgerView, RemovedLineView } from '@lib/contract';
+import type { CommuneLedgerView, LedgerView } from '@lib/contract';
 import { FeeLedgerLine, IssuedLedger, compareWithIssued, feeLedgerTotals, lineIdentityOf } from '@lib/domain/ledger';
 
 export function ledgerView(year: number, knownAt: string, lines: readonly FeeLedgerLine[], issued: IssuedLedger, communeInsee?: string): LedgerView {

@@ -32,7 +32,7 @@ export class SeedCatalogueHandler implements ICommandHandler<SeedCatalogueComman
       streamId: CATALOGUE_STREAM,
       decider: seedDecider,
       command,
-      context: async () => undefined,
+      context: () => Promise.resolve(undefined),
       commandContext: command.context,
     });
   }

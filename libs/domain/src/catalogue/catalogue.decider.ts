@@ -5,7 +5,7 @@ import { Refusal, refusal } from '../shared/refusal';
 import { FeeSchedule } from '../fees/fee-schedule';
 import { AddServiceToCatalogue, CatalogueCommand, OpenOffer, ReplaceFeeSchedule } from './catalogue.commands';
 import { CatalogueEvent } from './catalogue.events';
-import { CatalogueService, CatalogueState, emptyCatalogue, evolveCatalogue, findService } from './catalogue.state';
+import { CatalogueState, emptyCatalogue, evolveCatalogue, findService } from './catalogue.state';
 
 /** The catalogue decider (R-CAT-1..5), on the `catalogue` stream. */
 export const catalogueDecider: Decider<CatalogueState, CatalogueCommand, CatalogueEvent> = {
@@ -85,7 +85,7 @@ function knownOffer(state: CatalogueState, serviceId: string, offerId: string) {
   if (!service) return refusal('R-CAT-1', 'UnknownService', `Service ${serviceId} is not in the catalogue`, { serviceId }, 'not_found');
   const offer = service.offers.find((candidate) => candidate.offerId === offerId);
   if (!offer) return refusal('R-CAT-1', 'UnknownOffer', `Service ${serviceId} has no offer ${offerId}`, { serviceId, offerId }, 'not_found');
-  return { service: service as CatalogueService, offer };
+  return { service: service, offer };
 }
 
 /**

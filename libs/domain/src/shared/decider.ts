@@ -5,10 +5,12 @@ import { Refusal } from './refusal';
  * (the catalogue, today's date) arrive with the command or in a read-only context.
  */
 export interface Decider<State, Command, Event, Context = void> {
-  initialState(): State;
-  decide(command: Command, state: State, context: Context): Event[] | Refusal;
+  // Function properties, not methods: a decider's functions are pure and passed around unbound
+  // (`events.reduce(decider.evolve, state)`).
+  readonly initialState: () => State;
+  readonly decide: (command: Command, state: State, context: Context) => Event[] | Refusal;
   /** Applies a fact; never re-checks a rule. */
-  evolve(state: State, event: Event): State;
+  readonly evolve: (state: State, event: Event) => State;
 }
 
 export function fold<State, Event>(decider: Pick<Decider<State, unknown, Event, unknown>, 'initialState' | 'evolve'>, events: readonly Event[]): State {
