@@ -76,7 +76,7 @@ async function serve(): Promise<void> {
     send({ kind: 'sample', t: Date.now(), rss, heapUsed, buffered: feed.bufferedBytes, streams: feed.openStreams });
   };
   const sampler = setInterval(sample, 100);
-  process.on('message', async (message: ToChild) => {
+  const onMessage = async (message: ToChild): Promise<void> => {
     if (message.kind === 'gc') {
       (globalThis as { gc?: () => void }).gc?.();
       sample();
@@ -93,7 +93,8 @@ async function serve(): Promise<void> {
       send({ kind: 'stopped' });
       process.exit(0);
     }
-  });
+  };
+  process.on('message', (message: ToChild) => void onMessage(message));
   send({ kind: 'ready', port: (app.getHttpServer().address() as { port: number }).port });
 }
 

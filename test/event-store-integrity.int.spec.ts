@@ -17,7 +17,7 @@ interface Opened {
   store: Store;
   /** The database under the store, to alter rows around it; undefined in memory. */
   db?: SqlDatabase;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 const event = (data: unknown = { n: 1 }, metadata: EventToAppend['metadata'] = { actor: { id: 'alice', role: 'admin' }, reason: 'test' }): EventToAppend => ({

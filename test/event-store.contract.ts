@@ -32,7 +32,7 @@ export interface StoreCapabilities {
 
 export function eventStoreContract(
   name: string,
-  setup: () => Promise<{ store: EventStore; teardown(): Promise<void> }>,
+  setup: () => Promise<{ store: EventStore; teardown: () => Promise<void> }>,
   capabilities: StoreCapabilities = { globallyUniqueEventIds: true },
 ): void {
   const uniqueIds = capabilities.globallyUniqueEventIds ? it : it.skip;

@@ -17,7 +17,7 @@ import { tableNames } from '@lib/projections/runner/projection';
 import { COMMAND_CONTEXT, CommandAction, commandAction, performAction, seedCatalogue } from './support/random-commands';
 import { snapshotsOf } from '@lib/projections/feed/feed-derivation';
 import { feedProjection } from '@lib/projections/feed/feed.projection';
-import { ConventionStatusChangedV1, EntitlementChangedV1, EntitlementEndedV1, EntitlementSnapshot, FeedEvent } from '@lib/projections/feed/integration-events';
+import { EntitlementSnapshot, FeedEvent } from '@lib/projections/feed/integration-events';
 import { invalidFeedEvents } from '@lib/projections/feed/testing/feed-schema-validation';
 
 /**

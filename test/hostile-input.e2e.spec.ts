@@ -50,7 +50,7 @@ function exchange(port: number, bytes: string | Buffer): Promise<string> {
     const socket: Socket = connect(port, '127.0.0.1');
     let answer = '';
     socket.setEncoding('latin1');
-    socket.on('data', (chunk) => (answer += chunk));
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
     socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? done(answer) : fail(error)));
     socket.on('close', () => done(answer));
     socket.setTimeout(10_000, () => fail(new Error(`no answer; got ${JSON.stringify(answer)}`)));

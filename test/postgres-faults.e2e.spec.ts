@@ -38,7 +38,7 @@ describeWithThrowawayPostgres('the API process under PostgreSQL faults (throwawa
     try {
       await test();
     } catch (error) {
-      throw new Error(`${(error as Error).message}\n--- API output (last lines) ---\n${tail()}`);
+      throw new Error(`${(error as Error).message}\n--- API output (last lines) ---\n${tail()}`, { cause: error });
     }
   };
   const call = async (method: 'GET' | 'POST', path: string, options: { key?: string; body?: unknown; token?: string } = {}) => {

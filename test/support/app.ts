@@ -24,10 +24,10 @@ export interface TestApp {
     admin: string;
     auditor: string;
     consumer: string;
-    commune(insee: string): string;
-    consumerOf(services: string[]): string;
+    commune: (insee: string) => string;
+    consumerOf: (services: string[]) => string;
     /** Exactly these claims, signed with the app's secret: no `exp` or `iat` is added. */
-    withClaims(claims: Record<string, unknown>): string;
+    withClaims: (claims: Record<string, unknown>) => string;
   };
   /** Every event in the store, in global order: to assert that a refused command changed nothing. */
   allEvents(): Promise<RecordedEvent[]>;
