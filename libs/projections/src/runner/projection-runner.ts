@@ -9,7 +9,7 @@ import {
 } from '@lib/event-store/event-store.port';
 import { SqlDatabase, SqlExecutor } from '@lib/event-store/sql/sql-database';
 import { advanceCheckpoint, deleteCheckpoint, ensureCheckpointTable, readCheckpoint, writeCheckpoint } from './checkpoints';
-import { Projection, TableNames, tableNames } from './projection';
+import { ProjectedEvent, Projection, TableNames, tableNames, toProjectedEvent } from './projection';
 import { CopyComparison, compareWithCopy, swapInCopy } from './shadow-copy';
 
 export type { CopyComparison, TableChecksum } from './shadow-copy';
@@ -96,7 +96,8 @@ class ApplyError extends Error {
  * Feeds projections from the global order. For each projection: a catch-up subscription after its
  * checkpoint; each batch of events is applied, and the checkpoint moved past it, in ONE transaction —
  * so a crash at any instant leaves the read model and its checkpoint consistent: nothing lost, nothing
- * applied twice. A handler that throws stops its projection at that event (never skips it).
+ * applied twice. A handler that throws stops its projection at that event (never skips it). Handlers
+ * receive each event upcast to its current shape, beside the event as written (ProjectedEvent).
  */
 export class ProjectionRunner {
   private readonly db: SqlDatabase;
@@ -106,6 +107,8 @@ export class ProjectionRunner {
   private readonly retry: ProjectionRunnerOptions['retry'];
   private readonly lanes = new Map<string, Lane>();
   private readonly waiters = new Set<() => void>();
+  /** The events being applied, upcast (weakly held: gone with the batch). */
+  private readonly upcast = new WeakMap<RecordedEvent, ProjectedEvent>();
   /** start/stop/rebuild run one at a time, so a lane is never opened twice. */
   private serial: Promise<unknown> = Promise.resolve();
 
@@ -378,7 +381,7 @@ export class ProjectionRunner {
         for (const event of handled) {
           if (comparePositions(event.position, stored) <= 0) continue;
           try {
-            await lane.projection.apply(event, tx, lane.tables);
+            await lane.projection.apply(this.projected(event), tx, lane.tables);
           } catch (error) {
             throw new ApplyError(event, error);
           }
@@ -390,6 +393,16 @@ export class ProjectionRunner {
     lane.attempts = 0;
     lane.eventsSinceStart += batch.length;
     this.notify();
+  }
+
+  /**
+   * Upcast once per event delivered, even when a failed batch is applied again one event at a time; an
+   * upcaster that throws fails the projection at that event, like its handler would.
+   */
+  private projected(event: RecordedEvent): ProjectedEvent {
+    let projected = this.upcast.get(event);
+    if (!projected) this.upcast.set(event, (projected = toProjectedEvent(event)));
+    return projected;
   }
 
   private fail(lane: Lane, error: unknown): void {
