@@ -68,7 +68,8 @@ const MAX_APPEND_ATTEMPTS = 100;
  * The event store on PostgreSQL, the same class and SQL on a `pg` pool and on PGlite (see queries.ts for
  * the global order). The store does not own the database it is given: `close()` ends its subscriptions
  * and stops listening; the caller closes the database. Each append extends the integrity chain
- * (integrity/event-hash.ts) under a lock that serialises appends (queries.ts, CHAIN_LOCK).
+ * (integrity-chain.ts) under a lock that serialises appends (queries.ts, CHAIN_LOCK). Subscriptions are
+ * postgres-subscription.ts; what every adapter checks of its arguments is append-rules.ts.
  */
 export class PostgresEventStore implements EventStore, ChainedEventStore {
   private readonly subscriptions = new Set<PostgresSubscription>();
