@@ -1,4 +1,5 @@
 import { CONVENTION_STREAM_PREFIX, ConventionEvent, ConventionState, evolveConvention, noConvention } from '@lib/domain/convention';
+import { Entitlement, communeEntitlements } from '@lib/domain/entitlements';
 import { COMMUNE_STREAM_PREFIX, CommuneEvent, CommuneState, emptyCommune, evolveCommune } from '@lib/domain/reference';
 import { SqlExecutor } from '@lib/event-store/sql/sql-database';
 import { ProjectedEvent } from '../runner/projection';
@@ -29,6 +30,17 @@ export function evolveCommuneSource(streamId: string, before: CommuneSource['sta
     return { kind: 'commune', communeInsee: streamId.slice(COMMUNE_STREAM_PREFIX.length), state };
   }
   return undefined;
+}
+
+/** A commune's entitlements from its sources, as the domain derives them (communeEntitlements, the one place the rules live). */
+export function entitlementsOf(sources: readonly CommuneSource[]): Entitlement[] {
+  let commune = emptyCommune();
+  const conventions: ConventionState[] = [];
+  for (const source of sources) {
+    if (source.kind === 'commune') commune = source.state;
+    else conventions.push(source.state);
+  }
+  return communeEntitlements(commune, conventions);
 }
 
 /** Creates the sources table (and its index by commune) if missing. */

@@ -1,8 +1,8 @@
-import { CONVENTION_EVENT_TYPES, ConventionState } from '@lib/domain/convention';
-import { Entitlement, communeEntitlements, entitlementKey } from '@lib/domain/entitlements';
-import { CommuneEventType, emptyCommune } from '@lib/domain/reference';
+import { CONVENTION_EVENT_TYPES } from '@lib/domain/convention';
+import { Entitlement, entitlementKey } from '@lib/domain/entitlements';
+import { CommuneEventType } from '@lib/domain/reference';
 import { SqlExecutor } from '@lib/event-store/sql/sql-database';
-import { foldCommuneSource, readCommuneSources, setupCommuneSources } from '../commune-sources/commune-sources';
+import { entitlementsOf, foldCommuneSource, readCommuneSources, setupCommuneSources } from '../commune-sources/commune-sources';
 import { ProjectedEvent, Projection, TableNames, tableNames } from '../runner/projection';
 
 export type EntitlementsTable = 'entitlement_sources' | 'entitlement_versions';
@@ -65,13 +65,7 @@ export const entitlementsProjection: Projection<EntitlementsTable> = {
 /** Derives the commune's entitlements again and records the difference as new versions. */
 async function reviseCommune(communeInsee: string, event: ProjectedEvent, tx: SqlExecutor, tables: TableNames<EntitlementsTable>): Promise<void> {
   const sources = await readCommuneSources(tx, tables.entitlement_sources, communeInsee);
-  let commune = emptyCommune();
-  const conventions: ConventionState[] = [];
-  for (const source of sources) {
-    if (source.kind === 'commune') commune = source.state;
-    else conventions.push(source.state);
-  }
-  const wanted = new Map(communeEntitlements(commune, conventions).map((entitlement) => [entitlementKey(entitlement), entitlement]));
+  const wanted = new Map(entitlementsOf(sources).map((entitlement) => [entitlementKey(entitlement), entitlement]));
 
   const { rows: current } = await tx.query<VersionRow>(
     `SELECT ${VERSION_COLUMNS} FROM ${tables.entitlement_versions} WHERE commune_insee = $1 AND recorded_to_commit IS NULL`,

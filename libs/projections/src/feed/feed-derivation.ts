@@ -1,7 +1,7 @@
 import { ConventionEvent, ConventionState, currentPeriod, noConvention } from '@lib/domain/convention';
-import { Entitlement, communeEntitlements } from '@lib/domain/entitlements';
-import { CommuneEvent, emptyCommune } from '@lib/domain/reference';
-import { CommuneSource, evolveCommuneSource } from '../commune-sources/commune-sources';
+import { Entitlement } from '@lib/domain/entitlements';
+import { CommuneEvent } from '@lib/domain/reference';
+import { CommuneSource, entitlementsOf, evolveCommuneSource } from '../commune-sources/commune-sources';
 import { CalendarDate, addDays } from '@lib/domain/shared/calendar-date';
 import { LedgerIssued, lineIdentityOf } from '@lib/domain/ledger';
 import {
@@ -48,13 +48,7 @@ export function reviseEntitlements(
   sources: readonly CommuneSource[],
   sent: ReadonlyMap<string, EntitlementSnapshot>,
 ): { drafts: FeedDraft[]; keep: EntitlementSnapshot[] } {
-  let commune = emptyCommune();
-  const conventions: ConventionState[] = [];
-  for (const source of sources) {
-    if (source.kind === 'commune') commune = source.state;
-    else conventions.push(source.state);
-  }
-  return diffSnapshots(sent, snapshotsOf(communeEntitlements(commune, conventions)));
+  return diffSnapshots(sent, snapshotsOf(entitlementsOf(sources)));
 }
 
 /** The access an entitlement belongs to: one annex period of a convention, or one legacy convention. */
