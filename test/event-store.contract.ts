@@ -205,6 +205,22 @@ export function eventStoreContract(
       });
     });
 
+    describe('refused arguments (append-rules.ts), nothing written', () => {
+      it('an event id that is not a UUID, or twice in one batch', async () => {
+        const streamId = newStreamId();
+        const twice = newEvent();
+        await expect(store.appendToStream(streamId, [newEvent(), { ...newEvent(), id: 'not-a-uuid' }])).rejects.toThrow(TypeError);
+        await expect(store.appendToStream(streamId, [twice, twice])).rejects.toBeInstanceOf(DuplicateEventIdError);
+        await expect(store.appendToStream(streamId, [newEvent()], { expectedRevision: -1 })).rejects.toThrow(RangeError);
+        expect(await collect(store.readStream(streamId))).toEqual([]);
+      });
+
+      it('a maxCount that is not a count, when the read is asked for or when it starts', async () => {
+        await expect(async () => collect(store.readAll({ maxCount: -1 }))).rejects.toThrow(RangeError);
+        await expect(async () => collect(store.readStream(newStreamId(), { maxCount: 1.5 }))).rejects.toThrow(RangeError);
+      });
+    });
+
     describe('atomic batch and idempotent retries', () => {
       uniqueIds('a batch with one event recorded elsewhere is refused with DuplicateEventIdError and none of it is written', async () => {
         const first = newStreamId();
@@ -416,6 +432,19 @@ export function eventStoreContract(
         const head = await store.headPosition();
         expect(comparePositions(head, position)).toBeGreaterThanOrEqual(0);
         expect(await collect(store.readAll({ after: head, filter: { streamPrefix: streamId } }))).toEqual([]);
+      });
+
+      it('eventCount counts every event appended (a refused batch adds none), as many as readAll reads', async () => {
+        const before = await store.eventCount();
+        const streamId = newStreamId();
+        await store.appendToStream(streamId, [newEvent(), newEvent()], { expectedRevision: 'no_stream' });
+        await rejection(store.appendToStream(streamId, [newEvent()], { expectedRevision: 'no_stream' }));
+        const { position } = await store.appendToStream(streamId, [newEvent()], { expectedRevision: 1 });
+        await visible(store, position);
+
+        const count = await store.eventCount();
+        expect(count - before).toBe(3);
+        expect(count).toBe((await collect(store.readAll())).length);
       });
 
       it('ping resolves while the store is reachable', async () => {

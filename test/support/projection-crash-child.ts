@@ -28,7 +28,7 @@ export const crashProjection: Projection<'stream_totals'> = {
     const expected = rows.length === 0 ? 0 : rows[0].last_revision + 1;
     // A skipped or repeated event breaks the sequence: stop rather than record a wrong total.
     if (event.revision !== expected) throw new Error(`${event.streamId}: revision ${event.revision}, expected ${expected}`);
-    const { amount } = event.data as { amount: number };
+    const { amount } = event.recorded.data as { amount: number };
     await tx.query(
       `INSERT INTO ${t.stream_totals} (stream_id, count, sum, last_revision) VALUES ($1, 1, $2, $3)
        ON CONFLICT (stream_id) DO UPDATE SET count = ${t.stream_totals}.count + 1, sum = ${t.stream_totals}.sum + $2, last_revision = $3`,

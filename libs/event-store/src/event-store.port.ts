@@ -96,6 +96,8 @@ export interface EventStore {
   subscribeToAll(options?: SubscribeOptions): Subscription;
   /** The position of the last event a reader can see now (START when empty). */
   headPosition(): Promise<Position>;
+  /** How many events the store holds (the server's own events excluded): e.g. a replay's progress bar. */
+  eventCount(): Promise<number>;
   /** Resolves when the store is reachable; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -2,7 +2,6 @@ import { ConflictException, Inject, Injectable, Logger, NotFoundException, OnApp
 import { randomUUID } from 'node:crypto';
 import { SQL_DATABASE } from '@lib/event-store/event-store.module';
 import { EVENT_STORE, EventStore, formatPosition } from '@lib/event-store/event-store.port';
-import { PostgresEventStore } from '@lib/event-store/postgres/postgres-event-store';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
 import { CopyComparison, PROJECTIONS, ProjectionRunner } from '@lib/projections';
 import type { RebuildState, RebuildView } from '@lib/contract';
@@ -47,7 +46,7 @@ export class RebuildService implements OnApplicationShutdown {
     if (this.job && ['rebuilding', 'checking', 'ready', 'swapping'].includes(this.job.state))
       throw new ConflictException(`Rebuild ${this.job.id} is ${this.job.state}: swap or cancel it first`);
     const runner = new ProjectionRunner({ db: this.db, store: this.store, projections: [...PROJECTIONS], suffix: REBUILD_SUFFIX, logger: this.logger });
-    const job: Job = { id: randomUUID(), state: 'rebuilding', startedAt: Date.now(), totalEvents: await this.countEvents(), runner, checks: [] };
+    const job: Job = { id: randomUUID(), state: 'rebuilding', startedAt: Date.now(), totalEvents: await this.store.eventCount(), runner, checks: [] };
     this.job = job;
     void this.run(job);
     return this.view(job);
@@ -117,14 +116,6 @@ export class RebuildService implements OnApplicationShutdown {
   private find(id: string): Job {
     if (!this.job || this.job.id !== id) throw new NotFoundException(`No rebuild ${id}`);
     return this.job;
-  }
-
-  /** The progress bar's denominator: the events in the store now (an SQL count where the store is SQL). */
-  private async countEvents(): Promise<number> {
-    if (this.store instanceof PostgresEventStore) return Number((await this.db.query<{ count: string | number }>('SELECT count(*) AS count FROM events')).rows[0].count);
-    let count = 0;
-    for await (const _ of this.store.readAll()) count++;
-    return count;
   }
 
   private view(job: Job): RebuildView {

@@ -45,6 +45,7 @@ import {
   WrongExpectedRevisionError,
   comparePositions,
 } from '../event-store.port';
+import { checkAppend, checkMaxCount } from '../append-rules';
 
 const PING_TIMEOUT_MS = 5_000;
 
@@ -63,6 +64,7 @@ export class EventStoreDbEventStore implements EventStore {
 
   async appendToStream(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
     const expected = options.expectedRevision ?? 'any';
+    checkAppend(streamId, events, expected);
     let result;
     try {
       result = await this.client.appendToStream(streamId, events.map(toEsdbEvent), {
@@ -81,7 +83,7 @@ export class EventStoreDbEventStore implements EventStore {
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
     const direction = options.direction ?? 'forwards';
-    if (options.maxCount !== undefined && options.maxCount <= 0) return;
+    if (checkMaxCount(options.maxCount) === 0) return;
     const read = this.client.readStream(streamId, {
       direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
       fromRevision: toEsdbReadRevision(options.fromRevision, direction),
@@ -103,8 +105,8 @@ export class EventStoreDbEventStore implements EventStore {
    */
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
     const after = options.after ?? START;
-    const maxCount = options.maxCount ?? Number.POSITIVE_INFINITY;
-    if (maxCount <= 0) return;
+    const maxCount = checkMaxCount(options.maxCount);
+    if (maxCount === 0) return;
     const read = this.client.readAll({ direction: FORWARDS, fromPosition: toEsdbReadPosition(after) });
     let yielded = 0;
     try {
@@ -169,6 +171,13 @@ export class EventStoreDbEventStore implements EventStore {
     } finally {
       await cancelQuietly(read);
     }
+  }
+
+  /** EventStoreDB keeps no count of $all: read it through, as a replay would, without the server's own events. */
+  async eventCount(): Promise<number> {
+    let count = 0;
+    for await (const _ of this.readAll()) count++;
+    return count;
   }
 
   /** Reads one record of $all: the adapter needs $all, so this also checks the credentials allow it. */

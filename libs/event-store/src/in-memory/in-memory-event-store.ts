@@ -16,9 +16,8 @@ import {
   WrongExpectedRevisionError,
   comparePositions,
 } from '../event-store.port';
+import { checkAppend, checkMaxCount, expectationHolds, isRetryInPlace, startRevision } from '../append-rules';
 import { ChainLink, ChainedEventStore, eventHash } from '../integrity/event-hash';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * For unit tests only: the port's semantics (checked by the same contract suite as the real stores)
@@ -157,6 +156,10 @@ export class InMemoryEventStore implements EventStore, ChainedEventStore {
     return this.log.at(-1)?.position ?? START;
   }
 
+  async eventCount(): Promise<number> {
+    return this.log.length;
+  }
+
   async ping(): Promise<void> {
     if (this.closed) throw new Error('The in-memory event store is closed');
   }
@@ -166,58 +169,13 @@ export class InMemoryEventStore implements EventStore, ChainedEventStore {
     this.wakeUps.forEach((wakeUp) => wakeUp());
   }
 
-  /** A retry only if the whole batch is recorded, in order, where its expectation designates. */
+  /** A retry only if the whole batch is recorded, in order, where its expectation designates (append-rules.ts). */
   private retriedAppend(streamId: string, ids: string[], expected: ExpectedRevision): AppendResult {
     const recorded = ids.map((id) => this.byId.get(id));
-    const first = recorded[0]?.revision;
-    const inPlace =
-      first !== undefined &&
-      recorded.every((event, i) => event !== undefined && event.streamId === streamId && event.revision === first + i) &&
-      (expected === 'any' ||
-        (expected === 'no_stream' && first === 0) ||
-        (expected === 'stream_exists' && first > 0) ||
-        (typeof expected === 'number' && first === expected + 1));
-    if (!inPlace) throw new DuplicateEventIdError(streamId, ids.find((id) => this.byId.has(id))!);
+    if (!isRetryInPlace(streamId, expected, recorded)) throw new DuplicateEventIdError(streamId, ids.find((id) => this.byId.has(id))!);
     const last = recorded[recorded.length - 1]!;
     return { nextExpectedRevision: last.revision, position: last.position };
   }
-}
-
-function checkAppend(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision): void {
-  if (typeof streamId !== 'string' || streamId.length === 0) throw new TypeError('A stream id is a non-empty string');
-  if (typeof expected === 'number' && !(Number.isSafeInteger(expected) && expected >= 0)) {
-    throw new RangeError(`An expected revision is a revision (>= 0) or no_stream, stream_exists, any: ${expected}`);
-  }
-  const ids = new Set<string>();
-  for (const event of events) {
-    // The real stores keep ids in a uuid column: fail here too rather than only in production.
-    if (!UUID.test(event.id)) throw new TypeError(`An event id is a UUID: ${event.id}`);
-    const id = event.id.toLowerCase();
-    if (ids.has(id)) throw new DuplicateEventIdError(streamId, event.id);
-    ids.add(id);
-  }
-}
-
-function expectationHolds(expected: ExpectedRevision, current: number | undefined): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return current === undefined;
-  if (expected === 'stream_exists') return current !== undefined;
-  return current === expected;
-}
-
-function checkMaxCount(maxCount: number | undefined): number {
-  if (maxCount === undefined) return Number.POSITIVE_INFINITY;
-  if (!(Number.isSafeInteger(maxCount) && maxCount >= 0)) throw new RangeError(`maxCount is a count (>= 0): ${maxCount}`);
-  return maxCount;
-}
-
-function startRevision(from: ReadStreamOptions['fromRevision'], backwards: boolean): number {
-  if (from === undefined) return backwards ? Number.MAX_SAFE_INTEGER : 0;
-  // Forwards from the end reads nothing, like EventStoreDB.
-  if (from === 'end') return backwards ? Number.MAX_SAFE_INTEGER : Number.POSITIVE_INFINITY;
-  if (from === 'start') return 0;
-  if (!(Number.isSafeInteger(from) && from >= 0)) throw new RangeError(`A revision is >= 0: ${from}`);
-  return from;
 }
 
 /** The log is in position order: binary search for the first event after `after`. */

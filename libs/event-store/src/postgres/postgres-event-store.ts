@@ -3,7 +3,6 @@ import {
   AppendOptions,
   AppendResult,
   DuplicateEventIdError,
-  EventMetadata,
   EventStore,
   EventToAppend,
   ExpectedRevision,
@@ -18,13 +17,16 @@ import {
   WrongExpectedRevisionError,
 } from '../event-store.port';
 import { SqlDatabase, SqlExecutor } from '../sql/sql-database';
-import { ChainLink, ChainedEventStore, eventHash } from '../integrity/event-hash';
+import { ChainLink, ChainedEventStore } from '../integrity/event-hash';
+import { checkAppend, checkMaxCount, expectationHolds, isRetryInPlace, startRevision } from '../append-rules';
 import { migrate } from './migrations';
+import { chainBatch, readChain, sealUnchained } from './integrity-chain';
+import { Page, PostgresSubscription } from './postgres-subscription';
 import {
   APPEND_CONTEXT,
   AppendContextRow,
   CHAIN_LOCK,
-  CHAIN_STARTED,
+  COUNT_EVENTS,
   EventRow,
   FIND_EVENT_IDS,
   HEAD_POSITION,
@@ -32,12 +34,11 @@ import {
   INSERT_EVENTS,
   NOTIFY,
   READ_ALL_PAGE,
-  READ_CHAIN_PAGE,
   READ_STREAM_BACKWARDS,
   READ_STREAM_FORWARDS,
   ReadAllPageRow,
-  SET_HASH,
-  UNCHAINED_PAGE,
+  positionOf,
+  toRecordedEvent,
 } from './queries';
 
 export interface PostgresEventStoreOptions {
@@ -58,6 +59,7 @@ export interface PostgresEventStoreOptions {
   readYourWritesTimeoutMs?: number;
 }
 
+/** Two appends raced on a revision or an id; the database kept the first. */
 const UNIQUE_VIOLATION = '23505';
 /** Each retry follows another writer's success on the same stream or ids, so the bound is never hit in practice. */
 const MAX_APPEND_ATTEMPTS = 100;
@@ -66,7 +68,8 @@ const MAX_APPEND_ATTEMPTS = 100;
  * The event store on PostgreSQL, the same class and SQL on a `pg` pool and on PGlite (see queries.ts for
  * the global order). The store does not own the database it is given: `close()` ends its subscriptions
  * and stops listening; the caller closes the database. Each append extends the integrity chain
- * (integrity/event-hash.ts) under a lock that serialises appends (queries.ts, CHAIN_LOCK).
+ * (integrity-chain.ts) under a lock that serialises appends (queries.ts, CHAIN_LOCK). Subscriptions are
+ * postgres-subscription.ts; what every adapter checks of its arguments is append-rules.ts.
  */
 export class PostgresEventStore implements EventStore, ChainedEventStore {
   private readonly subscriptions = new Set<PostgresSubscription>();
@@ -120,23 +123,11 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
     if (events.length === 0) {
       return currentRevision === undefined
         ? { nextExpectedRevision: -1, position: START }
-        : { nextExpectedRevision: currentRevision, position: { commit: Number(context.xid_text), prepare: Number(context.seq) } };
+        : { nextExpectedRevision: currentRevision, position: positionOf({ xid_text: context.xid_text!, seq: context.seq! }) };
     }
 
     const firstRevision = (currentRevision ?? -1) + 1;
-    let previousHash = context.hash_hex;
-    const payload = events.map((event, i) => {
-      // Hashed as the database will give it back: jsonb keeps what JSON keeps (no undefined, no Date objects).
-      const stored = {
-        id: event.id.toLowerCase(),
-        type: event.type,
-        schemaVersion: event.schemaVersion,
-        data: jsonCopy(event.data ?? null),
-        metadata: jsonCopy(event.metadata ?? {}) as EventMetadata,
-      };
-      previousHash = eventHash({ ...stored, streamId, revision: firstRevision + i, recordedAt: context.recorded_at }, previousHash);
-      return { ...stored, hash: previousHash };
-    });
+    const payload = chainBatch(streamId, firstRevision, context.recorded_at, context.hash_hex, events);
     const { rows: inserted } = await tx.query<{ seq: string | number; xid_text: string; revision: string | number }>(INSERT_EVENTS, [
       streamId,
       firstRevision,
@@ -145,25 +136,12 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
     ]);
     await tx.query(NOTIFY, [this.channel]);
     const last = inserted.reduce((a, b) => (Number(a.revision) > Number(b.revision) ? a : b));
-    return { nextExpectedRevision: Number(last.revision), position: { commit: Number(last.xid_text), prepare: Number(last.seq) } };
+    return { nextExpectedRevision: Number(last.revision), position: positionOf(last) };
   }
 
   /** The global order with each event's stored hash (R-AUD-1), streamed in pages below the horizon. */
   readChain(options: { after?: Position } = {}): AsyncIterable<ChainLink> {
-    const { db, pageSize } = this;
-    const seeCommitted = this.seeCommitted.bind(this);
-    return {
-      async *[Symbol.asyncIterator]() {
-        await seeCommitted(); // a verification covers every event acknowledged before it began
-        let cursor = options.after ?? START;
-        for (;;) {
-          const { rows } = await db.query<EventRow & { hash_hex: string | null }>(READ_CHAIN_PAGE, [String(cursor.commit), cursor.prepare, pageSize]);
-          for (const row of rows) yield { event: toRecordedEvent(row), hash: row.hash_hex };
-          if (rows.length < pageSize) return;
-          cursor = toRecordedEvent(rows[rows.length - 1]).position;
-        }
-      },
-    };
+    return readChain(this.db, this.pageSize, () => this.seeCommitted(), options.after);
   }
 
   readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
@@ -227,7 +205,7 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
   async headPosition(): Promise<Position> {
     await this.seeCommitted();
     const { rows } = await this.db.query<{ seq: string | number; xid_text: string }>(HEAD_POSITION);
-    return rows.length === 0 ? START : { commit: Number(rows[0].xid_text), prepare: Number(rows[0].seq) };
+    return rows.length === 0 ? START : positionOf(rows[0]);
   }
 
   /**
@@ -244,6 +222,11 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
       if (waited >= this.readYourWritesTimeoutMs) throw new HorizonTimeoutError(waited);
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
+  }
+
+  async eventCount(): Promise<number> {
+    const { rows } = await this.db.query<{ count: string | number }>(COUNT_EVENTS);
+    return Number(rows[0].count);
   }
 
   async ping(): Promise<void> {
@@ -286,209 +269,18 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
   }
 }
 
-interface Page {
-  events: RecordedEvent[];
-  /** Every event below this transaction id has been scanned by the query that returned the page. */
-  horizon: number;
-  /** Committed events wait above the horizon: worth looking again soon rather than at the next poll. */
-  pending: boolean;
-}
-
-interface SubscriptionSource {
-  after: Position;
-  filter: AllFilter | undefined;
-  pageSize: number;
-  pollIntervalMs: number;
-  fetchPage(after: Position, filter: AllFilter | undefined, limit: number): Promise<Page>;
-  watch(wakeUp: () => void): Promise<() => void>;
-  onClosed(subscription: PostgresSubscription): void;
-}
-
 /**
- * Catch-up then live, pull-based: the next page is fetched only when the consumer asks for more, so at
- * most one page is buffered. Between pages it sleeps until a notification, the poll interval or close().
- */
-class PostgresSubscription implements Subscription {
-  private closed = false;
-  private iterated = false;
-  private notified = false;
-  private wakeUp: (() => void) | undefined;
-  private stopWatching: (() => void) | undefined;
-  private inFlight: Promise<unknown> | undefined;
-
-  constructor(private readonly source: SubscriptionSource) {}
-
-  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-    if (this.iterated) throw new Error('A subscription can be iterated only once');
-    this.iterated = true;
-    return this.run();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.wake();
-    this.stopWatching?.();
-    this.source.onClosed(this);
-    // Let a query in flight finish before the caller closes the database under it.
-    await this.inFlight?.catch(() => undefined);
-  }
-
-  private async *run(): AsyncGenerator<RecordedEvent> {
-    const { source } = this;
-    try {
-      // Listen before the first read, so that an append committed after that read still wakes us.
-      this.stopWatching = await this.track(source.watch(() => this.wake()));
-      if (this.closed) this.stopWatching();
-      let cursor = source.after;
-      let retryIn = 1;
-      while (!this.closed) {
-        this.notified = false;
-        const page = await this.track(source.fetchPage(cursor, source.filter, source.pageSize));
-        for (const event of page.events) {
-          if (this.closed) return;
-          cursor = event.position;
-          yield event;
-        }
-        if (page.events.length === source.pageSize) continue;
-        // Everything below the horizon was scanned: skip what the filter left out, once and for all.
-        if (cursor.commit < page.horizon) cursor = { commit: page.horizon, prepare: 0 };
-        // A notification can arrive while an older transaction still holds the horizon back: the events it
-        // announced are then readable a few milliseconds later, not at the next poll.
-        retryIn = page.pending ? Math.min(retryIn * 2, source.pollIntervalMs) : 1;
-        await this.sleep(page.pending ? retryIn : source.pollIntervalMs);
-      }
-    } catch (error) {
-      if (!this.closed) throw error;
-    } finally {
-      this.stopWatching?.();
-      this.source.onClosed(this);
-    }
-  }
-
-  private track<T>(promise: Promise<T>): Promise<T> {
-    this.inFlight = promise;
-    return promise;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.notified || this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.wake(), ms);
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
-  private wake(): void {
-    this.notified = true;
-    const wakeUp = this.wakeUp;
-    this.wakeUp = undefined;
-    wakeUp?.();
-  }
-}
-
-/**
- * Chains, once, the events recorded before the chain existed (a log written before migration 2): in
- * global order, under the chain lock, only while no event has a hash yet, so it runs at most once
- * whatever the number of processes starting. Events written later around the store are left alone:
- * verification reports them.
- */
-async function sealUnchained(db: SqlDatabase): Promise<void> {
-  const { rows } = await db.query<{ started: boolean }>(CHAIN_STARTED);
-  if (rows[0]?.started) return;
-  await db.transaction(async (tx) => {
-    await tx.query(CHAIN_LOCK);
-    const { rows: again } = await tx.query<{ started: boolean }>(CHAIN_STARTED);
-    if (again[0]?.started) return;
-    let cursor: Position = START;
-    let previousHash: string | null = null;
-    for (;;) {
-      const { rows: page } = await tx.query<EventRow>(UNCHAINED_PAGE, [String(cursor.commit), cursor.prepare, 500]);
-      for (const row of page) {
-        const event = toRecordedEvent(row);
-        previousHash = eventHash(event, previousHash);
-        await tx.query(SET_HASH, [row.seq, previousHash]);
-        cursor = event.position;
-      }
-      if (page.length < 500) return;
-    }
-  });
-}
-
-function jsonCopy(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value));
-}
-
-function checkAppend(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision): void {
-  if (typeof streamId !== 'string' || streamId.length === 0) throw new TypeError('A stream id is a non-empty string');
-  if (typeof expected === 'number' && !(Number.isSafeInteger(expected) && expected >= 0)) {
-    throw new RangeError(`An expected revision is a revision (>= 0) or no_stream, stream_exists, any: ${expected}`);
-  }
-  const ids = new Set<string>();
-  for (const event of events) {
-    const id = event.id.toLowerCase();
-    if (ids.has(id)) throw new DuplicateEventIdError(streamId, event.id);
-    ids.add(id);
-  }
-}
-
-function expectationHolds(expected: ExpectedRevision, current: number | undefined): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return current === undefined;
-  if (expected === 'stream_exists') return current !== undefined;
-  return current === expected;
-}
-
-/**
- * Some ids of the batch are already recorded. It is a retry only if the whole batch is there, in order,
- * at the place its expectation designates; then the first append's answer is returned again.
+ * Some ids of the batch are already recorded. A retry (append-rules.ts) gets the first append's answer
+ * again; anything else is a duplicate.
  */
 function retriedAppend(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision, existing: EventRow[]): AppendResult {
   const byId = new Map(existing.map((row) => [row.event_id, row]));
   const rows = events.map((event) => byId.get(event.id.toLowerCase()));
-  const first = rows[0] === undefined ? undefined : Number(rows[0].revision);
-  const inPlace =
-    first !== undefined &&
-    rows.every((row, i) => row !== undefined && row.stream_id === streamId && Number(row.revision) === first + i) &&
-    (expected === 'any' ||
-      (expected === 'no_stream' && first === 0) ||
-      (expected === 'stream_exists' && first > 0) ||
-      (typeof expected === 'number' && first === expected + 1));
-  if (!inPlace) {
+  const recorded = rows.map((row) => row && { streamId: row.stream_id, revision: Number(row.revision) });
+  if (!isRetryInPlace(streamId, expected, recorded)) {
     const duplicate = events.find((event) => byId.has(event.id.toLowerCase()))!;
     throw new DuplicateEventIdError(streamId, duplicate.id);
   }
   const last = rows[rows.length - 1]!;
-  return { nextExpectedRevision: Number(last.revision), position: { commit: Number(last.xid_text), prepare: Number(last.seq) } };
-}
-
-function checkMaxCount(maxCount: number | undefined): number {
-  if (maxCount === undefined) return Number.POSITIVE_INFINITY;
-  if (!(Number.isSafeInteger(maxCount) && maxCount >= 0)) throw new RangeError(`maxCount is a count (>= 0): ${maxCount}`);
-  return maxCount;
-}
-
-function startRevision(from: ReadStreamOptions['fromRevision'], backwards: boolean): number {
-  if (from === undefined) return backwards ? Number.MAX_SAFE_INTEGER : 0;
-  if (from === 'start') return 0;
-  // Forwards from the end reads nothing, like EventStoreDB: -1 ends the loop before any query.
-  if (from === 'end') return backwards ? Number.MAX_SAFE_INTEGER : -1;
-  if (!(Number.isSafeInteger(from) && from >= 0)) throw new RangeError(`A revision is >= 0: ${from}`);
-  return from;
-}
-
-function toRecordedEvent(row: EventRow): RecordedEvent {
-  return {
-    id: row.event_id,
-    type: row.type,
-    schemaVersion: Number(row.schema_version),
-    data: row.data,
-    metadata: row.metadata as EventMetadata,
-    streamId: row.stream_id,
-    revision: Number(row.revision),
-    position: { commit: Number(row.xid_text), prepare: Number(row.seq) },
-    recordedAt: new Date(row.recorded_at).toISOString(),
-  };
+  return { nextExpectedRevision: Number(last.revision), position: positionOf(last) };
 }

@@ -14,6 +14,7 @@
  * plan would then scan and sort the whole table (the plan test in test/event-store.postgres.int.spec.ts
  * caught exactly that).
  */
+import { EventMetadata, Position, RecordedEvent } from '../event-store.port';
 
 const EVENT_COLUMNS = `seq, xid::text AS xid_text, stream_id, revision, event_id, type, schema_version, data, metadata, recorded_at`;
 
@@ -141,8 +142,31 @@ export type ReadAllPageRow = { horizon: string; pending: boolean } & ({ [K in ke
 export const HORIZON_PASSED_COMMITTED = `
   SELECT coalesce((SELECT max(xid) FROM events) < pg_snapshot_xmin(pg_current_snapshot()), true) AS passed`;
 
+/** Every committed event, whether or not the horizon has passed it yet: a count, not a read. */
+export const COUNT_EVENTS = `SELECT count(*) AS count FROM events`;
+
 export const HEAD_POSITION = `
   SELECT seq, xid::text AS xid_text FROM events
   WHERE xid < pg_snapshot_xmin(pg_current_snapshot())
   ORDER BY xid DESC, seq DESC
   LIMIT 1`;
+
+/** The event a row of EVENT_COLUMNS holds, as the port gives it. */
+export function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    type: row.type,
+    schemaVersion: Number(row.schema_version),
+    data: row.data,
+    metadata: row.metadata as EventMetadata,
+    streamId: row.stream_id,
+    revision: Number(row.revision),
+    position: positionOf(row),
+    recordedAt: new Date(row.recorded_at).toISOString(),
+  };
+}
+
+/** A row's place in the global order (bigint columns arrive as strings or numbers; positions stay below 2^53). */
+export function positionOf(row: { xid_text: string; seq: string | number }): Position {
+  return { commit: Number(row.xid_text), prepare: Number(row.seq) };
+}

@@ -58,12 +58,23 @@ const BUSINESS_DATES: BusinessDates = {
 
 const isStoredEventType = (type: string): type is StoredEventType => Object.hasOwn(BUSINESS_DATES, type);
 
+/** The business date of an event as recorded (any schema version: upcast here). */
 export function businessDateOf(event: Pick<RecordedEvent, 'type' | 'schemaVersion' | 'data'>): CalendarDate | null {
-  if (!isStoredEventType(event.type)) return null;
-  const of = BUSINESS_DATES[event.type] as (data: unknown) => CalendarDate | null;
-  const { data } = toDomainEvent(event);
+  return isStoredEventType(event.type) ? businessDateOfCurrent(toDomainEvent(event)) : null;
+}
+
+/** The business date of an event already in its current shape (a projected event's). */
+export function businessDateOfCurrent({ type, data }: { type: string; data: unknown }): CalendarDate | null {
+  if (!isStoredEventType(type)) return null;
+  const of = BUSINESS_DATES[type] as (data: unknown) => CalendarDate | null;
   // Stored data is not trusted to have its declared shape: each accessor checks the date it reads.
   return data !== null && typeof data === 'object' ? of(data) : null;
+}
+
+/** The actor the metadata names, if it names one with an id and a role. */
+export function actorOf(metadata: RecordedEvent['metadata'] | undefined): AuditEntry['actor'] {
+  const actor = metadata?.actor;
+  return actor && typeof actor.id === 'string' && typeof actor.role === 'string' ? { id: actor.id, role: actor.role } : null;
 }
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null);
@@ -71,7 +82,6 @@ const text = (value: unknown): string | null => (typeof value === 'string' && va
 export function auditEntryOf(event: RecordedEvent, hash?: string | null): AuditEntry {
   const metadata = event.metadata ?? {};
   const data = (event.data !== null && typeof event.data === 'object' ? event.data : {}) as Data;
-  const actor = metadata.actor;
   return {
     position: formatPosition(event.position),
     eventId: event.id,
@@ -81,7 +91,7 @@ export function auditEntryOf(event: RecordedEvent, hash?: string | null): AuditE
     schemaVersion: event.schemaVersion,
     businessDate: businessDateOf(event),
     recordedAt: event.recordedAt,
-    actor: actor && typeof actor.id === 'string' && typeof actor.role === 'string' ? { id: actor.id, role: actor.role } : null,
+    actor: actorOf(metadata),
     // The command's reason, else the one the fact itself carries (a stop, a correction).
     reason: text(metadata.reason) ?? text(data.reason) ?? text((data.corrects as Data | undefined)?.reason),
     legalReference: text(metadata.legalReference) ?? text(data.legalReference),

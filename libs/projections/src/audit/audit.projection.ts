@@ -1,8 +1,8 @@
 import { Position, RecordedEvent, START } from '@lib/event-store/event-store.port';
 import { eventHash } from '@lib/event-store/integrity/event-hash';
 import { SqlExecutor } from '@lib/event-store/sql/sql-database';
-import { Projection, TableNames, tableNames } from '../runner/projection';
-import { AuditEntry, auditEntryOf } from './audit-entry';
+import { ProjectedEvent, Projection, TableNames, tableNames } from '../runner/projection';
+import { AuditEntry, actorOf, auditEntryOf, businessDateOfCurrent } from './audit-entry';
 
 export type AuditTable = 'audit_events';
 
@@ -42,11 +42,13 @@ export const auditProjection: Projection<AuditTable> = {
     await tx.query(`CREATE INDEX IF NOT EXISTS ${tables.audit_events}_by_recorded_at ON ${tables.audit_events} (recorded_at)`);
   },
 
-  async apply(event: RecordedEvent, tx: SqlExecutor, tables: TableNames<AuditTable>): Promise<void> {
+  async apply(projected: ProjectedEvent, tx: SqlExecutor, tables: TableNames<AuditTable>): Promise<void> {
     const { rows } = await tx.query<{ chain_hash: string }>(
       `SELECT chain_hash FROM ${tables.audit_events} ORDER BY position_commit DESC, position_prepare DESC LIMIT 1`,
     );
-    const entry = auditEntryOf(event);
+    // Kept and hashed as written (R-TIME-2); the business date comes from the current shape.
+    const event = projected.recorded;
+    const actor = actorOf(event.metadata);
     await tx.query(
       `INSERT INTO ${tables.audit_events}
          (position_commit, position_prepare, event_id, stream_id, revision, type, schema_version, business_date, recorded_at, actor_id, actor_role, event, chain_hash)
@@ -59,10 +61,10 @@ export const auditProjection: Projection<AuditTable> = {
         event.revision,
         event.type,
         event.schemaVersion,
-        entry.businessDate,
+        businessDateOfCurrent(projected.event),
         event.recordedAt,
-        entry.actor?.id ?? null,
-        entry.actor?.role ?? null,
+        actor?.id ?? null,
+        actor?.role ?? null,
         JSON.stringify(event),
         eventHash(event, rows[0]?.chain_hash ?? null),
       ],

@@ -1,10 +1,9 @@
-import { toDomainEvent } from '@lib/domain/domain-events';
-import { CONVENTION_EVENT_TYPES, CONVENTION_STREAM_PREFIX, ConventionEvent, ConventionState, evolveConvention, noConvention } from '@lib/domain/convention';
-import { Entitlement, communeEntitlements, entitlementKey } from '@lib/domain/entitlements';
-import { COMMUNE_STREAM_PREFIX, CommuneEvent, CommuneEventType, CommuneState, emptyCommune, evolveCommune } from '@lib/domain/reference';
-import { RecordedEvent } from '@lib/event-store/event-store.port';
+import { CONVENTION_EVENT_TYPES } from '@lib/domain/convention';
+import { Entitlement, entitlementKey } from '@lib/domain/entitlements';
+import { CommuneEventType } from '@lib/domain/reference';
 import { SqlExecutor } from '@lib/event-store/sql/sql-database';
-import { Projection, TableNames, tableNames } from '../runner/projection';
+import { entitlementsOf, foldCommuneSource, readCommuneSources, setupCommuneSources } from '../commune-sources/commune-sources';
+import { ProjectedEvent, Projection, TableNames, tableNames } from '../runner/projection';
 
 export type EntitlementsTable = 'entitlement_sources' | 'entitlement_versions';
 
@@ -17,7 +16,7 @@ export type EntitlementsTable = 'entitlement_sources' | 'entitlement_versions';
  * again.
  *
  * How: the folded state of each convention and of each commune's reference facts is kept in
- * `entitlement_sources`; an event evolves its stream's state, then the commune's entitlements are
+ * `entitlement_sources` (commune-sources.ts, the fold the feed projection shares); an event evolves its stream's state, then the commune's entitlements are
  * derived again by the domain's pure function (communeEntitlements, the one place the rules live) and
  * compared with the current versions: what disappeared is closed, what appeared is inserted. A
  * convention's event can change a legacy entitlement too (R-LEG-2), which is why the whole commune is
@@ -33,15 +32,7 @@ export const entitlementsProjection: Projection<EntitlementsTable> = {
   handles: [...CONVENTION_EVENT_TYPES, CommuneEventType.LegacyConventionRecorded, CommuneEventType.LegacyAccessEnded],
 
   async setup(tx: SqlExecutor, tables: TableNames<EntitlementsTable>): Promise<void> {
-    await tx.query(
-      `CREATE TABLE IF NOT EXISTS ${tables.entitlement_sources} (
-         stream_id text PRIMARY KEY,
-         commune_insee text NOT NULL,
-         kind text NOT NULL,
-         state jsonb NOT NULL
-       )`,
-    );
-    await tx.query(`CREATE INDEX IF NOT EXISTS ${tables.entitlement_sources}_by_commune ON ${tables.entitlement_sources} (commune_insee)`);
+    await setupCommuneSources(tx, tables.entitlement_sources);
     await tx.query(
       `CREATE TABLE IF NOT EXISTS ${tables.entitlement_versions} (
          commune_insee text NOT NULL,
@@ -64,38 +55,17 @@ export const entitlementsProjection: Projection<EntitlementsTable> = {
     await tx.query(`CREATE INDEX IF NOT EXISTS ${tables.entitlement_versions}_current ON ${tables.entitlement_versions} (commune_insee) WHERE recorded_to_commit IS NULL`);
   },
 
-  async apply(event: RecordedEvent, tx: SqlExecutor, tables: TableNames<EntitlementsTable>): Promise<void> {
-    const kind = event.streamId.startsWith(CONVENTION_STREAM_PREFIX) ? 'convention' : event.streamId.startsWith(COMMUNE_STREAM_PREFIX) ? 'commune' : undefined;
-    if (!kind) return; // a type of ours written on a stream of another kind: not a fact about access
-    const { rows } = await tx.query<{ state: unknown }>(`SELECT state FROM ${tables.entitlement_sources} WHERE stream_id = $1`, [event.streamId]);
-    const domainEvent = toDomainEvent(event);
-    let communeInsee: string;
-    let state: unknown;
-    if (kind === 'convention') {
-      const next = evolveConvention((rows[0]?.state as ConventionState | undefined) ?? noConvention(), domainEvent as ConventionEvent);
-      if (next.status === 'none') return;
-      [communeInsee, state] = [next.communeInsee, next];
-    } else {
-      [communeInsee, state] = [event.streamId.slice(COMMUNE_STREAM_PREFIX.length), evolveCommune((rows[0]?.state as CommuneState | undefined) ?? emptyCommune(), domainEvent as CommuneEvent)];
-    }
-    await tx.query(
-      `INSERT INTO ${tables.entitlement_sources} (stream_id, commune_insee, kind, state) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (stream_id) DO UPDATE SET state = EXCLUDED.state`,
-      [event.streamId, communeInsee, kind, JSON.stringify(state)],
-    );
-    await reviseCommune(communeInsee, event, tx, tables);
+  async apply(event: ProjectedEvent, tx: SqlExecutor, tables: TableNames<EntitlementsTable>): Promise<void> {
+    const folded = await foldCommuneSource(tx, tables.entitlement_sources, event);
+    if (!folded) return; // a type of ours written on a stream of another kind: not a fact about access
+    await reviseCommune(folded.source.communeInsee, event, tx, tables);
   },
 };
 
 /** Derives the commune's entitlements again and records the difference as new versions. */
-async function reviseCommune(communeInsee: string, event: RecordedEvent, tx: SqlExecutor, tables: TableNames<EntitlementsTable>): Promise<void> {
-  const { rows: sources } = await tx.query<{ kind: string; state: unknown }>(
-    `SELECT kind, state FROM ${tables.entitlement_sources} WHERE commune_insee = $1 ORDER BY stream_id`,
-    [communeInsee],
-  );
-  const commune = (sources.find((source) => source.kind === 'commune')?.state as CommuneState | undefined) ?? emptyCommune();
-  const conventions = sources.filter((source) => source.kind === 'convention').map((source) => source.state as ConventionState);
-  const wanted = new Map(communeEntitlements(commune, conventions).map((entitlement) => [entitlementKey(entitlement), entitlement]));
+async function reviseCommune(communeInsee: string, event: ProjectedEvent, tx: SqlExecutor, tables: TableNames<EntitlementsTable>): Promise<void> {
+  const sources = await readCommuneSources(tx, tables.entitlement_sources, communeInsee);
+  const wanted = new Map(entitlementsOf(sources).map((entitlement) => [entitlementKey(entitlement), entitlement]));
 
   const { rows: current } = await tx.query<VersionRow>(
     `SELECT ${VERSION_COLUMNS} FROM ${tables.entitlement_versions} WHERE commune_insee = $1 AND recorded_to_commit IS NULL`,

@@ -1,7 +1,6 @@
 import { CONVENTION_EVENT_TYPES } from '@lib/domain/convention';
-import { RecordedEvent } from '@lib/event-store/event-store.port';
 import { SqlExecutor } from '@lib/event-store/sql/sql-database';
-import { Projection, TableNames, tableNames } from '../runner/projection';
+import { ProjectedEvent, Projection, TableNames, tableNames } from '../runner/projection';
 import { FeeLedgerTable } from './ledger-facts';
 import { LEDGER_FACT_TYPES, LedgerEventType } from '@lib/domain/ledger';
 
@@ -41,10 +40,12 @@ export const feeLedgerProjection: Projection<FeeLedgerTable> = {
     await tx.query(`CREATE INDEX IF NOT EXISTS ${tables.fee_ledger_facts}_by_stream ON ${tables.fee_ledger_facts} (stream_id)`);
   },
 
-  async apply(event: RecordedEvent, tx: SqlExecutor, tables: TableNames<FeeLedgerTable>): Promise<void> {
-    const data = (event.data ?? {}) as Record<string, unknown> & { corrects?: { reason?: unknown } };
+  async apply(event: ProjectedEvent, tx: SqlExecutor, tables: TableNames<FeeLedgerTable>): Promise<void> {
+    // Read from the current shape; stored as written, and upcast when read (ledger-facts.ts), as the audit shows it.
+    const data = (event.event.data ?? {}) as Record<string, unknown> & { corrects?: { reason?: unknown } };
+    const { type, schemaVersion, data: written } = event.recorded;
     const communeInsee = await communeOf(event, data, tx, tables);
-    const ledgerYear = event.type === LedgerEventType.LedgerIssued ? Number(data.year) : null;
+    const ledgerYear = type === LedgerEventType.LedgerIssued ? Number(data.year) : null;
     const reason = typeof data.corrects?.reason === 'string' ? data.corrects.reason : typeof event.metadata?.reason === 'string' ? event.metadata.reason : null;
     await tx.query(
       `INSERT INTO ${tables.fee_ledger_facts}
@@ -57,11 +58,11 @@ export const feeLedgerProjection: Projection<FeeLedgerTable> = {
         event.position.prepare,
         event.recordedAt,
         event.streamId,
-        event.type,
-        event.schemaVersion,
+        type,
+        schemaVersion,
         communeInsee,
         ledgerYear,
-        JSON.stringify(data),
+        JSON.stringify(written ?? {}),
         reason,
       ],
     );
@@ -69,9 +70,9 @@ export const feeLedgerProjection: Projection<FeeLedgerTable> = {
 };
 
 /** The commune a fact is about: in the data, or for a convention's later events, its signature's. */
-async function communeOf(event: RecordedEvent, data: Record<string, unknown>, tx: SqlExecutor, tables: TableNames<FeeLedgerTable>): Promise<string | null> {
+async function communeOf(event: ProjectedEvent, data: Record<string, unknown>, tx: SqlExecutor, tables: TableNames<FeeLedgerTable>): Promise<string | null> {
   if (typeof data.communeInsee === 'string') return data.communeInsee;
-  if (!(CONVENTION_EVENT_TYPES as readonly string[]).includes(event.type)) return null;
+  if (!(CONVENTION_EVENT_TYPES as readonly string[]).includes(event.event.type)) return null;
   const { rows } = await tx.query<{ commune_insee: string | null }>(
     `SELECT commune_insee FROM ${tables.fee_ledger_facts} WHERE stream_id = $1 AND type = 'ConventionSigned' LIMIT 1`,
     [event.streamId],

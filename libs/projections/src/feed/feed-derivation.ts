@@ -1,6 +1,7 @@
-import { CONVENTION_STREAM_PREFIX, ConventionEvent, ConventionState, currentPeriod, evolveConvention, noConvention } from '@lib/domain/convention';
-import { Entitlement, communeEntitlements } from '@lib/domain/entitlements';
-import { COMMUNE_STREAM_PREFIX, CommuneEvent, CommuneState, emptyCommune, evolveCommune } from '@lib/domain/reference';
+import { ConventionEvent, ConventionState, currentPeriod, noConvention } from '@lib/domain/convention';
+import { Entitlement } from '@lib/domain/entitlements';
+import { CommuneEvent } from '@lib/domain/reference';
+import { CommuneSource, entitlementsOf, evolveCommuneSource } from '../commune-sources/commune-sources';
 import { CalendarDate, addDays } from '@lib/domain/shared/calendar-date';
 import { LedgerIssued, lineIdentityOf } from '@lib/domain/ledger';
 import {
@@ -19,32 +20,23 @@ import {
  * projection runs these steps against its tables; the unit tests run them against maps.
  */
 
-/** A stream the feed follows, folded: a convention, or a commune's reference facts (its legacy conventions). */
-export type FeedSource =
-  | { readonly kind: 'convention'; readonly communeInsee: string; readonly state: ConventionState }
-  | { readonly kind: 'commune'; readonly communeInsee: string; readonly state: CommuneState };
-
 /**
- * Step 1 of a convention or commune event: its stream's new state and, for a convention, the status
- * change it makes (if any). undefined for an event that says nothing about access: a stream of another
- * kind, or a convention stream not yet signed.
+ * Step 1 of a convention or commune event: its stream's new state (commune-sources.ts, the fold the
+ * entitlements share) and, for a convention, the status change it makes (if any). undefined for an
+ * event that says nothing about access.
  */
 export function evolveFeedSource(
   streamId: string,
-  before: FeedSource['state'] | undefined,
+  before: CommuneSource['state'] | undefined,
   event: ConventionEvent | CommuneEvent,
-): { source: FeedSource; status: FeedDraft | undefined } | undefined {
-  if (streamId.startsWith(CONVENTION_STREAM_PREFIX)) {
-    const previous = (before as ConventionState | undefined) ?? noConvention();
-    const state = evolveConvention(previous, event as ConventionEvent);
-    if (state.status === 'none') return undefined;
-    return { source: { kind: 'convention', communeInsee: state.communeInsee, state }, status: conventionStatusChange(previous, state) };
-  }
-  if (streamId.startsWith(COMMUNE_STREAM_PREFIX)) {
-    const state = evolveCommune((before as CommuneState | undefined) ?? emptyCommune(), event as CommuneEvent);
-    return { source: { kind: 'commune', communeInsee: streamId.slice(COMMUNE_STREAM_PREFIX.length), state }, status: undefined };
-  }
-  return undefined;
+): { source: CommuneSource; status: FeedDraft | undefined } | undefined {
+  const source = evolveCommuneSource(streamId, before, event);
+  return source && { source, status: statusChangeOf(before, source) };
+}
+
+/** The status change a convention's new state makes from the one before (none for a commune's reference facts). */
+export function statusChangeOf(before: CommuneSource['state'] | undefined, source: CommuneSource): FeedDraft | undefined {
+  return source.kind === 'convention' ? conventionStatusChange((before as ConventionState | undefined) ?? noConvention(), source.state) : undefined;
 }
 
 /**
@@ -53,16 +45,10 @@ export function evolveFeedSource(
  * that the derivation never depends on the order rows come back in.
  */
 export function reviseEntitlements(
-  sources: readonly FeedSource[],
+  sources: readonly CommuneSource[],
   sent: ReadonlyMap<string, EntitlementSnapshot>,
 ): { drafts: FeedDraft[]; keep: EntitlementSnapshot[] } {
-  let commune = emptyCommune();
-  const conventions: ConventionState[] = [];
-  for (const source of sources) {
-    if (source.kind === 'commune') commune = source.state;
-    else conventions.push(source.state);
-  }
-  return diffSnapshots(sent, snapshotsOf(communeEntitlements(commune, conventions)));
+  return diffSnapshots(sent, snapshotsOf(entitlementsOf(sources)));
 }
 
 /** The access an entitlement belongs to: one annex period of a convention, or one legacy convention. */

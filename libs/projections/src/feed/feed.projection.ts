@@ -1,11 +1,10 @@
-import { toDomainEvent } from '@lib/domain/domain-events';
-import { CONVENTION_EVENT_TYPES, ConventionEvent } from '@lib/domain/convention';
-import { CommuneEvent, CommuneEventType } from '@lib/domain/reference';
-import { RecordedEvent } from '@lib/event-store/event-store.port';
+import { CONVENTION_EVENT_TYPES } from '@lib/domain/convention';
+import { CommuneEventType } from '@lib/domain/reference';
 import { SqlExecutor } from '@lib/event-store/sql/sql-database';
-import { LedgerEventType, LedgerIssued } from '@lib/domain/ledger';
-import { Projection, TableNames, tableNames } from '../runner/projection';
-import { FeedSource, evolveFeedSource, feeLedgerIssued, reviseEntitlements, toFeedEvent } from './feed-derivation';
+import { LedgerEventType } from '@lib/domain/ledger';
+import { foldCommuneSource, readCommuneSources, setupCommuneSources } from '../commune-sources/commune-sources';
+import { ProjectedEvent, Projection, TableNames, tableNames } from '../runner/projection';
+import { feeLedgerIssued, reviseEntitlements, statusChangeOf, toFeedEvent } from './feed-derivation';
 import { EntitlementSnapshot, FeedDraft } from './integration-events';
 
 export type FeedTable = 'feed_sources' | 'feed_entitlements' | 'feed_events';
@@ -25,7 +24,8 @@ export type FeedTable = 'feed_sources' | 'feed_entitlements' | 'feed_events';
  * order — a reader never sees a gap that fills later. Everything is derived from the events alone (no
  * clock), so a rebuild gives the same rows at the same positions.
  *
- * The steps themselves are pure (feed-derivation.ts): evolveFeedSource, reviseEntitlements, feeLedgerIssued.
+ * The steps themselves are pure (feed-derivation.ts: statusChangeOf, reviseEntitlements, feeLedgerIssued);
+ * the sources are folded as the entitlements fold theirs (commune-sources.ts).
  */
 export const feedProjection: Projection<FeedTable> = {
   name: 'feed',
@@ -34,8 +34,7 @@ export const feedProjection: Projection<FeedTable> = {
   handles: [...CONVENTION_EVENT_TYPES, CommuneEventType.LegacyConventionRecorded, CommuneEventType.LegacyAccessEnded, LedgerEventType.LedgerIssued],
 
   async setup(tx: SqlExecutor, tables: TableNames<FeedTable>): Promise<void> {
-    await tx.query(`CREATE TABLE IF NOT EXISTS ${tables.feed_sources} (stream_id text PRIMARY KEY, commune_insee text NOT NULL, kind text NOT NULL, state jsonb NOT NULL)`);
-    await tx.query(`CREATE INDEX IF NOT EXISTS ${tables.feed_sources}_by_commune ON ${tables.feed_sources} (commune_insee)`);
+    await setupCommuneSources(tx, tables.feed_sources);
     // The last snapshot sent per access, as sent (text keeps the field order).
     await tx.query(`CREATE TABLE IF NOT EXISTS ${tables.feed_entitlements} (entitlement_id text PRIMARY KEY, commune_insee text NOT NULL, snapshot text NOT NULL)`);
     await tx.query(`CREATE INDEX IF NOT EXISTS ${tables.feed_entitlements}_by_commune ON ${tables.feed_entitlements} (commune_insee)`);
@@ -53,20 +52,15 @@ export const feedProjection: Projection<FeedTable> = {
     );
   },
 
-  async apply(event: RecordedEvent, tx: SqlExecutor, tables: TableNames<FeedTable>): Promise<void> {
-    if (event.type === LedgerEventType.LedgerIssued) {
-      await append(tx, tables, event, [feeLedgerIssued(toDomainEvent<LedgerIssued>(event))]);
+  async apply(event: ProjectedEvent, tx: SqlExecutor, tables: TableNames<FeedTable>): Promise<void> {
+    if (event.event.type === LedgerEventType.LedgerIssued) {
+      await append(tx, tables, event, [feeLedgerIssued(event.event)]);
       return;
     }
-    const { rows } = await tx.query<{ state: FeedSource['state'] }>(`SELECT state FROM ${tables.feed_sources} WHERE stream_id = $1`, [event.streamId]);
-    const evolved = evolveFeedSource(event.streamId, rows[0]?.state, toDomainEvent<ConventionEvent | CommuneEvent>(event));
-    if (!evolved) return; // a type of ours on a stream of another kind: not a fact about access
-    const { source, status } = evolved;
-    await tx.query(
-      `INSERT INTO ${tables.feed_sources} (stream_id, commune_insee, kind, state) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (stream_id) DO UPDATE SET state = EXCLUDED.state`,
-      [event.streamId, source.communeInsee, source.kind, JSON.stringify(source.state)],
-    );
+    const folded = await foldCommuneSource(tx, tables.feed_sources, event);
+    if (!folded) return; // a type of ours on a stream of another kind: not a fact about access
+    const { source, before } = folded;
+    const status = statusChangeOf(before, source);
     const entitlements = await reviseCommune(source.communeInsee, tx, tables);
     // The status first: a consumer sees the convention signed before its accesses, ended before they end.
     await append(tx, tables, event, status ? [status, ...entitlements] : entitlements);
@@ -75,11 +69,7 @@ export const feedProjection: Projection<FeedTable> = {
 
 /** Derives the commune's accesses again, keeps the new snapshots, and returns what changed. */
 async function reviseCommune(communeInsee: string, tx: SqlExecutor, tables: TableNames<FeedTable>): Promise<FeedDraft[]> {
-  // Byte order (COLLATE "C"): the same on every database, whatever its locale.
-  const { rows: sources } = await tx.query<FeedSource>(
-    `SELECT kind, commune_insee AS "communeInsee", state FROM ${tables.feed_sources} WHERE commune_insee = $1 ORDER BY stream_id COLLATE "C"`,
-    [communeInsee],
-  );
+  const sources = await readCommuneSources(tx, tables.feed_sources, communeInsee);
   const { rows: sent } = await tx.query<{ snapshot: string }>(`SELECT snapshot FROM ${tables.feed_entitlements} WHERE commune_insee = $1`, [communeInsee]);
   const before = new Map(sent.map((row) => JSON.parse(row.snapshot) as EntitlementSnapshot).map((snapshot) => [snapshot.entitlementId, snapshot]));
   const { drafts, keep } = reviseEntitlements(sources, before);
@@ -94,7 +84,7 @@ async function reviseCommune(communeInsee: string, tx: SqlExecutor, tables: Tabl
 }
 
 /** Gives the drafts the next positions, in order. */
-async function append(tx: SqlExecutor, tables: TableNames<FeedTable>, source: RecordedEvent, drafts: readonly FeedDraft[]): Promise<void> {
+async function append(tx: SqlExecutor, tables: TableNames<FeedTable>, source: ProjectedEvent, drafts: readonly FeedDraft[]): Promise<void> {
   if (drafts.length === 0) return;
   const { rows } = await tx.query<{ head: string | number | bigint }>(`SELECT coalesce(max(seq), 0) AS head FROM ${tables.feed_events}`);
   let seq = Number(rows[0].head);

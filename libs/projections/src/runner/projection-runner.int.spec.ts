@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { registerUpcaster } from '@lib/domain/domain-events';
 import { EventStore, EventToAppend, Position, START, comparePositions } from '@lib/event-store/event-store.port';
 import { InMemoryEventStore } from '@lib/event-store/in-memory/in-memory-event-store';
 import { PostgresEventStore } from '@lib/event-store/postgres/postgres-event-store';
 import { PgliteDatabase } from '@lib/event-store/sql/pglite-database';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
-import { Projection, tableNames } from './projection';
+import { ProjectedEvent, Projection, tableNames } from './projection';
 import { ProjectionRunner, RunnerLogger } from './projection-runner';
 
 /**
@@ -26,7 +27,7 @@ function depositsProjection(options: { version?: number; failOn?: (amount: numbe
       await tx.query(`CREATE TABLE IF NOT EXISTS ${t.applied} (n serial PRIMARY KEY, event_id uuid NOT NULL)`);
     },
     async apply(event, tx, t) {
-      const { amount } = event.data as { amount: number };
+      const { amount } = event.recorded.data as { amount: number };
       if (options.failOn?.(amount)) throw new Error(`refusing amount ${amount}`);
       await tx.query(
         `INSERT INTO ${t.totals} (stream_id, count, sum) VALUES ($1, 1, $2)
@@ -59,6 +60,14 @@ const deposited = (amount: number): EventToAppend => ({
   metadata: {},
 });
 const noted = (): EventToAppend => ({ id: randomUUID(), type: 'Noted', schemaVersion: 1, data: {}, metadata: {} });
+
+/** A type of the tests' own, written at schema version 0 as `{ amount }`, read as `{ value }`: each upcast is counted. */
+let upcasts = 0;
+registerUpcaster('Counted', 0, (data) => {
+  upcasts += 1;
+  return { value: (data as { amount: number }).amount };
+});
+const counted = (amount: number): EventToAppend => ({ id: randomUUID(), type: 'Counted', schemaVersion: 0, data: { amount }, metadata: { reason: 'test' } });
 
 const quiet: RunnerLogger = { log: () => undefined, error: () => undefined };
 
@@ -151,6 +160,43 @@ describe.each(stores)('ProjectionRunner, events from the %s', (_label, openStore
       { stream_id: 'account-b', count: 1, sum: '3' },
     ]);
     expect((await db.query('SELECT event_id FROM seen')).rows).toHaveLength(3);
+  });
+
+  it('hands projections each event upcast and as written, upcast once even when a failed batch is applied again event by event', async () => {
+    const received: ProjectedEvent[] = [];
+    const upcastOnly: Projection<'unused'> = {
+      name: 'upcast-only',
+      version: 1,
+      tables: ['unused'],
+      handles: ['Counted'],
+      async setup(tx, t) {
+        await tx.query(`CREATE TABLE IF NOT EXISTS ${t.unused} (n integer)`);
+      },
+      async apply(event) {
+        received.push(event);
+        if ((event.event.data as unknown as { value: number }).value === 3) throw new Error('refusing 3');
+      },
+    };
+    const { ids, position } = await append('account-a', [counted(1), counted(2), counted(3)]);
+    upcasts = 0;
+    const projections = runner([upcastOnly], { batchSize: 10 });
+
+    await projections.start();
+
+    expect(await projections.waitForPosition(position, 5000)).toBe(false);
+    expect(projections.status()[0].failure?.event?.id).toBe(ids[2]);
+    // The batch [1, 2, 3] failed at 3, then 1, 2, 3 were applied again one by one: six deliveries, three upcasts.
+    expect(received.map((event) => event.id)).toEqual([...ids, ...ids]);
+    expect(upcasts).toBe(3);
+    expect(received[0]).toMatchObject({
+      id: ids[0],
+      streamId: 'account-a',
+      revision: 0,
+      metadata: { reason: 'test' },
+      event: { type: 'Counted', schemaVersion: 1, data: { value: 1 } },
+      recorded: { id: ids[0], type: 'Counted', schemaVersion: 0, data: { amount: 1 } },
+    });
+    expect(received[0].position).toEqual(received[0].recorded.position);
   });
 
   it('waitForPosition answers false after its timeout while a projection is behind', async () => {

@@ -8,7 +8,11 @@ import {
   Subscription,
 } from '@lib/event-store/event-store.port';
 import { SqlDatabase, SqlExecutor } from '@lib/event-store/sql/sql-database';
-import { Projection, TableNames, tableNames } from './projection';
+import { advanceCheckpoint, deleteCheckpoint, ensureCheckpointTable, readCheckpoint, writeCheckpoint } from './checkpoints';
+import { ProjectedEvent, Projection, TableNames, tableNames, toProjectedEvent } from './projection';
+import { CopyComparison, compareWithCopy, swapInCopy } from './shadow-copy';
+
+export type { CopyComparison, TableChecksum } from './shadow-copy';
 
 export type ProjectionState = 'stopped' | 'running' | 'failed';
 
@@ -27,24 +31,6 @@ export interface ProjectionStatus {
   /** Every event up to here is applied (and its checkpoint committed). */
   position: Position;
   failure?: ProjectionFailure;
-}
-
-/** A projection's tables summed up: rows and a digest of their content, whatever their physical order. */
-export interface TableChecksum {
-  table: string;
-  rows: number;
-  md5: string;
-}
-
-/** The live tables and a copy (another suffix) of one projection, read in one snapshot. */
-export interface CopyComparison {
-  name: string;
-  live: { position: Position; tables: TableChecksum[] };
-  copy: { position: Position; tables: TableChecksum[] };
-  /** Both at the same checkpoint: only then does comparing their content mean anything. */
-  samePosition: boolean;
-  /** Same checkpoint and same content, table by table. */
-  equal: boolean;
 }
 
 /** What the runner logs through; NestJS's Logger fits. */
@@ -73,14 +59,7 @@ export interface ProjectionRunnerOptions {
   retry?: { initialDelayMs: number; maxDelayMs: number };
 }
 
-const CHECKPOINTS = 'projection_checkpoints';
 const NOT_READY = Symbol('not ready');
-
-interface CheckpointRow {
-  version: number | string;
-  position_commit: number | string | bigint;
-  position_prepare: number | string | bigint;
-}
 
 /** One projection's progress inside the runner. */
 interface Lane {
@@ -117,7 +96,8 @@ class ApplyError extends Error {
  * Feeds projections from the global order. For each projection: a catch-up subscription after its
  * checkpoint; each batch of events is applied, and the checkpoint moved past it, in ONE transaction —
  * so a crash at any instant leaves the read model and its checkpoint consistent: nothing lost, nothing
- * applied twice. A handler that throws stops its projection at that event (never skips it).
+ * applied twice. A handler that throws stops its projection at that event (never skips it). Handlers
+ * receive each event upcast to its current shape, beside the event as written (ProjectedEvent).
  */
 export class ProjectionRunner {
   private readonly db: SqlDatabase;
@@ -127,6 +107,8 @@ export class ProjectionRunner {
   private readonly retry: ProjectionRunnerOptions['retry'];
   private readonly lanes = new Map<string, Lane>();
   private readonly waiters = new Set<() => void>();
+  /** The events being applied, upcast (weakly held: gone with the batch). */
+  private readonly upcast = new WeakMap<RecordedEvent, ProjectedEvent>();
   /** start/stop/rebuild run one at a time, so a lane is never opened twice. */
   private serial: Promise<unknown> = Promise.resolve();
 
@@ -158,21 +140,18 @@ export class ProjectionRunner {
   /** Sets up tables and checkpoints, then follows the global order. Also restarts a failed projection. */
   start(): Promise<void> {
     return this.exclusive(async () => {
-      await this.ensureCheckpointTable();
+      await ensureCheckpointTable(this.db);
       for (const lane of this.lanes.values()) {
         if (lane.state === 'running') continue;
         lane.position = await this.db.transaction(async (tx) => {
-          const { rows } = await tx.query<CheckpointRow>(
-            `SELECT version, position_commit, position_prepare FROM ${CHECKPOINTS} WHERE name = $1 FOR UPDATE`,
-            [lane.key],
-          );
+          const checkpoint = await readCheckpoint(tx, lane.key, { forUpdate: true });
           // No checkpoint (whatever the tables hold) or one written by another version: start over.
-          if (!rows[0] || Number(rows[0].version) !== lane.projection.version) {
+          if (checkpoint?.version !== lane.projection.version) {
             await this.reset(tx, lane);
             return START;
           }
           await lane.projection.setup(tx, lane.tables);
-          return toPosition(rows[0]);
+          return checkpoint.position;
         });
         this.launch(lane);
       }
@@ -195,7 +174,7 @@ export class ProjectionRunner {
   async rebuild(name: string): Promise<void> {
     const lane = this.lane(name);
     await this.exclusive(async () => {
-      await this.ensureCheckpointTable();
+      await ensureCheckpointTable(this.db);
       await this.halt(lane);
       await this.db.transaction((tx) => this.reset(tx, lane));
       lane.position = START;
@@ -237,29 +216,15 @@ export class ProjectionRunner {
     return Object.fromEntries([...this.lanes.values()].map((lane) => [lane.projection.name, lane.eventsSinceStart]));
   }
 
-  /**
-   * Compares a projection's tables with a copy of them under another suffix (a shadow rebuild), in one
-   * snapshot: each side's checkpoint and, per table, its row count and an md5 of its rows (each row's
-   * md5, sorted, digested), so that the physical order of rows does not matter.
-   */
-  async compareWithCopy(name: string, copySuffix: string): Promise<CopyComparison> {
+  /** Compares a projection's tables with a copy of them under another suffix (a shadow rebuild), in one snapshot. */
+  compareWithCopy(name: string, copySuffix: string): Promise<CopyComparison> {
     const lane = this.lane(name);
-    const copyTables = tableNames(lane.projection, copySuffix);
-    return this.db.transaction(async (tx) => {
-      // One snapshot for both sides (the first statement of the transaction sets it).
-      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-      const side = async (key: string, tables: TableNames) => {
-        const { rows } = await tx.query<CheckpointRow>(`SELECT version, position_commit, position_prepare FROM ${CHECKPOINTS} WHERE name = $1`, [key]);
-        const checksums: TableChecksum[] = [];
-        for (const logical of lane.projection.tables) checksums.push({ ...(await tableChecksum(tx, tables[logical])), table: logical });
-        return { position: rows[0] ? toPosition(rows[0]) : START, tables: checksums };
-      };
-      const live = await side(lane.key, lane.tables);
-      const copy = await side(lane.projection.name + copySuffix, copyTables);
-      const samePosition = comparePositions(live.position, copy.position) === 0;
-      const sameContent = live.tables.every((table, i) => table.rows === copy.tables[i].rows && table.md5 === copy.tables[i].md5);
-      return { name, live, copy, samePosition, equal: samePosition && sameContent };
-    });
+    return compareWithCopy(
+      this.db,
+      lane.projection,
+      { key: lane.key, tables: lane.tables },
+      { key: lane.projection.name + copySuffix, tables: tableNames(lane.projection, copySuffix) },
+    );
   }
 
   /**
@@ -272,37 +237,20 @@ export class ProjectionRunner {
   adopt(name: string, copySuffix: string): Promise<Position> {
     const lane = this.lane(name);
     const copyTables = tableNames(lane.projection, copySuffix);
+    const copyKey = lane.projection.name + copySuffix;
     return this.exclusive(async () => {
-      await this.ensureCheckpointTable();
+      await ensureCheckpointTable(this.db);
       await this.halt(lane);
       try {
         lane.position = await this.db.transaction(async (tx) => {
-          const { rows } = await tx.query<CheckpointRow>(`SELECT version, position_commit, position_prepare FROM ${CHECKPOINTS} WHERE name = $1 FOR UPDATE`, [
-            lane.projection.name + copySuffix,
-          ]);
-          if (!rows[0] || Number(rows[0].version) !== lane.projection.version) {
+          const copied = await readCheckpoint(tx, copyKey, { forUpdate: true });
+          if (copied?.version !== lane.projection.version) {
             throw new Error(`Projection ${name}: no copy under suffix ${copySuffix} at version ${lane.projection.version}`);
           }
-          for (const logical of lane.projection.tables) {
-            const [live, copy] = [lane.tables[logical], copyTables[logical]];
-            await tx.query(`DROP TABLE IF EXISTS ${live} CASCADE`);
-            await tx.query(`ALTER TABLE ${copy} RENAME TO ${live}`);
-            // Index names stay on RENAME: give the copy's the live names, so the next copy can reuse its own.
-            const { rows: indexes } = await tx.query<{ indexname: string }>(
-              `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1`,
-              [live],
-            );
-            for (const { indexname } of indexes) {
-              if (indexname.startsWith(copy)) await tx.query(`ALTER INDEX ${indexname} RENAME TO ${live}${indexname.slice(copy.length)}`);
-            }
-          }
-          await tx.query(
-            `INSERT INTO ${CHECKPOINTS} (name, version, position_commit, position_prepare) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (name) DO UPDATE SET version = $2, position_commit = $3, position_prepare = $4, updated_at = now()`,
-            [lane.key, lane.projection.version, rows[0].position_commit, rows[0].position_prepare],
-          );
-          await tx.query(`DELETE FROM ${CHECKPOINTS} WHERE name = $1`, [lane.projection.name + copySuffix]);
-          return toPosition(rows[0]);
+          await swapInCopy(tx, lane.projection, lane.tables, copyTables);
+          await writeCheckpoint(tx, lane.key, copied);
+          await deleteCheckpoint(tx, copyKey);
+          return copied.position;
         });
         this.logger.log(`Projection ${lane.key}: swapped in its copy ${copySuffix} at ${formatPosition(lane.position)}`);
       } finally {
@@ -316,12 +264,12 @@ export class ProjectionRunner {
   /** Stops every projection of this runner and drops their tables and checkpoints: for a copy given up. */
   discard(): Promise<void> {
     return this.exclusive(async () => {
-      await this.ensureCheckpointTable();
+      await ensureCheckpointTable(this.db);
       for (const lane of this.lanes.values()) {
         await this.halt(lane);
         await this.db.transaction(async (tx) => {
           for (const table of Object.values(lane.tables)) await tx.query(`DROP TABLE IF EXISTS ${table} CASCADE`);
-          await tx.query(`DELETE FROM ${CHECKPOINTS} WHERE name = $1`, [lane.key]);
+          await deleteCheckpoint(tx, lane.key);
         });
         lane.position = START;
       }
@@ -341,27 +289,11 @@ export class ProjectionRunner {
     return result;
   }
 
-  private async ensureCheckpointTable(): Promise<void> {
-    await this.db.query(
-      `CREATE TABLE IF NOT EXISTS ${CHECKPOINTS} (
-         name text PRIMARY KEY,
-         version integer NOT NULL,
-         position_commit bigint NOT NULL,
-         position_prepare bigint NOT NULL,
-         updated_at timestamptz NOT NULL DEFAULT now()
-       )`,
-    );
-  }
-
   /** Drops the tables, creates them empty and puts the checkpoint at START, in the caller's transaction. */
   private async reset(tx: SqlExecutor, lane: Lane): Promise<void> {
     for (const table of Object.values(lane.tables)) await tx.query(`DROP TABLE IF EXISTS ${table} CASCADE`);
     await lane.projection.setup(tx, lane.tables);
-    await tx.query(
-      `INSERT INTO ${CHECKPOINTS} (name, version, position_commit, position_prepare) VALUES ($1, $2, 0, 0)
-       ON CONFLICT (name) DO UPDATE SET version = $2, position_commit = 0, position_prepare = 0, updated_at = now()`,
-      [lane.key, lane.projection.version],
-    );
+    await writeCheckpoint(tx, lane.key, { version: lane.projection.version, position: START });
     this.logger.log(`Projection ${lane.key}: reset to position 0 (version ${lane.projection.version})`);
   }
 
@@ -438,42 +370,39 @@ export class ProjectionRunner {
     const handled = batch.filter((event) => lane.handles(event.type));
     if (handled.length === 0) {
       // Nothing to apply: one statement moves the checkpoint (never backwards).
-      await this.db.query(
-        `UPDATE ${CHECKPOINTS} SET position_commit = $2, position_prepare = $3, updated_at = now()
-         WHERE name = $1 AND (position_commit, position_prepare) < ($2, $3)`,
-        [lane.key, last.commit, last.prepare],
-      );
+      await advanceCheckpoint(this.db, lane.key, last);
     } else {
       await this.db.transaction(async (tx) => {
         // Locks the checkpoint: a second runner on the same projection waits here, then skips what this
         // one applied, so even two processes cannot apply an event twice.
-        const { rows } = await tx.query<CheckpointRow>(
-          `SELECT version, position_commit, position_prepare FROM ${CHECKPOINTS} WHERE name = $1 FOR UPDATE`,
-          [lane.key],
-        );
-        if (!rows[0]) throw new Error(`Projection ${lane.key}: its checkpoint row is missing`);
-        const stored = toPosition(rows[0]);
+        const checkpoint = await readCheckpoint(tx, lane.key, { forUpdate: true });
+        if (!checkpoint) throw new Error(`Projection ${lane.key}: its checkpoint row is missing`);
+        const stored = checkpoint.position;
         for (const event of handled) {
           if (comparePositions(event.position, stored) <= 0) continue;
           try {
-            await lane.projection.apply(event, tx, lane.tables);
+            await lane.projection.apply(this.projected(event), tx, lane.tables);
           } catch (error) {
             throw new ApplyError(event, error);
           }
         }
-        if (comparePositions(last, stored) > 0) {
-          await tx.query(`UPDATE ${CHECKPOINTS} SET position_commit = $2, position_prepare = $3, updated_at = now() WHERE name = $1`, [
-            lane.key,
-            last.commit,
-            last.prepare,
-          ]);
-        }
+        if (comparePositions(last, stored) > 0) await advanceCheckpoint(tx, lane.key, last);
       });
     }
     if (comparePositions(last, lane.position) > 0) lane.position = last;
     lane.attempts = 0;
     lane.eventsSinceStart += batch.length;
     this.notify();
+  }
+
+  /**
+   * Upcast once per event delivered, even when a failed batch is applied again one event at a time; an
+   * upcaster that throws fails the projection at that event, like its handler would.
+   */
+  private projected(event: RecordedEvent): ProjectedEvent {
+    let projected = this.upcast.get(event);
+    if (!projected) this.upcast.set(event, (projected = toProjectedEvent(event)));
+    return projected;
   }
 
   private fail(lane: Lane, error: unknown): void {
@@ -545,20 +474,6 @@ export class ProjectionRunner {
       poll();
     });
   }
-}
-
-/** Row count and md5 of the sorted md5s of the rows' text: independent of physical order, cheap in memory. */
-async function tableChecksum(tx: SqlExecutor, table: string): Promise<Omit<TableChecksum, 'table'>> {
-  const { rows } = await tx.query<{ rows: string | number; md5: string }>(
-    `SELECT count(*) AS rows, md5(coalesce(string_agg(r.digest, '' ORDER BY r.digest), '')) AS md5
-     FROM (SELECT md5(t::text) AS digest FROM ${table} t) r`,
-  );
-  return { rows: Number(rows[0].rows), md5: rows[0].md5 };
-}
-
-function toPosition(row: CheckpointRow): Position {
-  // bigint columns arrive as strings (pg) or bigints (PGlite); positions stay below 2^53.
-  return { commit: Number(row.position_commit), prepare: Number(row.position_prepare) };
 }
 
 /** Resolves after the events already queued (microtasks, I/O callbacks) have had their turn. */

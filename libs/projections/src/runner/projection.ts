@@ -1,5 +1,26 @@
+import { StoredEvent, toDomainEvent } from '@lib/domain/domain-events';
 import type { RecordedEvent } from '@lib/event-store/event-store.port';
 import type { SqlExecutor } from '@lib/event-store/sql/sql-database';
+
+/**
+ * An event as a projection receives it: the envelope the store recorded, and the domain event upcast
+ * to the current shape of its type (by the runner, once per event). `recorded` is the event exactly as
+ * written (schema version and data included): what the audit shows and hashes, and what a read model
+ * that keeps events as written stores (R-TIME-2: stored events are never rewritten).
+ *
+ * `event` is typed as one of the domain's events, which it is for every type a projection names in
+ * `handles`; a projection without `handles` also receives types the domain does not know, as written.
+ */
+export interface ProjectedEvent<E extends StoredEvent = StoredEvent> extends Pick<RecordedEvent, 'id' | 'streamId' | 'revision' | 'position' | 'recordedAt' | 'metadata'> {
+  readonly event: E;
+  readonly recorded: RecordedEvent;
+}
+
+/** The one place a recorded event is upcast for the projections. */
+export function toProjectedEvent(recorded: RecordedEvent): ProjectedEvent {
+  const { id, streamId, revision, position, recordedAt, metadata } = recorded;
+  return { id, streamId, revision, position, recordedAt, metadata, event: toDomainEvent<StoredEvent>(recorded), recorded };
+}
 
 /**
  * The physical names of a projection's tables, keyed by the logical names it declares.
@@ -32,7 +53,7 @@ export interface Projection<T extends string = string> {
    */
   setup(tx: SqlExecutor, tables: TableNames<T>): Promise<void>;
   /** Applies one event. Throwing stops this projection at that event (nothing of its transaction is kept). */
-  apply(event: RecordedEvent, tx: SqlExecutor, tables: TableNames<T>): Promise<void>;
+  apply(event: ProjectedEvent, tx: SqlExecutor, tables: TableNames<T>): Promise<void>;
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;

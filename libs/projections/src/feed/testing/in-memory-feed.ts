@@ -1,7 +1,8 @@
 import { ConventionEvent, conventionStreamId, isConventionEvent } from '@lib/domain/convention';
 import { CommuneEvent, communeStreamId, isCommuneEvent } from '@lib/domain/reference';
 import { LedgerIssued } from '@lib/domain/ledger';
-import { FeedSource, compareText, evolveFeedSource, feeLedgerIssued, reviseEntitlements, toFeedEvent } from '../feed-derivation';
+import { CommuneSource } from '../../commune-sources/commune-sources';
+import { compareText, evolveFeedSource, feeLedgerIssued, reviseEntitlements, toFeedEvent } from '../feed-derivation';
 import { EntitlementSnapshot, FeedDraft, FeedEvent } from '../integration-events';
 
 /** A feed event with the services it names (what the `services` claim is matched against). */
@@ -13,7 +14,7 @@ export type FeedEventWithServices = FeedEvent & { services: string[] | null };
  * The projection itself, with its SQL, is tested on PGlite (feed.property.int.spec.ts).
  */
 export class InMemoryFeed {
-  private readonly sources = new Map<string, FeedSource>();
+  private readonly sources = new Map<string, CommuneSource>();
   private readonly sent = new Map<string, EntitlementSnapshot>();
   readonly events: FeedEventWithServices[] = [];
   private clock = Date.parse('2026-01-01T08:00:00.000Z');
