@@ -31,7 +31,6 @@ import {
   AppendOptions,
   AppendResult,
   DuplicateEventIdError,
-  EventMetadata,
   EventStore,
   EventToAppend,
   ExpectedRevision,
@@ -289,7 +288,7 @@ export function fromEsdbEvent(event: EsdbRecordedEvent): RecordedEvent {
     // Events written by other tools carry no schema version: they are at their first.
     schemaVersion: typeof schemaVersion === 'number' ? schemaVersion : 1,
     data: event.data,
-    metadata: metadata as EventMetadata,
+    metadata: metadata,
     streamId: event.streamId,
     revision: toSafeNumber(event.revision, 'revision'),
     position: toPosition(event.position),

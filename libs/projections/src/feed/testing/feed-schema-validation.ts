@@ -44,7 +44,7 @@ export function invalidFeedEvents(events: readonly unknown[], reading: SchemaRea
 
 /** A copy of a schema where every object schema with `properties` forbids any other property. */
 export function closeObjects<T>(schema: T): T {
-  if (Array.isArray(schema)) return schema.map((item) => closeObjects(item)) as T;
+  if (Array.isArray(schema)) return (schema as unknown[]).map((item) => closeObjects(item)) as T;
   if (schema === null || typeof schema !== 'object') return schema;
   const copy: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema)) copy[key] = key === 'enum' || key === 'const' ? value : closeObjects(value);
