@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgliteDatabase } from '../sql/pglite-database';
@@ -49,6 +49,15 @@ describe('the PGlite data-directory lock', () => {
     expect(error.message).toContain(dataDir);
     expect(error.message).toContain(`pid ${process.pid} on host ${hostname()}, since ${first.holder.since}`);
     expect(error.message).not.toContain('\n');
+
+    // Nor through another path to the same directory.
+    const link = `${dataDir}-link`;
+    symlinkSync(dataDir, link);
+    try {
+      expect(lockedError(() => lockDataDir(link)).holder?.token).toBe(first.holder.token);
+    } finally {
+      rmSync(link);
+    }
 
     first.release();
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);

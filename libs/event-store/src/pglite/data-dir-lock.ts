@@ -58,8 +58,11 @@ export interface DataDirLock {
   release(): void;
 }
 
-/** Lock files this process holds: a second opener in the same process is refused like any other. */
-const heldHere = new Map<string, LockHolder>();
+/**
+ * The tokens of the locks this process holds: a second opener in this process is refused like any other
+ * (by token, not by path, so that another spelling of the same directory is no way round it).
+ */
+const heldHere = new Set<string>();
 
 /** How long a takeover guard may exist before it counts as left by a crash: a takeover takes microseconds. */
 const GUARD_STALE_MS = 10_000;
@@ -72,7 +75,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
     if (createExclusive(lockFile, mine)) return held(lockFile, mine);
     const current = readHolder(lockFile);
     if (current === 'absent') continue; // released meanwhile: try again
-    if (current === 'unreadable' || !isStale(current, lockFile)) throw new DataDirLockedError(dataDir, current === 'unreadable' ? undefined : current, lockFile);
+    if (current === 'unreadable' || !isStale(current)) throw new DataDirLockedError(dataDir, current === 'unreadable' ? undefined : current, lockFile);
     removeIfStill(lockFile, current);
   }
   // Several openers racing for one stale lock: another one won it.
@@ -81,7 +84,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
 }
 
 function held(lockFile: string, mine: LockHolder): DataDirLock {
-  heldHere.set(lockFile, mine);
+  heldHere.add(mine.token);
   // A process that ends without closing (an uncaught error, process.exit) leaves no lock behind; only a
   // kill -9 does, and the pid check sees through that one.
   const onExit = () => release();
@@ -91,7 +94,7 @@ function held(lockFile: string, mine: LockHolder): DataDirLock {
     if (released) return;
     released = true;
     process.off('exit', onExit);
-    if (heldHere.get(lockFile)?.token === mine.token) heldHere.delete(lockFile);
+    heldHere.delete(mine.token);
     const current = readHolder(lockFile);
     if (typeof current === 'object' && current.token === mine.token) unlinkQuietly(lockFile);
   }
@@ -133,9 +136,9 @@ function readHolder(lockFile: string): LockHolder | 'absent' | 'unreadable' {
   }
 }
 
-function isStale(holder: LockHolder, lockFile: string): boolean {
+function isStale(holder: LockHolder): boolean {
   if (holder.host !== hostname()) return false; // cannot be checked from here: fail closed
-  if (holder.pid === process.pid) return heldHere.get(lockFile)?.token !== holder.token; // ours from a previous life (a container's pid 1)
+  if (holder.pid === process.pid) return !heldHere.has(holder.token); // not held now: this pid's previous life (a container's pid 1)
   if (!isAlive(holder.pid)) return true;
   // Alive, but maybe a later process that got the same pid: on Linux its start time tells.
   const ticks = processStartTicks(holder.pid);
