@@ -106,6 +106,32 @@ describe('the PGlite data-directory lock', () => {
     expect(lockedError(() => lockDataDir(dataDir)).message).toContain(`delete ${join(dataDir, LOCK_FILE)}`);
   });
 
+  it('of several processes racing for one stale lock, exactly one takes it', async () => {
+    const dead = await liveProcess();
+    dead.kill('SIGKILL');
+    await new Promise((resolve) => dead.once('exit', resolve));
+    writeLock({ pid: dead.pid! });
+    // Each waits for the same instant, tries, and a winner holds on long enough for the others to see it.
+    const at = Date.now() + 4_000;
+    const script = `const { lockDataDir } = require(${JSON.stringify(join(__dirname, 'data-dir-lock'))});
+      while (Date.now() < ${at});
+      try { lockDataDir(${JSON.stringify(dataDir)}); console.log('won'); setTimeout(() => {}, 2000); }
+      catch (error) { console.log(error.name); }`;
+    const outcomes = await Promise.all(
+      [1, 2, 3, 4].map(
+        () =>
+          new Promise<string>((resolve) => {
+            const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+            children.push(child);
+            let out = '';
+            child.stdout!.on('data', (chunk) => (out += chunk));
+            child.once('exit', () => resolve(out.trim()));
+          }),
+      ),
+    );
+    expect(outcomes.sort()).toEqual(['DataDirLockedError', 'DataDirLockedError', 'DataDirLockedError', 'won']);
+  }, 60_000);
+
   it('a release removes only its own lock', () => {
     const lock = lockDataDir(dataDir);
     writeLock({ pid: 1, token: 'taken-by-hand' });
