@@ -54,19 +54,37 @@ describe('FairGate', () => {
     expect(order.join('')).toBe('abcabcabc');
   });
 
-  it('starts each task on a fresh turn of the event loop, so that I/O waiting meanwhile is served between tasks', async () => {
-    const gate = new FairGate(1);
+  it('once its tasks have run for a slice, starts the next on a fresh turn of the event loop, so that I/O waiting meanwhile is served in between', async () => {
+    const gate = new FairGate(1, 20);
     const order: string[] = [];
     const runs = [
       gate.run(async () => {
-        // A request arrives while the first page is read: it must be served before the second page.
+        // A request arrives while the first page is read, which takes longer than a slice (blocking, as a
+        // PGlite query does): it must be served before the second page.
         setImmediate(() => order.push('request'));
+        for (const end = performance.now() + 30; performance.now() < end; );
         order.push('page 1');
       }),
       gate.run(async () => void order.push('page 2')),
     ];
     await Promise.all(runs);
     expect(order).toEqual(['page 1', 'request', 'page 2']);
+  });
+
+  it('within a slice, tasks follow one another without waiting for a turn', async () => {
+    const gate = new FairGate(1, 60_000);
+    const order: string[] = [];
+    const runs = [
+      gate.run(async () => {
+        setImmediate(() => order.push('request'));
+        order.push('page 1');
+      }),
+      gate.run(async () => void order.push('page 2')),
+    ];
+    await Promise.all(runs);
+    expect(order).toEqual(['page 1', 'page 2']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['page 1', 'page 2', 'request']);
   });
 
   it('refuses a width that is not a whole number from 1', () => {

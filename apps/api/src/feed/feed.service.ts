@@ -23,6 +23,8 @@ export class FeedService implements OnModuleDestroy {
   private shuttingDown = false;
   /** Every page read, of a stream or of GET /api/feed, takes its turn here (fair-gate.ts). */
   private readonly reads: FairGate;
+  /** Reads queued in `reads` and not started yet, by their parameters. */
+  private readonly waitingReads = new Map<string, Promise<FeedPage>>();
 
   constructor(
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
@@ -32,9 +34,25 @@ export class FeedService implements OnModuleDestroy {
     this.reads = new FairGate(READS_AT_ONCE[db.dialect]);
   }
 
-  /** `services`: a consumer's services claim (undefined: every event). */
+  /**
+   * `services`: a consumer's services claim (undefined: every event). Identical reads waiting for their
+   * turn are one read: streams at the head, woken by one event, all ask for the same page. A read joins
+   * only one that has not started yet, so its answer is never older than its request (a stream wakes
+   * on an event, then reads: it must see that event).
+   */
   page(after: number, limit: number, services: readonly string[] | undefined, maxBytes?: number): Promise<FeedPage> {
-    return this.reads.run(() => readFeedPage(this.db, FEED_TABLES, { after, limit, ...(services ? { services } : {}), ...(maxBytes ? { maxBytes } : {}) }));
+    const key = JSON.stringify([after, limit, services ?? null, maxBytes ?? null]);
+    const waiting = this.waitingReads.get(key);
+    if (waiting) return waiting;
+    let started = false;
+    const read = this.reads.run(() => {
+      started = true;
+      this.waitingReads.delete(key);
+      return readFeedPage(this.db, FEED_TABLES, { after, limit, ...(services ? { services } : {}), ...(maxBytes ? { maxBytes } : {}) });
+    });
+    // A free gate may have started it already, within run(): then it is no longer one to join.
+    if (!started) this.waitingReads.set(key, read);
+    return read;
   }
 
   /** Starts a Server-Sent Events stream on `response`; it runs until the client leaves or the app closes. */
