@@ -55,8 +55,11 @@ describe('one process per PGlite DATA_DIR (the data-directory lock)', () => {
     for (const insee of ['69001', '69002', '69003', '69004', '69005']) await sign(first, insee);
 
     const second = await start();
-    // Without the lock it became healthy: say so rather than wait for an exit that never comes.
-    const outcome = await Promise.race([second.exited, second.waitHealthy().then(() => 'healthy', () => 'ended')]);
+    // It must end by itself. (Not raced against its health: under load another machine-wide process can
+    // take the port picked for it and answer there.) Without the lock it ran on and served.
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([second.exited, new Promise((resolve) => (timer = setTimeout(() => resolve('still running after 90 s'), 90_000)))]);
+    clearTimeout(timer);
     expect(outcome).toEqual({ code: 1, signal: null });
     const lines = second.output().trim().split('\n');
     const message = lines.find((line) => line.includes(dataDir));
@@ -67,7 +70,7 @@ describe('one process per PGlite DATA_DIR (the data-directory lock)', () => {
 
     await sign(first, '69006');
     await expectEverySigned(first);
-  }, 120_000);
+  }, 180_000);
 
   it('after the holder is killed with SIGKILL, a new process takes the stale lock over and has every acknowledged convention', async () => {
     const [first] = apis;
