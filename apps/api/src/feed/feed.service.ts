@@ -3,25 +3,56 @@ import { Response } from 'express';
 import { SQL_DATABASE } from '@lib/event-store/event-store.module';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
 import { FEED_TABLES, FeedPage, readFeedPage } from '@lib/projections/feed';
+import { FairGate } from './fair-gate';
 import { FEED_CONFIG, FeedConfig } from './feed.config';
 import { FeedNotifier } from './feed-notifier';
 import { FeedStream } from './feed-stream';
+
+/**
+ * Feed page reads at once, per database. PGlite runs one query at a time on its single connection: two
+ * keep it busy (one runs while the other's result is written out) and leave a command or a health check
+ * at most two page reads to wait behind, however many streams are catching up. A PostgreSQL pool (10
+ * connections by default) keeps most of its connections for everything else.
+ */
+const READS_AT_ONCE = { pglite: 2, postgres: 4 } as const;
 
 /** Reads the feed and keeps the open streams, so that a shutdown ends them instead of waiting on them. */
 @Injectable()
 export class FeedService implements OnModuleDestroy {
   private readonly streams = new Set<FeedStream>();
   private shuttingDown = false;
+  /** Every page read, of a stream or of GET /api/feed, takes its turn here (fair-gate.ts). */
+  private readonly reads: FairGate;
+  /** Reads queued in `reads` and not started yet, by their parameters. */
+  private readonly waitingReads = new Map<string, Promise<FeedPage>>();
 
   constructor(
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
     @Inject(FEED_CONFIG) private readonly config: FeedConfig,
     private readonly notifier: FeedNotifier,
-  ) {}
+  ) {
+    this.reads = new FairGate(READS_AT_ONCE[db.dialect]);
+  }
 
-  /** `services`: a consumer's services claim (undefined: every event). */
+  /**
+   * `services`: a consumer's services claim (undefined: every event). Identical reads waiting for their
+   * turn are one read: streams at the head, woken by one event, all ask for the same page. A read joins
+   * only one that has not started yet, so its answer is never older than its request (a stream wakes
+   * on an event, then reads: it must see that event).
+   */
   page(after: number, limit: number, services: readonly string[] | undefined, maxBytes?: number): Promise<FeedPage> {
-    return readFeedPage(this.db, FEED_TABLES, { after, limit, ...(services ? { services } : {}), ...(maxBytes ? { maxBytes } : {}) });
+    const key = JSON.stringify([after, limit, services ?? null, maxBytes ?? null]);
+    const waiting = this.waitingReads.get(key);
+    if (waiting) return waiting;
+    let started = false;
+    const read = this.reads.run(() => {
+      started = true;
+      this.waitingReads.delete(key);
+      return readFeedPage(this.db, FEED_TABLES, { after, limit, ...(services ? { services } : {}), ...(maxBytes ? { maxBytes } : {}) });
+    });
+    // A free gate may have started it already, within run(): then it is no longer one to join.
+    if (!started) this.waitingReads.set(key, read);
+    return read;
   }
 
   /** Starts a Server-Sent Events stream on `response`; it runs until the client leaves or the app closes. */

@@ -1,16 +1,38 @@
+import { mkdirSync } from 'node:fs';
 import { PGlite, Transaction } from '@electric-sql/pglite';
+import { DataDirLock, lockDataDir } from '../pglite/data-dir-lock';
 import { SqlDatabase, SqlExecutor, SqlResult } from './sql-database';
 
-/** The embedded PostgreSQL (WASM). `dataDir` undefined keeps it in memory (tests only). */
+/**
+ * The embedded PostgreSQL (WASM). `dataDir` undefined keeps it in memory (tests only). A data directory
+ * is locked to this process from before PGlite opens it until it is closed (pglite/data-dir-lock.ts):
+ * a second opener gets a DataDirLockedError instead of corrupting it.
+ */
 export class PgliteDatabase implements SqlDatabase {
   readonly dialect = 'pglite' as const;
 
-  private constructor(private readonly db: PGlite) {}
+  private constructor(
+    private readonly db: PGlite,
+    private readonly lock: DataDirLock | undefined,
+  ) {}
 
   static async open(dataDir?: string): Promise<PgliteDatabase> {
-    const db = dataDir ? new PGlite(dataDir) : new PGlite();
-    await db.waitReady;
-    return new PgliteDatabase(db);
+    if (!dataDir) {
+      const db = new PGlite();
+      await db.waitReady;
+      return new PgliteDatabase(db, undefined);
+    }
+    mkdirSync(dataDir, { recursive: true });
+    // Before PGlite: the damage a second process does happens when it opens the directory.
+    const lock = lockDataDir(dataDir);
+    try {
+      const db = new PGlite(dataDir);
+      await db.waitReady;
+      return new PgliteDatabase(db, lock);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
   }
 
   async query<R>(sql: string, params: readonly unknown[] = []): Promise<SqlResult<R>> {
@@ -29,6 +51,8 @@ export class PgliteDatabase implements SqlDatabase {
 
   async close(): Promise<void> {
     if (!this.db.closed) await this.db.close();
+    // Not released if the close failed: this process may still write there; its exit releases it.
+    this.lock?.release();
   }
 }
 
