@@ -12,6 +12,7 @@ export const API_PROCESS_SECRET = 'spawned-api-secret-spawned-api-secret';
  * never race on one build directory.
  */
 export interface ApiProcess {
+  /** Known once the process listens (after waitHealthy): it binds port 0 and says which port it got. */
   readonly url: string;
   readonly port: number;
   readonly child: ChildProcess;
@@ -38,11 +39,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function spawnApi(env: Record<string, string>, options: { port?: number } = {}): Promise<ApiProcess> {
-  const port = options.port ?? (await freePort());
+export function spawnApi(env: Record<string, string>, options: { port?: number } = {}): Promise<ApiProcess> {
+  // Port 0 unless asked: the system picks a free port when the server binds, so no other process can
+  // take it between a choice and the bind (a port probed free and released first can be).
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/api/src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, JWT_SECRET: API_PROCESS_SECRET, LIFECYCLE_SCHEDULE: 'off', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+    env: { ...process.env, JWT_SECRET: API_PROCESS_SECRET, LIFECYCLE_SCHEDULE: 'off', LOG_LEVEL: 'log', ...env, PORT: String(options.port ?? 0) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -51,10 +53,19 @@ export async function spawnApi(env: Record<string, string>, options: { port?: nu
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
     child.once('exit', (code, signal) => done({ code, signal })),
   );
-  const url = `http://127.0.0.1:${port}`;
-  return {
-    url,
-    port,
+  let listening: number | undefined;
+  const port = (): number => {
+    listening ??= Number(/Listening on http:\/\/[^\s/]*:(\d+)\//.exec(output)?.[1]) || undefined;
+    if (listening === undefined) throw new Error(`the API process has not said where it listens yet:\n${output}`);
+    return listening;
+  };
+  return Promise.resolve({
+    get url() {
+      return `http://127.0.0.1:${port()}`;
+    },
+    get port() {
+      return port();
+    },
     child,
     output: () => output,
     exited,
@@ -64,7 +75,11 @@ export async function spawnApi(env: Record<string, string>, options: { port?: nu
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the API process ended before it was healthy:\n${output}`);
-        const ok = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2_000) }).then(
+        if (!/Listening on /.test(output)) {
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        const ok = await fetch(`http://127.0.0.1:${port()}/api/health`, { signal: AbortSignal.timeout(2_000) }).then(
           (response) => response.status === 200,
           () => false,
         );
@@ -77,5 +92,5 @@ export async function spawnApi(env: Record<string, string>, options: { port?: nu
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
     },
-  };
+  });
 }

@@ -124,7 +124,7 @@ describe('the PGlite data-directory lock', () => {
             const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
             children.push(child);
             let out = '';
-            child.stdout!.on('data', (chunk) => (out += chunk));
+            child.stdout.on('data', (chunk) => (out += chunk));
             child.once('exit', () => resolve(out.trim()));
           }),
       ),
