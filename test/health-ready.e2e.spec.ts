@@ -2,7 +2,7 @@ import { comparePositions, parsePosition } from '@lib/event-store/event-store.po
 import { ProjectionHost } from '../apps/api/src/projections/projection-host';
 import { bearer, describeE2E } from './support/app';
 
-/** Readiness (GET /api/health/ready) beside liveness (GET /api/health): docs/failure-behaviour-postgres.md. */
+/** Readiness (GET /api/health/ready) beside liveness (GET /api/health): docs/failures.md. */
 describeE2E('readiness', (current) => {
   it('is 200 once every projection runs at the head, naming each with its position', async () => {
     const { http, tokens } = current();

@@ -25,7 +25,7 @@ export interface AppConfig {
   database: DatabaseTimeouts;
 }
 
-/** Bounds on every PostgreSQL call (README, "Configuration"; docs/failure-behaviour-postgres.md): past one, 503. */
+/** Bounds on every PostgreSQL call (README, "Configuration"; docs/failures.md): past one, 503. */
 export interface DatabaseTimeouts {
   connectTimeoutMs: number;
   statementTimeoutMs: number;
