@@ -59,7 +59,16 @@ module.exports = {
       severity: 'error',
       from: {
         orphan: true,
-        pathNot: ['\\.spec\\.ts$', '\\.d\\.ts$', '(^|/)main\\.ts$', '^bench/', '^scripts/', '^examples/', '^test/support/.*-child\\.ts$', '\\.(c|m)?js$'],
+        pathNot: [
+          '\\.spec\\.ts$',
+          '\\.d\\.ts$',
+          '(^|/)main\\.ts$',
+          '^bench/',
+          '^scripts/',
+          '^examples/',
+          '^test/support/.*-child\\.ts$',
+          '\\.(c|m)?js$',
+        ],
       },
       to: {},
     },
@@ -76,6 +85,10 @@ module.exports = {
     exclude: { path: '^(dist|coverage|data)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], mainFields: ['main', 'types', 'typings'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      mainFields: ['main', 'types', 'typings'],
+    },
   },
 };

@@ -67,8 +67,18 @@ async function serve(): Promise<void> {
   const send = (message: ToParent) => process.send!(message);
   const schema = `bench_feed_${randomBytes(4).toString('hex')}`;
   const dataDir = STORE === 'pglite' ? mkdtempSync(join(tmpdir(), 'bench-feed-')) : undefined;
-  const config = loadConfig({ JWT_SECRET: SECRET, LIFECYCLE_SCHEDULE: 'off', LOG_LEVEL: 'warn', EVENT_STORE: STORE, DATABASE_URL, DATA_DIR: dataDir });
-  const app = await createApp(config, STORE === 'postgres' ? { kind: 'postgres', databaseUrl: DATABASE_URL, schema } : { kind: 'pglite', dataDir });
+  const config = loadConfig({
+    JWT_SECRET: SECRET,
+    LIFECYCLE_SCHEDULE: 'off',
+    LOG_LEVEL: 'warn',
+    EVENT_STORE: STORE,
+    DATABASE_URL,
+    DATA_DIR: dataDir,
+  });
+  const app = await createApp(
+    config,
+    STORE === 'postgres' ? { kind: 'postgres', databaseUrl: DATABASE_URL, schema } : { kind: 'pglite', dataDir },
+  );
   await app.listen(0, '127.0.0.1');
   const feed = app.get(FeedService);
   const sample = () => {
@@ -112,7 +122,10 @@ class Server {
   }
 
   static start(): Promise<Server> {
-    const child = fork(__filename, ['--serve'], { execArgv: ['--expose-gc', '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'], stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(__filename, ['--serve'], {
+      execArgv: ['--expose-gc', '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    });
     return new Promise((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`the API exited with code ${code}`)));
       child.on('message', function ready(message: ToParent) {
@@ -153,14 +166,24 @@ async function token(role: 'admin' | 'consumer'): Promise<string> {
 }
 
 async function post(base: string, admin: string, path: string, body: object): Promise<string> {
-  const response = await fetch(base + path, { method: 'POST', headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(base + path, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const answer = (await response.json()) as { position?: string };
   if (response.status >= 300) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(answer)}`);
   return answer.position ?? '0';
 }
 
 /** `communes` new communes, from WRITERS concurrent writers; each commune's commands from `script`. Returns the last position. */
-async function commands(base: string, admin: string, first: number, communes: number, script: (insee: string) => Array<[string, object]>): Promise<{ position: string; count: number }> {
+async function commands(
+  base: string,
+  admin: string,
+  first: number,
+  communes: number,
+  script: (insee: string) => Array<[string, object]>,
+): Promise<{ position: string; count: number }> {
   let position = '0';
   let count = 0;
   await Promise.all(
@@ -201,7 +224,16 @@ const backlogScript = (insee: string): Array<[string, object]> => [
 ];
 
 const liveScript = (insee: string): Array<[string, object]> => [
-  ['/api/conventions', { communeInsee: insee, communeName: `Commune ${insee}`, signedOn: '2026-01-10', effectiveFrom: '2026-02-01', annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-02-01' }] }],
+  [
+    '/api/conventions',
+    {
+      communeInsee: insee,
+      communeName: `Commune ${insee}`,
+      signedOn: '2026-01-10',
+      effectiveFrom: '2026-02-01',
+      annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-02-01' }],
+    },
+  ],
   [`/api/conventions/${insee}-1/annexes`, { serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-04-01' }],
   [`/api/conventions/${insee}-1/annexes/toodego/offer-change`, { offerId: 'connecte', effectiveFrom: '2026-07-01' }],
 ];
@@ -211,10 +243,22 @@ const liveScript = (insee: string): Array<[string, object]> => [
  * offer history (event-carried state), so its events grow to tens of KB — megabytes a reader can fall behind on.
  */
 const churnScript = (insee: string): Array<[string, object]> => [
-  ['/api/conventions', { communeInsee: insee, communeName: `Commune ${insee}`, signedOn: '2026-01-10', effectiveFrom: '2026-02-01', annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-02-01' }] }],
+  [
+    '/api/conventions',
+    {
+      communeInsee: insee,
+      communeName: `Commune ${insee}`,
+      signedOn: '2026-01-10',
+      effectiveFrom: '2026-02-01',
+      annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-02-01' }],
+    },
+  ],
   ...Array.from({ length: CHURN }, (_, k): [string, object] => {
     const day = new Date(Date.UTC(2026, 1, 2 + k)).toISOString().slice(0, 10);
-    return [`/api/conventions/${insee}-1/annexes/toodego/offer-change`, { offerId: k % 2 === 0 ? 'connecte' : 'partenaire', effectiveFrom: day }];
+    return [
+      `/api/conventions/${insee}-1/annexes/toodego/offer-change`,
+      { offerId: k % 2 === 0 ? 'connecte' : 'partenaire', effectiveFrom: day },
+    ];
   }),
 ];
 
@@ -261,21 +305,25 @@ function stalledConsumer(base: string, consumer: string): Follower & { pause(): 
       response?.resume();
     },
   };
-  const request = httpRequest(`${base}/api/feed/stream`, { headers: { Authorization: `Bearer ${consumer}`, Accept: 'text/event-stream' } }, (res) => {
-    response = res;
-    if (paused) res.pause(); // asked to stop reading before the answer came
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
-      follower.bytes += chunk.length;
-      text += chunk;
-      let end: number;
-      while ((end = text.indexOf('\n\n')) !== -1) {
-        const id = /^id: (.*)$/m.exec(text.slice(0, end))?.[1];
-        if (id !== undefined) follower.positions.push(id);
-        text = text.slice(end + 2);
-      }
-    });
-  });
+  const request = httpRequest(
+    `${base}/api/feed/stream`,
+    { headers: { Authorization: `Bearer ${consumer}`, Accept: 'text/event-stream' } },
+    (res) => {
+      response = res;
+      if (paused) res.pause(); // asked to stop reading before the answer came
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        follower.bytes += chunk.length;
+        text += chunk;
+        let end: number;
+        while ((end = text.indexOf('\n\n')) !== -1) {
+          const id = /^id: (.*)$/m.exec(text.slice(0, end))?.[1];
+          if (id !== undefined) follower.positions.push(id);
+          text = text.slice(end + 2);
+        }
+      });
+    },
+  );
   request.on('error', () => undefined);
   request.end();
   return follower;
@@ -301,11 +349,14 @@ function exampleConsumer(base: string, consumer: string, slow: boolean, phases: 
       follower.positions.push(event.position);
       const occurred = Date.parse(event.occurredAt);
       if (!slow && phases.paced.from > 0 && occurred >= phases.paced.from) phases.paced.latencies.push(Date.now() - occurred);
-      else if (!slow && phases.burst.from > 0 && occurred >= phases.burst.from && occurred <= phases.burst.to) phases.burst.latencies.push(Date.now() - occurred);
+      else if (!slow && phases.burst.from > 0 && occurred >= phases.burst.from && occurred <= phases.burst.to)
+        phases.burst.latencies.push(Date.now() - occurred);
       if (slow) await new Promise((resolve) => setTimeout(resolve, 1));
     },
   });
-  void client.run(abort.signal).catch((error) => console.error(`consumer failed: ${error instanceof Error ? error.message : String(error)}`));
+  void client
+    .run(abort.signal)
+    .catch((error) => console.error(`consumer failed: ${error instanceof Error ? error.message : String(error)}`));
   return follower;
 }
 
@@ -373,9 +424,15 @@ async function runVariant(variant: Variant): Promise<Figures> {
 
     // The burst: commands as fast as 8 writers get answers.
     phases.burst.from = Date.now();
-    const [regular, churn] = await Promise.all([commands(base, admin, BACKLOG, LIVE, liveScript), commands(base, admin, BACKLOG + LIVE, CHURN_COMMUNES, churnScript)]);
+    const [regular, churn] = await Promise.all([
+      commands(base, admin, BACKLOG, LIVE, liveScript),
+      commands(base, admin, BACKLOG + LIVE, CHURN_COMMUNES, churnScript),
+    ]);
     phases.burst.to = Date.now();
-    const live = { position: comparePositionText(regular.position, churn.position) > 0 ? regular.position : churn.position, count: regular.count + churn.count };
+    const live = {
+      position: comparePositionText(regular.position, churn.position) > 0 ? regular.position : churn.position,
+      count: regular.count + churn.count,
+    };
     const liveSeconds = (phases.burst.to - phases.burst.from) / 1000;
     const afterBurst = await feedPositions(base, admin, live.position);
     const stalledBehindBytes = stalled.length > 0 ? afterBurst.bytes - Math.max(...stalled.map((follower) => follower.bytes)) : undefined;
@@ -401,7 +458,9 @@ async function runVariant(variant: Variant): Promise<Figures> {
     followers.forEach((follower, i) => {
       if (follower.positions.join(',') !== expected) {
         const duplicates = follower.positions.length - new Set(follower.positions).size;
-        failures.push(`consumer ${i} (${follower.kind}): ${follower.positions.length} of ${feed.positions.length} events, ${duplicates} duplicates, in order: ${isSubsequence(follower.positions, feed.positions)}`);
+        failures.push(
+          `consumer ${i} (${follower.kind}): ${follower.positions.length} of ${feed.positions.length} events, ${duplicates} duplicates, in order: ${isSubsequence(follower.positions, feed.positions)}`,
+        );
       }
     });
     for (const follower of followers) follower.close();
@@ -444,7 +503,8 @@ async function allReach(followers: readonly Follower[], position: string | undef
   const reached = new Map<Follower, number>();
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
-    for (const follower of followers) if (!reached.has(follower) && follower.positions.at(-1) === position) reached.set(follower, Date.now());
+    for (const follower of followers)
+      if (!reached.has(follower) && follower.positions.at(-1) === position) reached.set(follower, Date.now());
     if (reached.size === followers.length) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -474,7 +534,9 @@ const reading = (variant: Variant) => (variant === 'slow' ? CONSUMERS - 5 : CONS
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 
 async function main(): Promise<void> {
-  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
+  console.log(
+    `machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
+  );
   console.log(
     `store: ${STORE}; ${CONSUMERS} consumers; backlog ${BACKLOG} signatures (3 feed events each); live: ${LIVE} communes × 3 commands (sign, annex, offer change) ` +
       `from ${WRITERS} writers, and ${CHURN_COMMUNES} communes × ${CHURN} daily offer changes from ${WRITERS} more\n`,
@@ -483,25 +545,43 @@ async function main(): Promise<void> {
   for (const variant of VARIANTS) {
     const f = await runVariant(variant);
     failed ||= !f.pass;
-    const title = { none: 'no consumer (the baseline: the same commands only)', normal: `${CONSUMERS} example consumers`, slow: `5 stalled for the whole burst, 5 slow handlers, ${CONSUMERS - 10} example consumers` }[variant];
+    const title = {
+      none: 'no consumer (the baseline: the same commands only)',
+      normal: `${CONSUMERS} example consumers`,
+      slow: `5 stalled for the whole burst, 5 slow handlers, ${CONSUMERS - 10} example consumers`,
+    }[variant];
     console.log(`## ${variant}: ${title}`);
     if (variant !== 'none') {
-      console.log(`${f.pass ? 'PASS' : 'FAIL'}: each of ${CONSUMERS} consumers received ${f.pass ? 'every one' : 'NOT every one'} of the feed's ${f.feedEvents} events (${mb(f.feedBytes)}), once, in order`);
+      console.log(
+        `${f.pass ? 'PASS' : 'FAIL'}: each of ${CONSUMERS} consumers received ${f.pass ? 'every one' : 'NOT every one'} of the feed's ${f.feedEvents} events (${mb(f.feedBytes)}), once, in order`,
+      );
       for (const failure of f.failures) console.log(`  ${failure}`);
     }
-    console.log(`feed: ${f.backlogEvents} events before the consumers connected (${BACKLOG} commands and their projection: ${f.backlogSeconds.toFixed(1)} s), ${f.feedEvents - f.backlogEvents} more while they followed (${mb(f.feedBytes)} in all)`);
-    console.log(`burst: ${f.liveCommands} commands in ${f.liveSeconds.toFixed(1)} s = ${(f.liveCommands / f.liveSeconds).toFixed(0)} commands/s`);
+    console.log(
+      `feed: ${f.backlogEvents} events before the consumers connected (${BACKLOG} commands and their projection: ${f.backlogSeconds.toFixed(1)} s), ${f.feedEvents - f.backlogEvents} more while they followed (${mb(f.feedBytes)} in all)`,
+    );
+    console.log(
+      `burst: ${f.liveCommands} commands in ${f.liveSeconds.toFixed(1)} s = ${(f.liveCommands / f.liveSeconds).toFixed(0)} commands/s`,
+    );
     if (variant !== 'none') {
-      console.log(`backlog: the ${reading(variant)} reading consumers held its ${f.backlogEvents} events ${f.backlogReadSeconds.toFixed(1)} s after connecting: ${f.backlogDeliveries} deliveries = ${(f.backlogDeliveries / f.backlogReadSeconds).toFixed(0)} events/s`);
-      console.log(`after the burst: the reading consumers held its last event ${f.readingCaughtUpSeconds.toFixed(2)} s after its last command` + (variant === 'slow' ? `; the stalled ones, resumed then, ${f.stalledCaughtUpSeconds.toFixed(2)} s later` : ''));
+      console.log(
+        `backlog: the ${reading(variant)} reading consumers held its ${f.backlogEvents} events ${f.backlogReadSeconds.toFixed(1)} s after connecting: ${f.backlogDeliveries} deliveries = ${(f.backlogDeliveries / f.backlogReadSeconds).toFixed(0)} events/s`,
+      );
+      console.log(
+        `after the burst: the reading consumers held its last event ${f.readingCaughtUpSeconds.toFixed(2)} s after its last command` +
+          (variant === 'slow' ? `; the stalled ones, resumed then, ${f.stalledCaughtUpSeconds.toFixed(2)} s later` : ''),
+      );
       const latency = (l: Latency) => `p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms over ${l.count} deliveries`;
       console.log(`latency, recorded → handled by an example consumer: during the burst ${latency(f.burstLatency)}`);
       console.log(`  paced (${f.pacedCommands} signatures at ${PACED_RATE}/s, consumers at the head): ${latency(f.pacedLatency)}`);
     }
     const { start, end } = f.memory;
-    console.log(`api memory: RSS start ${mb(start.rss)}, peak ${mb(f.memory.peakRss)}, end ${mb(end.rss)}; heap used start ${mb(start.heapUsed)}, peak ${mb(f.memory.peakHeap)}, end ${mb(end.heapUsed)} (start and end after a GC)`);
+    console.log(
+      `api memory: RSS start ${mb(start.rss)}, peak ${mb(f.memory.peakRss)}, end ${mb(end.rss)}; heap used start ${mb(start.heapUsed)}, peak ${mb(f.memory.peakHeap)}, end ${mb(end.heapUsed)} (start and end after a GC)`,
+    );
     console.log(`api bytes held unsent by the feed streams: peak ${mb(f.memory.peakBuffered)} (summed over the open streams)`);
-    if (f.stalledBehindBytes !== undefined) console.log(`the stalled consumers were ${mb(f.stalledBehindBytes)} behind each when they resumed`);
+    if (f.stalledBehindBytes !== undefined)
+      console.log(`the stalled consumers were ${mb(f.stalledBehindBytes)} behind each when they resumed`);
     console.log('');
   }
   if (failed) process.exitCode = 1;

@@ -39,7 +39,9 @@ interface AppendFigures {
 }
 
 async function main(): Promise<void> {
-  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
+  console.log(
+    `machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
+  );
   console.log(`appends per configuration: ${APPENDS} (one event each); global order read over >= ${READ_EVENTS} events\n`);
   for (const kind of STORES) {
     const opened = kind === 'postgres' ? await openPostgres() : await openPglite();
@@ -59,7 +61,9 @@ async function main(): Promise<void> {
       const filled = await fill(opened.store, appended, READ_EVENTS);
       const read = await readAllBench(opened.store);
       console.log(`fill: ${filled.events} events in batches of 500 at ${Math.round(filled.eventsPerSecond)} events/s`);
-      console.log(`read the whole global order: ${read.events} events in ${(read.seconds).toFixed(2)} s, ${Math.round(read.events / read.seconds)} events/s\n`);
+      console.log(
+        `read the whole global order: ${read.events} events in ${read.seconds.toFixed(2)} s, ${Math.round(read.events / read.seconds)} events/s\n`,
+      );
     } finally {
       await opened.close();
     }
@@ -128,7 +132,10 @@ async function fill(store: EventStore, present: number, atLeast: number): Promis
   const started = performance.now();
   let last: Position = START;
   for (let done = 0, batch = 0; done < missing; done += 500, batch++) {
-    ({ position: last } = await store.appendToStream(`fill-${batch % 1000}`, Array.from({ length: Math.min(500, missing - done) }, () => event())));
+    ({ position: last } = await store.appendToStream(
+      `fill-${batch % 1000}`,
+      Array.from({ length: Math.min(500, missing - done) }, () => event()),
+    ));
   }
   const eventsPerSecond = missing / ((performance.now() - started) / 1000);
   // PostgreSQL's global readers wait for every older transaction of the cluster to end (see queries.ts).

@@ -124,7 +124,12 @@ export function applyEvent(state: ConsumerState, event: FeedEvent): void {
       break;
     }
     case 'FeeLedgerIssued': {
-      const { year, issueNumber, kind, totals } = event.data as { year: number; issueNumber: number; kind: string; totals: { grandTotal: string } };
+      const { year, issueNumber, kind, totals } = event.data as {
+        year: number;
+        issueNumber: number;
+        kind: string;
+        totals: { grandTotal: string };
+      };
       state.ledgers[String(year)] = { issueNumber, kind, grandTotal: totals.grandTotal };
       break;
     }
@@ -150,12 +155,20 @@ export function entitlementsOn(state: ConsumerState, day: string): Array<{ commu
     for (const period of snapshot.offers) {
       if ((period.from === null || period.from <= day) && (period.until === null || day <= period.until)) {
         const list = byCommune.get(snapshot.communeInsee) ?? [];
-        list.push({ serviceId: snapshot.serviceId, offerId: period.offerId, from: period.from, until: period.until, source: snapshot.source });
+        list.push({
+          serviceId: snapshot.serviceId,
+          offerId: period.offerId,
+          from: period.from,
+          until: period.until,
+          source: snapshot.source,
+        });
         byCommune.set(snapshot.communeInsee, list);
       }
     }
   }
-  return [...byCommune.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([communeInsee, entitlements]) => ({ communeInsee, entitlements }));
+  return [...byCommune.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([communeInsee, entitlements]) => ({ communeInsee, entitlements }));
 }
 
 export interface FeedConsumerOptions {
@@ -214,7 +227,10 @@ export class FeedConsumer {
     let timer: NodeJS.Timeout | undefined;
     const alive = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => idle.abort(new Error('no data nor heartbeat: connection presumed dead')), this.options.idleTimeoutMs ?? 60_000);
+      timer = setTimeout(
+        () => idle.abort(new Error('no data nor heartbeat: connection presumed dead')),
+        this.options.idleTimeoutMs ?? 60_000,
+      );
     };
     try {
       alive();
@@ -339,7 +355,9 @@ async function main(): Promise<void> {
     store: new FileStateStore(path),
     log: (message) => console.error(message),
     onEvent: (event, state) =>
-      console.log(`${event.position} ${event.type} v${event.version} — ${Object.keys(state.entitlements).length} accesses, ${Object.keys(state.conventions).length} conventions`),
+      console.log(
+        `${event.position} ${event.type} v${event.version} — ${Object.keys(state.entitlements).length} accesses, ${Object.keys(state.conventions).length} conventions`,
+      ),
   });
   const state = await consumer.load();
   console.error(`Following ${baseUrl}/api/feed/stream from ${state.lastEventId ?? 'the beginning'}; state in ${path}`);

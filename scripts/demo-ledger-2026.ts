@@ -24,7 +24,10 @@ export interface DemoRequest {
 }
 
 function rows(csv: string): Record<string, string>[] {
-  const [header, ...lines] = csv.replace(/^\uFEFF/, '').split(/\r?\n/).filter((line) => line.trim() !== '');
+  const [header, ...lines] = csv
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '');
   const names = header.split(',');
   return lines.map((line) => Object.fromEntries(line.split(',').map((value, i) => [names[i], value.trim()])));
 }
@@ -53,7 +56,14 @@ export function conventionRequests(csv: string): DemoRequest[] {
     return {
       path: '/conventions',
       idempotencyKey: `demo-convention-${row.insee}`,
-      body: { communeInsee: row.insee, communeName: row.name, signedOn: DEMO_SIGNED_ON, effectiveFrom: DEMO_EFFECTIVE_FROM, legalReference: 'CP-2025-4074', annexes },
+      body: {
+        communeInsee: row.insee,
+        communeName: row.name,
+        signedOn: DEMO_SIGNED_ON,
+        effectiveFrom: DEMO_EFFECTIVE_FROM,
+        legalReference: 'CP-2025-4074',
+        annexes,
+      },
     };
   });
 }
@@ -68,7 +78,10 @@ function lastDayOfNextMonth(period: string): string {
 async function main(): Promise<void> {
   const dataDir = resolve(process.argv[2] ?? join(__dirname, '..', 'demo-data'));
   const client = new ApiClient();
-  const requests = [...syntecRequests(readFileSync(join(dataDir, 'syntec.csv'), 'utf8')), ...conventionRequests(readFileSync(join(dataDir, 'communes.csv'), 'utf8'))];
+  const requests = [
+    ...syntecRequests(readFileSync(join(dataDir, 'syntec.csv'), 'utf8')),
+    ...conventionRequests(readFileSync(join(dataDir, 'communes.csv'), 'utf8')),
+  ];
   let failures = 0;
   for (const { path, idempotencyKey, body } of requests) {
     const response = await client.request('POST', path, { body, headers: { 'Idempotency-Key': idempotencyKey } });
@@ -77,7 +90,9 @@ async function main(): Promise<void> {
       console.error(`${path} ${String(body.communeInsee ?? body.period)}: ${describeProblem(response.status, response.body)}`);
     }
   }
-  console.log(`${requests.length - failures} of ${requests.length} requests recorded (or already recorded). Now: npm run cli -- ledger 2026`);
+  console.log(
+    `${requests.length - failures} of ${requests.length} requests recorded (or already recorded). Now: npm run cli -- ledger 2026`,
+  );
   if (failures > 0) process.exit(1);
 }
 

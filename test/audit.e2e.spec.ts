@@ -42,7 +42,10 @@ describeE2E('audit: history, global history, integrity, export (R-AUD-1, R-TIME-
   }
 
   async function auditPage(query: Record<string, string>): Promise<{ events: AuditEntryBody[]; next: string | null }> {
-    const response = await current().http.get('/api/audit/events').query({ minPosition: last, ...query }).set(auditor());
+    const response = await current()
+      .http.get('/api/audit/events')
+      .query({ minPosition: last, ...query })
+      .set(auditor());
     expect({ status: response.status, errors: response.body.errors }).toEqual({ status: 200, errors: undefined });
     return response.body;
   }
@@ -88,14 +91,22 @@ describeE2E('audit: history, global history, integrity, export (R-AUD-1, R-TIME-
       // Positions and instants are those the store recorded.
       const stored: RecordedEvent[] = [];
       for await (const event of current().store.readStream(`convention-${ID}`)) stored.push(event);
-      expect(events.map((e) => [e.eventId, e.position, e.recordedAt])).toEqual(stored.map((e) => [e.id, formatPosition(e.position), e.recordedAt]));
+      expect(events.map((e) => [e.eventId, e.position, e.recordedAt])).toEqual(
+        stored.map((e) => [e.id, formatPosition(e.position), e.recordedAt]),
+      );
     });
 
     it('is readable by the commune itself and the admin, not by another commune or a consumer; an unknown convention is a 404', async () => {
       const { http, tokens } = current();
-      await http.get(`/api/conventions/${ID}/history`).set(bearer(tokens.commune(INSEE))).expect(200);
+      await http
+        .get(`/api/conventions/${ID}/history`)
+        .set(bearer(tokens.commune(INSEE)))
+        .expect(200);
       await http.get(`/api/conventions/${ID}/history`).set(bearer(tokens.admin)).expect(200);
-      await http.get(`/api/conventions/${ID}/history`).set(bearer(tokens.commune('69123'))).expect(403);
+      await http
+        .get(`/api/conventions/${ID}/history`)
+        .set(bearer(tokens.commune('69123')))
+        .expect(403);
       await http.get(`/api/conventions/${ID}/history`).set(bearer(tokens.consumer)).expect(403);
       await http.get(`/api/conventions/${INSEE}-9/history`).set(bearer(tokens.auditor)).expect(404);
       await http.get('/api/conventions/not-an-id/history').set(bearer(tokens.auditor)).expect(404);
@@ -119,13 +130,27 @@ describeE2E('audit: history, global history, integrity, export (R-AUD-1, R-TIME-
 
     it('filters by type (one or several), by actor and by recording instants', async () => {
       expect((await auditPage({ type: 'ServiceStopped' })).events.map((e) => e.streamId)).toEqual([`convention-${ID}`]);
-      expect((await auditPage({ type: 'ServiceStopped,ConventionRenewed' })).events.map((e) => e.type)).toEqual(['ServiceStopped', 'ConventionRenewed']);
+      expect((await auditPage({ type: 'ServiceStopped,ConventionRenewed' })).events.map((e) => e.type)).toEqual([
+        'ServiceStopped',
+        'ConventionRenewed',
+      ]);
       const system = (await auditPage({ actor: 'system' })).events;
       expect(system.length).toBeGreaterThan(0);
       expect(system.every((e) => e.actor?.id === 'system' && e.streamId === 'catalogue')).toBe(true);
-      expect((await auditPage({ actor: 'admin-alice' })).events.map((e) => e.type)).toEqual(['ConventionSigned', 'AnnexAdded', 'ServiceStopped', 'ConventionRenewed']);
-      expect((await auditPage({ actor: 'admin-alice', from: betweenCommands })).events.map((e) => e.type)).toEqual(['ServiceStopped', 'ConventionRenewed']);
-      expect((await auditPage({ actor: 'admin-alice', to: betweenCommands })).events.map((e) => e.type)).toEqual(['ConventionSigned', 'AnnexAdded']);
+      expect((await auditPage({ actor: 'admin-alice' })).events.map((e) => e.type)).toEqual([
+        'ConventionSigned',
+        'AnnexAdded',
+        'ServiceStopped',
+        'ConventionRenewed',
+      ]);
+      expect((await auditPage({ actor: 'admin-alice', from: betweenCommands })).events.map((e) => e.type)).toEqual([
+        'ServiceStopped',
+        'ConventionRenewed',
+      ]);
+      expect((await auditPage({ actor: 'admin-alice', to: betweenCommands })).events.map((e) => e.type)).toEqual([
+        'ConventionSigned',
+        'AnnexAdded',
+      ]);
       expect((await auditPage({ type: 'ServiceStopped', actor: 'system' })).events).toEqual([]);
     });
 
@@ -149,11 +174,18 @@ describeE2E('audit: history, global history, integrity, export (R-AUD-1, R-TIME-
       ];
       for (const [query, fields] of cases) {
         const response = await http.get('/api/audit/events').query(query).set(auditor());
-        expect({ query, status: response.status, fields: response.body.errors?.map((e: { field: string }) => e.field) }).toEqual({ query, status: 400, fields });
+        expect({ query, status: response.status, fields: response.body.errors?.map((e: { field: string }) => e.field) }).toEqual({
+          query,
+          status: 400,
+          fields,
+        });
       }
       await http.get('/api/audit/events').set(bearer(tokens.admin)).expect(403);
       await http.get('/api/audit/verify').set(bearer(tokens.admin)).expect(403);
-      await http.get('/api/audit/export').set(bearer(tokens.commune(INSEE))).expect(403);
+      await http
+        .get('/api/audit/export')
+        .set(bearer(tokens.commune(INSEE)))
+        .expect(403);
     });
   });
 
@@ -161,15 +193,24 @@ describeE2E('audit: history, global history, integrity, export (R-AUD-1, R-TIME-
     it('exports the history as JSON Lines, one event a line with its hash chained to the previous one', async () => {
       const { http } = current();
       const events = await settledEvents();
-      const response = await http.get('/api/audit/export').set(auditor()).buffer(true).parse((res, done) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-        res.on('end', () => done(null, text));
-      });
+      const response = await http
+        .get('/api/audit/export')
+        .set(auditor())
+        .buffer(true)
+        .parse((res, done) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+          res.on('end', () => done(null, text));
+        });
       expect(response.status).toBe(200);
       expect(response.headers['content-type']).toMatch(/application\/x-ndjson/);
-      const lines = (response.body as string).trimEnd().split('\n').map((text) => JSON.parse(text));
-      expect(lines.map((l) => [l.position, l.id, l.type, l.recordedAt])).toEqual(events.map((e) => [formatPosition(e.position), e.id, e.type, e.recordedAt]));
+      const lines = (response.body as string)
+        .trimEnd()
+        .split('\n')
+        .map((text) => JSON.parse(text));
+      expect(lines.map((l) => [l.position, l.id, l.type, l.recordedAt])).toEqual(
+        events.map((e) => [formatPosition(e.position), e.id, e.type, e.recordedAt]),
+      );
       expect(lines[0].previousHash).toBeNull();
       lines.slice(1).forEach((l, i) => expect(l.previousHash).toBe(lines[i].hash));
       const verify = await http.get('/api/audit/verify').set(auditor()).expect(200);

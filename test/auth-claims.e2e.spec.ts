@@ -5,7 +5,8 @@ const now = () => Math.floor(Date.now() / 1000);
 const HOUR = 3600;
 
 describeE2E('token claims: present but malformed is refused, never read as absent', (current) => {
-  const consumerWith = (services: unknown) => current().tokens.withClaims({ sub: 'limited-consumer', role: 'consumer', services, iat: now(), exp: now() + HOUR });
+  const consumerWith = (services: unknown) =>
+    current().tokens.withClaims({ sub: 'limited-consumer', role: 'consumer', services, iat: now(), exp: now() + HOUR });
   const READS = ['/api/feed', '/api/entitlements?on=2026-03-01'];
 
   describe('a consumer token`s services claim', () => {
@@ -32,7 +33,11 @@ describeE2E('token claims: present but malformed is refused, never read as absen
 
     it('an array of catalogue service ids is accepted', async () => {
       const { http } = current();
-      for (const route of READS) await http.get(route).set(bearer(consumerWith(['laclasse']))).expect(200);
+      for (const route of READS)
+        await http
+          .get(route)
+          .set(bearer(consumerWith(['laclasse'])))
+          .expect(200);
     });
   });
 
@@ -66,7 +71,9 @@ describeE2E('token claims: present but malformed is refused, never read as absen
 
     it('refuses time claims that are not numbers', async () => {
       expect(await status(admin({ iat: now(), exp: String(now() + HOUR) }))).toBe(401);
-      expect(await status(current().tokens.withClaims({ sub: 'admin-alice', role: 'admin', iat: 'yesterday', exp: now() + HOUR }))).toBe(401);
+      expect(await status(current().tokens.withClaims({ sub: 'admin-alice', role: 'admin', iat: 'yesterday', exp: now() + HOUR }))).toBe(
+        401,
+      );
     });
   });
 });
@@ -77,8 +84,14 @@ describeE2E(
     it('JWT_MAX_LIFETIME_SECONDS bounds how long a token may live', async () => {
       const { http, tokens } = current();
       const token = (seconds: number) => tokens.withClaims({ sub: 'admin-alice', role: 'admin', iat: now(), exp: now() + seconds });
-      await http.get('/api/catalogue').set(bearer(token(600))).expect(200);
-      await http.get('/api/catalogue').set(bearer(token(900))).expect(401);
+      await http
+        .get('/api/catalogue')
+        .set(bearer(token(600)))
+        .expect(200);
+      await http
+        .get('/api/catalogue')
+        .set(bearer(token(900)))
+        .expect(401);
     });
   },
   { JWT_MAX_LIFETIME_SECONDS: '600' },

@@ -17,7 +17,19 @@ interface CommandRoute {
   ifMatch?: boolean;
 }
 
-const DATES = ['2026-02-30', '2025-02-29', '2026-13-01', '2026-00-10', '2026-1-1', '20260101', 20260101, '2026-01-01T00:00:00Z', '9999-06-01', '', null];
+const DATES = [
+  '2026-02-30',
+  '2025-02-29',
+  '2026-13-01',
+  '2026-00-10',
+  '2026-1-1',
+  '20260101',
+  20260101,
+  '2026-01-01T00:00:00Z',
+  '9999-06-01',
+  '',
+  null,
+];
 const INSEE = ['6912', '691234', '69 123', 'ABCDE', '2C004', 69123, null];
 const MONEY = ['12,50', 'abc', '1e5', '-5.00', '1.234', '', ' 12.50', 12.5, 'NaN'];
 const DECIMAL = ['12,50', 'abc', '1e5', '-1', '', 322.2, 'Infinity', 'NaN', '0x10'];
@@ -32,7 +44,14 @@ const paying = { kind: 'fixed_plus_per_inhabitant', fixed: '5000.00', perInhabit
 const ROUTES: CommandRoute[] = [
   {
     path: '/api/conventions',
-    valid: { communeInsee: '69123', communeName: 'Lyon', signedOn: '2025-11-15', effectiveFrom: '2026-01-01', legalReference: 'CP-2025-4074', annexes: [annex] },
+    valid: {
+      communeInsee: '69123',
+      communeName: 'Lyon',
+      signedOn: '2025-11-15',
+      effectiveFrom: '2026-01-01',
+      legalReference: 'CP-2025-4074',
+      annexes: [annex],
+    },
     required: ['communeInsee', 'communeName', 'signedOn', 'effectiveFrom'],
     invalid: {
       communeInsee: INSEE,
@@ -92,7 +111,13 @@ const ROUTES: CommandRoute[] = [
   },
   {
     path: '/api/catalogue/services',
-    valid: { serviceId: 'geonet', name: 'GéoNet', legalReference: 'CP-2027-0001', effectiveFrom: '2027-01-01', offers: [{ offerId: 'standard', name: 'Standard', open: true, feeSchedule: paying }] },
+    valid: {
+      serviceId: 'geonet',
+      name: 'GéoNet',
+      legalReference: 'CP-2027-0001',
+      effectiveFrom: '2027-01-01',
+      offers: [{ offerId: 'standard', name: 'Standard', open: true, feeSchedule: paying }],
+    },
     required: ['serviceId', 'name', 'legalReference', 'offers'],
     invalid: {
       serviceId: CATALOGUE_ID,
@@ -148,9 +173,25 @@ const ROUTES: CommandRoute[] = [
   },
   {
     path: '/api/legacy-conventions',
-    valid: { communeInsee: '69029', communeName: 'Bron', serviceId: 'toodego', offerId: 'partenaire', annualContribution: '90000.00', year: 2025, startDate: '2019-01-01' },
+    valid: {
+      communeInsee: '69029',
+      communeName: 'Bron',
+      serviceId: 'toodego',
+      offerId: 'partenaire',
+      annualContribution: '90000.00',
+      year: 2025,
+      startDate: '2019-01-01',
+    },
     required: ['communeInsee', 'communeName', 'serviceId', 'offerId', 'year'],
-    invalid: { communeInsee: INSEE, communeName: TEXT_REQUIRED, serviceId: CATALOGUE_ID, offerId: CATALOGUE_ID, annualContribution: MONEY, year: YEAR, startDate: DATES.filter((d) => d !== null) },
+    invalid: {
+      communeInsee: INSEE,
+      communeName: TEXT_REQUIRED,
+      serviceId: CATALOGUE_ID,
+      offerId: CATALOGUE_ID,
+      annualContribution: MONEY,
+      year: YEAR,
+      startDate: DATES.filter((d) => d !== null),
+    },
   },
 ];
 
@@ -179,8 +220,15 @@ describeE2E('bad input on every command route', (current) => {
   /** A 400 problem+json whose errors all name `field` (or a part of it), each with a message. */
   function expectInvalid(response: Response, field: string, label: string): void {
     const errors: Array<{ field: string; message: string }> = response.body.errors ?? [];
-    const named = errors.length > 0 && errors.every((e) => e.field === field || e.field.startsWith(`${field}.`) || e.field.startsWith(`${field}[`));
-    expect({ label, status: response.status, type: response.headers['content-type'], named, messages: errors.every((e) => typeof e.message === 'string' && e.message.length > 0) }).toEqual({
+    const named =
+      errors.length > 0 && errors.every((e) => e.field === field || e.field.startsWith(`${field}.`) || e.field.startsWith(`${field}[`));
+    expect({
+      label,
+      status: response.status,
+      type: response.headers['content-type'],
+      named,
+      messages: errors.every((e) => typeof e.message === 'string' && e.message.length > 0),
+    }).toEqual({
       label,
       status: 400,
       type: expect.stringMatching(/^application\/problem\+json/),
@@ -223,7 +271,8 @@ describeE2E('bad input on every command route', (current) => {
       unchanged(async () => {
         for (const raw of ['{"communeInsee": ', '{bad json}', JSON.stringify([route.valid]), '"a string"', 'null', '42', '']) {
           const response = await post(path).set('Content-Type', 'application/json').send(raw);
-          if (raw === '') expect(response.status).toBe(400); // no body: every required field is missing
+          if (raw === '')
+            expect(response.status).toBe(400); // no body: every required field is missing
           else expect({ raw, status: response.status, fields: fieldsOf(response) }).toEqual({ raw, status: 400, fields: ['body'] });
         }
       }));
@@ -236,7 +285,11 @@ describeE2E('bad input on every command route', (current) => {
           ['application/xml', '<a/>'],
         ]) {
           const response = await post(path).set('Content-Type', type).send(raw);
-          expect({ type, status: response.status, problem: response.headers['content-type'] }).toEqual({ type, status: 415, problem: expect.stringMatching(/^application\/problem\+json/) });
+          expect({ type, status: response.status, problem: response.headers['content-type'] }).toEqual({
+            type,
+            status: 415,
+            problem: expect.stringMatching(/^application\/problem\+json/),
+          });
         }
         const huge = await post(path).send({ ...route.valid, reason: 'x'.repeat(200_000) });
         expect(huge.status).toBe(413);
@@ -254,7 +307,11 @@ describeE2E('bad input on every command route', (current) => {
       unchanged(async () => {
         for (const key of ['x'.repeat(201), 'with space', '']) {
           const response = await post(path).set('Idempotency-Key', key).send(route.valid);
-          expect({ key: key.slice(0, 20), status: response.status, fields: fieldsOf(response) }).toEqual({ key: key.slice(0, 20), status: 400, fields: ['Idempotency-Key'] });
+          expect({ key: key.slice(0, 20), status: response.status, fields: fieldsOf(response) }).toEqual({
+            key: key.slice(0, 20),
+            status: 400,
+            fields: ['Idempotency-Key'],
+          });
         }
       }));
 
@@ -263,7 +320,11 @@ describeE2E('bad input on every command route', (current) => {
         unchanged(async () => {
           for (const ifMatch of ['garbage', '"-1"', '"1.5"', '"99999999999"', '"3", "4"', '']) {
             const response = await post(path).set('If-Match', ifMatch).send(route.valid);
-            expect({ ifMatch, status: response.status, fields: fieldsOf(response) }).toEqual({ ifMatch, status: 400, fields: ['If-Match'] });
+            expect({ ifMatch, status: response.status, fields: fieldsOf(response) }).toEqual({
+              ifMatch,
+              status: 400,
+              fields: ['If-Match'],
+            });
           }
         }));
   });
@@ -288,30 +349,53 @@ describeE2E('bad input on every command route', (current) => {
     ])('POST %s answers %i problem+json', (path, body, status) =>
       unchanged(async () => {
         const response = await post(path).send(body);
-        expect({ status: response.status, type: response.headers['content-type'] }).toEqual({ status, type: expect.stringMatching(/^application\/problem\+json/) });
+        expect({ status: response.status, type: response.headers['content-type'] }).toEqual({
+          status,
+          type: expect.stringMatching(/^application\/problem\+json/),
+        });
       }),
     );
 
-    it.each([['%ZZ'], ['69123-1%00'], ['9'.repeat(5000)], ['..%2F..'], ['69123-1;drop']])('GET /api/conventions/%s answers 400 or 404, never 5xx', async (id) => {
-      const response = await current().http.get(`/api/conventions/${id}`).set(bearer(current().tokens.admin));
-      expect([400, 404]).toContain(response.status);
-      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    });
+    it.each([['%ZZ'], ['69123-1%00'], ['9'.repeat(5000)], ['..%2F..'], ['69123-1;drop']])(
+      'GET /api/conventions/%s answers 400 or 404, never 5xx',
+      async (id) => {
+        const response = await current().http.get(`/api/conventions/${id}`).set(bearer(current().tokens.admin));
+        expect([400, 404]).toContain(response.status);
+        expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      },
+    );
   });
 
   describe('OpenAPI', () => {
     it('documents every route the API serves, and every command route of API.md', async () => {
       const { body } = await current().http.get('/api/docs-json').expect(200);
-      const documented = new Set(Object.entries(body.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)));
-      const commandRoutes = ROUTES.map((route) => `POST ${route.path}`.replace('69123-1', '{id}').replace('/annexes/toodego/', '/annexes/{serviceId}/').replace('/services/toodego/offers/abonne/', '/services/{serviceId}/offers/{offerId}/').replace('/services/toodego/offers/partenaire/', '/services/{serviceId}/offers/{offerId}/'));
+      const documented = new Set(
+        Object.entries(body.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) =>
+          Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
+        ),
+      );
+      const commandRoutes = ROUTES.map((route) =>
+        `POST ${route.path}`
+          .replace('69123-1', '{id}')
+          .replace('/annexes/toodego/', '/annexes/{serviceId}/')
+          .replace('/services/toodego/offers/abonne/', '/services/{serviceId}/offers/{offerId}/')
+          .replace('/services/toodego/offers/partenaire/', '/services/{serviceId}/offers/{offerId}/'),
+      );
       expect(commandRoutes).toHaveLength(13);
-      for (const route of [...commandRoutes, 'GET /api/conventions/{id}', 'GET /api/health', 'GET /api/catalogue']) expect({ route, documented: documented.has(route) }).toEqual({ route, documented: true });
+      for (const route of [...commandRoutes, 'GET /api/conventions/{id}', 'GET /api/health', 'GET /api/catalogue'])
+        expect({ route, documented: documented.has(route) }).toEqual({ route, documented: true });
 
       // Every route registered with express (Nest's controllers) is in the document.
-      const router = (current().app.getHttpAdapter().getInstance() as { router: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> } }).router;
+      const router = (
+        current().app.getHttpAdapter().getInstance() as {
+          router: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> };
+        }
+      ).router;
       const served = router.stack
         .filter((layer) => layer.route && layer.route.path.startsWith('/api/') && !layer.route.path.startsWith('/api/docs'))
-        .flatMap((layer) => Object.keys(layer.route!.methods).map((m) => `${m.toUpperCase()} ${layer.route!.path.replace(/:(\w+)/g, '{$1}')}`));
+        .flatMap((layer) =>
+          Object.keys(layer.route!.methods).map((m) => `${m.toUpperCase()} ${layer.route!.path.replace(/:(\w+)/g, '{$1}')}`),
+        );
       expect(served.length).toBeGreaterThanOrEqual(15);
       expect(served.filter((route) => !documented.has(route))).toEqual([]);
     });

@@ -47,12 +47,22 @@ describe('Every writer goes through the CommandBus', () => {
   }
 
   it('records nothing that no dispatched command asked for', async () => {
-    await post('/api/reference/populations', { communeInsee: '69123', population: 522250, effectiveDate: '2025-01-01', source: 'INSEE (test)' }, 201);
+    await post(
+      '/api/reference/populations',
+      { communeInsee: '69123', population: 522250, effectiveDate: '2025-01-01', source: 'INSEE (test)' },
+      201,
+    );
     await post('/api/reference/syntec', { period: '2024-10', value: '300.0', publishedOn: '2024-11-29' }, 201);
     await post('/api/reference/syntec', { period: '2025-10', value: '306.0', publishedOn: '2025-11-28' }, 201);
     signed = await post(
       '/api/conventions',
-      { communeInsee: '69123', communeName: 'Lyon', signedOn: '2025-12-15', effectiveFrom: '2026-01-01', annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-01-01' }] },
+      {
+        communeInsee: '69123',
+        communeName: 'Lyon',
+        signedOn: '2025-12-15',
+        effectiveFrom: '2026-01-01',
+        annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-01-01' }],
+      },
       201,
       'bus-sign',
     );
@@ -75,8 +85,13 @@ describe('Every writer goes through the CommandBus', () => {
 
   it('keeps, for an Idempotency-Key, the answer as presented to the client: body, status, ETag and Location', async () => {
     const db = app.get<SqlDatabase>(SQL_DATABASE);
-    const { rows } = await db.query<{ status: number; body: unknown; headers: Record<string, string> }>('SELECT status, body, headers FROM idempotency_keys WHERE key = $1', ['bus-sign']);
-    expect(rows).toEqual([{ status: 201, body: signed.body, headers: { etag: signed.headers.etag, location: '/api/conventions/69123-1' } }]);
+    const { rows } = await db.query<{ status: number; body: unknown; headers: Record<string, string> }>(
+      'SELECT status, body, headers FROM idempotency_keys WHERE key = $1',
+      ['bus-sign'],
+    );
+    expect(rows).toEqual([
+      { status: 201, body: signed.body, headers: { etag: signed.headers.etag, location: '/api/conventions/69123-1' } },
+    ]);
     expect(Object.keys(signed.body)).toEqual(['conventionId', 'version', 'position', 'events']);
   });
 

@@ -37,24 +37,51 @@ describe('parseCsv (RFC 4180)', () => {
   });
 
   it('refuses a communes file without a column it reads', () => {
-    expect(csvErrorOf(() => communeRequests('name,insee,laclasse\nBron,69029,yes\n'))).toEqual({ reason: 'missing_column', column: 'toodego_offer' });
+    expect(csvErrorOf(() => communeRequests('name,insee,laclasse\nBron,69029,yes\n'))).toEqual({
+      reason: 'missing_column',
+      column: 'toodego_offer',
+    });
   });
 
   it('plans, for a commune, its population figures with their in-force dates and its subscriptions as legacy conventions', () => {
-    const csv = 'name,insee,toodego_offer,laclasse,pop_2021_in_force_2024_01_01,pop_2022_in_force_2025_01_01\nBron,69029,partenaire,yes,43049,42850\nBad,6902,,yes,1,2\n';
+    const csv =
+      'name,insee,toodego_offer,laclasse,pop_2021_in_force_2024_01_01,pop_2022_in_force_2025_01_01\nBron,69029,partenaire,yes,43049,42850\nBad,6902,,yes,1,2\n';
     const { communes, skipped } = communeRequests(csv);
     expect([...communes.keys()]).toEqual(['69029']);
     expect(communes.get('69029')!.map(({ path, body }) => ({ path, body }))).toEqual([
-      { path: '/reference/populations', body: { communeInsee: '69029', population: 43049, effectiveDate: '2024-01-01', source: 'INSEE, populations légales 2021 (population municipale), en vigueur au 1er janvier 2024' } },
-      { path: '/reference/populations', body: { communeInsee: '69029', population: 42850, effectiveDate: '2025-01-01', source: 'INSEE, populations légales 2022 (population municipale), en vigueur au 1er janvier 2025' } },
-      { path: '/legacy-conventions', body: { communeInsee: '69029', communeName: 'Bron', serviceId: 'toodego', offerId: 'partenaire', year: 2025 } },
-      { path: '/legacy-conventions', body: { communeInsee: '69029', communeName: 'Bron', serviceId: 'laclasse', offerId: 'standard', year: 2025 } },
+      {
+        path: '/reference/populations',
+        body: {
+          communeInsee: '69029',
+          population: 43049,
+          effectiveDate: '2024-01-01',
+          source: 'INSEE, populations légales 2021 (population municipale), en vigueur au 1er janvier 2024',
+        },
+      },
+      {
+        path: '/reference/populations',
+        body: {
+          communeInsee: '69029',
+          population: 42850,
+          effectiveDate: '2025-01-01',
+          source: 'INSEE, populations légales 2022 (population municipale), en vigueur au 1er janvier 2025',
+        },
+      },
+      {
+        path: '/legacy-conventions',
+        body: { communeInsee: '69029', communeName: 'Bron', serviceId: 'toodego', offerId: 'partenaire', year: 2025 },
+      },
+      {
+        path: '/legacy-conventions',
+        body: { communeInsee: '69029', communeName: 'Bron', serviceId: 'laclasse', offerId: 'standard', year: 2025 },
+      },
     ]);
     expect(skipped).toEqual([{ file: 'communes', row: 3, column: 'insee', reason: 'invalid_commune', message: expect.any(String) }]);
   });
 
   it('skips, each with its row, column and reason, a commune without a name, one listed twice, a count that is not a number, a yes/no that is neither', () => {
-    const csv = 'name,insee,toodego_offer,laclasse,pop_2022_in_force_2025_01_01\nBron,69029,,yes,42850\n,69030,,yes,1\nBron bis,69029,,yes,1\nCaluire,69034,,maybe,about 43000\n';
+    const csv =
+      'name,insee,toodego_offer,laclasse,pop_2022_in_force_2025_01_01\nBron,69029,,yes,42850\n,69030,,yes,1\nBron bis,69029,,yes,1\nCaluire,69034,,maybe,about 43000\n';
     const { communes, skipped } = communeRequests(csv);
     expect([...communes.keys()]).toEqual(['69029', '69034']);
     expect(communes.get('69034')).toEqual([]);
@@ -89,7 +116,13 @@ describeE2E('import-communes through the API', (current) => {
       legacy: { recorded: 56, alreadyRecorded: 0 },
       syntec: { recorded: 5, alreadyRecorded: 0 },
       // The rows of 2024-01, 2024-08, 2024-10, 2024-12 and 2025-09: no publication date.
-      skipped: [4, 5, 7, 8, 10].map((row) => ({ file: 'syntec', row, column: 'published_on', reason: 'no_publication_date', message: expect.any(String) })),
+      skipped: [4, 5, 7, 8, 10].map((row) => ({
+        file: 'syntec',
+        row,
+        column: 'published_on',
+        reason: 'no_publication_date',
+        message: expect.any(String),
+      })),
       refused: [],
     });
     expect(summaryText(summary)).toContain('Population figures: 172 recorded, 0 already recorded');
@@ -99,10 +132,30 @@ describeE2E('import-communes through the API', (current) => {
     expect(populations).toHaveLength(172);
     expect(new Set(populations.map((e) => e.streamId)).size).toBe(43);
     expect(populations.filter((e) => e.streamId === 'commune-69123').map((e) => e.data)).toEqual([
-      { communeInsee: '69123', population: 522228, effectiveDate: '2023-01-01', source: 'INSEE, populations légales 2020 (population municipale), en vigueur au 1er janvier 2023' },
-      { communeInsee: '69123', population: 522250, effectiveDate: '2024-01-01', source: 'INSEE, populations légales 2021 (population municipale), en vigueur au 1er janvier 2024' },
-      { communeInsee: '69123', population: 520774, effectiveDate: '2025-01-01', source: 'INSEE, populations légales 2022 (population municipale), en vigueur au 1er janvier 2025' },
-      { communeInsee: '69123', population: 519127, effectiveDate: '2026-01-01', source: 'INSEE, populations légales 2023 (population municipale), en vigueur au 1er janvier 2026' },
+      {
+        communeInsee: '69123',
+        population: 522228,
+        effectiveDate: '2023-01-01',
+        source: 'INSEE, populations légales 2020 (population municipale), en vigueur au 1er janvier 2023',
+      },
+      {
+        communeInsee: '69123',
+        population: 522250,
+        effectiveDate: '2024-01-01',
+        source: 'INSEE, populations légales 2021 (population municipale), en vigueur au 1er janvier 2024',
+      },
+      {
+        communeInsee: '69123',
+        population: 520774,
+        effectiveDate: '2025-01-01',
+        source: 'INSEE, populations légales 2022 (population municipale), en vigueur au 1er janvier 2025',
+      },
+      {
+        communeInsee: '69123',
+        population: 519127,
+        effectiveDate: '2026-01-01',
+        source: 'INSEE, populations légales 2023 (population municipale), en vigueur au 1er janvier 2026',
+      },
     ]);
     expect(populations[0].metadata.actor).toEqual({ id: 'admin-alice', role: 'admin' });
 
@@ -110,9 +163,21 @@ describeE2E('import-communes through the API', (current) => {
     expect(legacy).toHaveLength(56);
     expect(legacy.filter((l) => l.serviceId === 'toodego')).toHaveLength(14);
     expect(legacy.filter((l) => l.communeInsee === '69040')).toEqual([
-      { communeInsee: '69040', communeName: "Champagne-au-Mont-d'Or", serviceId: 'toodego', offerId: 'partenaire', annualContribution: null, year: 2025, startDate: null },
+      {
+        communeInsee: '69040',
+        communeName: "Champagne-au-Mont-d'Or",
+        serviceId: 'toodego',
+        offerId: 'partenaire',
+        annualContribution: null,
+        year: 2025,
+        startDate: null,
+      },
     ]);
-    expect(legacy.find((l) => l.communeInsee === '69127')).toMatchObject({ communeName: "Marcy-l'Étoile", serviceId: 'laclasse', offerId: 'standard' });
+    expect(legacy.find((l) => l.communeInsee === '69127')).toMatchObject({
+      communeName: "Marcy-l'Étoile",
+      serviceId: 'laclasse',
+      offerId: 'standard',
+    });
 
     expect(events.filter((e) => e.type === 'SyntecIndexRecorded').map((e) => e.data)).toEqual([
       { period: '2023-10', value: '306.7', publishedOn: '2023-11-30' },

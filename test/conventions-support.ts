@@ -41,5 +41,8 @@ export async function refused(app: TestApp, status: number, rule: string, code: 
 }
 
 export function expectProblem(response: Response, status: number): void {
-  expect({ status: response.status, type: response.headers['content-type'] }).toEqual({ status, type: expect.stringMatching(/^application\/problem\+json/) });
+  expect({ status: response.status, type: response.headers['content-type'] }).toEqual({
+    status,
+    type: expect.stringMatching(/^application\/problem\+json/),
+  });
 }

@@ -20,9 +20,11 @@ describeE2E('conventions over HTTP', (current) => {
   const read = (id: string, token = current().tokens.admin) => current().http.get(`/api/conventions/${id}`).set(bearer(token));
   const annex = (serviceId: string, offerId: string, effectiveFrom: string) => ({ serviceId, offerId, effectiveFrom });
 
-  const streamEvents = async (streamId: string): Promise<RecordedEvent[]> => (await storedEvents(current())).filter((event) => event.streamId === streamId);
+  const streamEvents = async (streamId: string): Promise<RecordedEvent[]> =>
+    (await storedEvents(current())).filter((event) => event.streamId === streamId);
   const unchanged = (act: () => PromiseLike<Response>) => unchangedIn(current(), act);
-  const refused = (status: number, rule: string, code: string, act: () => PromiseLike<Response>) => refusedIn(current(), status, rule, code, act);
+  const refused = (status: number, rule: string, code: string, act: () => PromiseLike<Response>) =>
+    refusedIn(current(), status, rule, code, act);
 
   describe('POST /api/conventions', () => {
     it('signs a convention with its annexes: 201 {conventionId, version, position} once stored, the actor recorded (R-CONV-2, R-CONV-3, R-ANX-1, R-AUD-1)', async () => {
@@ -64,8 +66,20 @@ describeE2E('conventions over HTTP', (current) => {
         legalReference: 'CP-2025-4074',
         periods: [{ number: 1, start: '2026-01-01', end: '2026-12-31' }],
         annexes: [
-          { serviceId: 'toodego', from: '2026-01-01', until: null, offers: [{ offerId: 'partenaire', from: '2026-01-01', until: null }], stop: null },
-          { serviceId: 'laclasse', from: '2026-01-01', until: null, offers: [{ offerId: 'standard', from: '2026-01-01', until: null }], stop: null },
+          {
+            serviceId: 'toodego',
+            from: '2026-01-01',
+            until: null,
+            offers: [{ offerId: 'partenaire', from: '2026-01-01', until: null }],
+            stop: null,
+          },
+          {
+            serviceId: 'laclasse',
+            from: '2026-01-01',
+            until: null,
+            offers: [{ offerId: 'standard', from: '2026-01-01', until: null }],
+            stop: null,
+          },
         ],
         nonRenewal: null,
         end: null,
@@ -74,13 +88,20 @@ describeE2E('conventions over HTTP', (current) => {
     });
 
     it('refuses a second convention while the first is in force (R-CONV-1)', async () => {
-      await refused(422, 'R-CONV-1', 'CommuneHasLiveConvention', () => sign('69123', { signedOn: '2026-02-01', effectiveFrom: '2026-03-01' }));
+      await refused(422, 'R-CONV-1', 'CommuneHasLiveConvention', () =>
+        sign('69123', { signedOn: '2026-02-01', effectiveFrom: '2026-03-01' }),
+      );
     });
 
     it('accepts an effective date one year before the signature, not one day more (R-CONV-2)', async () => {
       await refused(422, 'R-CONV-2', 'EffectiveDateTooEarly', () => sign('69002', { signedOn: '2026-03-01', effectiveFrom: '2025-02-28' }));
-      const response = await sign('69002', { signedOn: '2026-03-01', effectiveFrom: '2025-03-01', legalReference: 'CM-2026-0042' }).expect(201);
-      expect(response.body.events[0].data).toMatchObject({ legalReference: 'CM-2026-0042', initialPeriod: { start: '2025-03-01', end: '2026-02-28' } });
+      const response = await sign('69002', { signedOn: '2026-03-01', effectiveFrom: '2025-03-01', legalReference: 'CM-2026-0042' }).expect(
+        201,
+      );
+      expect(response.body.events[0].data).toMatchObject({
+        legalReference: 'CM-2026-0042',
+        initialPeriod: { start: '2025-03-01', end: '2026-02-28' },
+      });
     });
 
     it.each([
@@ -89,7 +110,12 @@ describeE2E('conventions over HTTP', (current) => {
       ['an offer not open (abonne)', [annex('toodego', 'abonne', '2026-01-01')], 'R-CAT-3', 'OfferNotOpen'],
       ['an annex before the convention starts', [annex('toodego', 'partenaire', '2025-12-31')], 'R-ANX-1', 'AnnexOutsideConventionLife'],
       ['an annex after its known life', [annex('laclasse', 'standard', '2027-01-01')], 'R-ANX-1', 'AnnexOutsideConventionLife'],
-      ['two annexes for one service', [annex('toodego', 'partenaire', '2026-01-01'), annex('toodego', 'connecte', '2026-06-01')], 'R-ANX-2', 'AnnexAlreadyInForce'],
+      [
+        'two annexes for one service',
+        [annex('toodego', 'partenaire', '2026-01-01'), annex('toodego', 'connecte', '2026-06-01')],
+        'R-ANX-2',
+        'AnnexAlreadyInForce',
+      ],
     ])('refuses a signature with %s, recording nothing, not even the convention', async (_, annexes, rule, code) => {
       await refused(422, rule, code, () => sign('69003', { annexes }));
     });
@@ -103,7 +129,11 @@ describeE2E('conventions over HTTP', (current) => {
     it('adds an annex with or without If-Match: 201, the new version as ETag (R-ANX-1)', async () => {
       expect((await sign('69004').expect(201)).body.version).toBe(1);
       const first = await command('69004-1/annexes', annex('laclasse', 'standard', '2026-03-01'), { 'If-Match': '"1"' }).expect(201);
-      expect(first.body).toMatchObject({ conventionId: '69004-1', version: 2, events: [{ type: 'AnnexAdded', data: annex('laclasse', 'standard', '2026-03-01') }] });
+      expect(first.body).toMatchObject({
+        conventionId: '69004-1',
+        version: 2,
+        events: [{ type: 'AnnexAdded', data: annex('laclasse', 'standard', '2026-03-01') }],
+      });
       expect(first.headers.etag).toBe('"2"');
       const second = await command('69004-1/annexes', annex('toodego', 'connecte', '2026-02-01')).expect(201);
       expect(second.body.version).toBe(3);
@@ -120,8 +150,12 @@ describeE2E('conventions over HTTP', (current) => {
 
     it('refuses an annex outside the convention life known so far (R-ANX-1)', async () => {
       await sign('69005').expect(201);
-      await refused(422, 'R-ANX-1', 'AnnexOutsideConventionLife', () => command('69005-1/annexes', annex('toodego', 'partenaire', '2025-12-31')));
-      await refused(422, 'R-ANX-1', 'AnnexOutsideConventionLife', () => command('69005-1/annexes', annex('toodego', 'partenaire', '2027-01-01')));
+      await refused(422, 'R-ANX-1', 'AnnexOutsideConventionLife', () =>
+        command('69005-1/annexes', annex('toodego', 'partenaire', '2025-12-31')),
+      );
+      await refused(422, 'R-ANX-1', 'AnnexOutsideConventionLife', () =>
+        command('69005-1/annexes', annex('toodego', 'partenaire', '2027-01-01')),
+      );
     });
 
     it('annexes a stopped service again as a new annex period, not before the stop (R-ANX-2, R-ANX-3)', async () => {
@@ -131,8 +165,20 @@ describeE2E('conventions over HTTP', (current) => {
       await command('69005-1/annexes', annex('toodego', 'connecte', '2026-04-01')).expect(201);
       const { body } = await read('69005-1').expect(200);
       expect(body.annexes).toEqual([
-        { serviceId: 'toodego', from: '2026-01-01', until: '2026-03-31', offers: [{ offerId: 'partenaire', from: '2026-01-01', until: '2026-03-31' }], stop: { effectiveOn: '2026-04-01', reason: 'Suspension' } },
-        { serviceId: 'toodego', from: '2026-04-01', until: null, offers: [{ offerId: 'connecte', from: '2026-04-01', until: null }], stop: null },
+        {
+          serviceId: 'toodego',
+          from: '2026-01-01',
+          until: '2026-03-31',
+          offers: [{ offerId: 'partenaire', from: '2026-01-01', until: '2026-03-31' }],
+          stop: { effectiveOn: '2026-04-01', reason: 'Suspension' },
+        },
+        {
+          serviceId: 'toodego',
+          from: '2026-04-01',
+          until: null,
+          offers: [{ offerId: 'connecte', from: '2026-04-01', until: null }],
+          stop: null,
+        },
       ]);
     });
   });
@@ -145,7 +191,17 @@ describeE2E('conventions over HTTP', (current) => {
         { 'X-Correlation-Id': 'ticket-4242' },
       ).expect(200);
       expect(response.body.events).toEqual([
-        { type: 'ServiceStopped', position: response.body.position, data: { conventionId: '69123-1', serviceId: 'laclasse', offerId: 'standard', effectiveOn: '2026-07-01', reason: "Les écoles passent à l'ENT régional" } },
+        {
+          type: 'ServiceStopped',
+          position: response.body.position,
+          data: {
+            conventionId: '69123-1',
+            serviceId: 'laclasse',
+            offerId: 'standard',
+            effectiveOn: '2026-07-01',
+            reason: "Les écoles passent à l'ENT régional",
+          },
+        },
       ]);
       const stopped = (await streamEvents('convention-69123-1')).at(-1)!;
       expect(stopped.metadata).toMatchObject({
@@ -167,22 +223,38 @@ describeE2E('conventions over HTTP', (current) => {
     });
 
     it('answers 404 (R-ANX-3) for a service without a running annex: stopped already, or never annexed', async () => {
-      await refused(404, 'R-ANX-3', 'NoAnnexInForce', () => command('69123-1/annexes/laclasse/stop', { effectiveOn: '2026-08-01', reason: 'again' }));
-      await refused(404, 'R-ANX-3', 'NoAnnexInForce', () => command('69123-1/annexes/geonet/stop', { effectiveOn: '2026-08-01', reason: 'never' }));
+      await refused(404, 'R-ANX-3', 'NoAnnexInForce', () =>
+        command('69123-1/annexes/laclasse/stop', { effectiveOn: '2026-08-01', reason: 'again' }),
+      );
+      await refused(404, 'R-ANX-3', 'NoAnnexInForce', () =>
+        command('69123-1/annexes/geonet/stop', { effectiveOn: '2026-08-01', reason: 'never' }),
+      );
     });
 
     it('refuses a stop before the current offer starts, or after the known life (R-ANX-3)', async () => {
-      await refused(422, 'R-ANX-3', 'StopBeforeOfferStart', () => command('69004-1/annexes/laclasse/stop', { effectiveOn: '2026-02-28', reason: 'too early' }));
-      await refused(422, 'R-ANX-3', 'StopOutsideConventionLife', () => command('69004-1/annexes/laclasse/stop', { effectiveOn: '2027-01-02', reason: 'too late' }));
+      await refused(422, 'R-ANX-3', 'StopBeforeOfferStart', () =>
+        command('69004-1/annexes/laclasse/stop', { effectiveOn: '2026-02-28', reason: 'too early' }),
+      );
+      await refused(422, 'R-ANX-3', 'StopOutsideConventionLife', () =>
+        command('69004-1/annexes/laclasse/stop', { effectiveOn: '2027-01-02', reason: 'too late' }),
+      );
     });
   });
 
   describe('POST /api/conventions/{id}/annexes/{serviceId}/offer-change', () => {
     it('ends the old offer the day before and starts the new one (R-ANX-4)', async () => {
-      const response = await command('69123-1/annexes/toodego/offer-change', { offerId: 'connecte', effectiveFrom: '2026-09-01' }).expect(200);
+      const response = await command('69123-1/annexes/toodego/offer-change', { offerId: 'connecte', effectiveFrom: '2026-09-01' }).expect(
+        200,
+      );
       expect(response.body.events[0]).toMatchObject({
         type: 'OfferChanged',
-        data: { conventionId: '69123-1', serviceId: 'toodego', previousOfferId: 'partenaire', offerId: 'connecte', effectiveFrom: '2026-09-01' },
+        data: {
+          conventionId: '69123-1',
+          serviceId: 'toodego',
+          previousOfferId: 'partenaire',
+          offerId: 'connecte',
+          effectiveFrom: '2026-09-01',
+        },
       });
       const { body } = await read('69123-1').expect(200);
       expect(body.annexes[0].offers).toEqual([
@@ -193,7 +265,12 @@ describeE2E('conventions over HTTP', (current) => {
 
     it.each([
       ['the same offer', { offerId: 'connecte', effectiveFrom: '2026-10-01' }, 'R-ANX-4', 'SameOffer'],
-      ['a change on the current offer’s first day', { offerId: 'partenaire', effectiveFrom: '2026-09-01' }, 'R-ANX-4', 'OfferChangeNotAfterCurrentStart'],
+      [
+        'a change on the current offer’s first day',
+        { offerId: 'partenaire', effectiveFrom: '2026-09-01' },
+        'R-ANX-4',
+        'OfferChangeNotAfterCurrentStart',
+      ],
       ['an offer the service does not have', { offerId: 'premium', effectiveFrom: '2026-10-01' }, 'R-ANX-1', 'UnknownOffer'],
       ['an offer not open', { offerId: 'abonne', effectiveFrom: '2026-10-01' }, 'R-CAT-3', 'OfferNotOpen'],
       ['a date after the known life', { offerId: 'partenaire', effectiveFrom: '2027-02-01' }, 'R-ANX-1', 'AnnexOutsideConventionLife'],
@@ -202,7 +279,9 @@ describeE2E('conventions over HTTP', (current) => {
     });
 
     it('answers 404 (R-ANX-4) for a service without a running annex', async () => {
-      await refused(404, 'R-ANX-4', 'NoAnnexInForce', () => command('69123-1/annexes/laclasse/offer-change', { offerId: 'standard', effectiveFrom: '2026-10-01' }));
+      await refused(404, 'R-ANX-4', 'NoAnnexInForce', () =>
+        command('69123-1/annexes/laclasse/offer-change', { offerId: 'standard', effectiveFrom: '2026-10-01' }),
+      );
     });
   });
 
@@ -211,26 +290,45 @@ describeE2E('conventions over HTTP', (current) => {
       const response = await command('69123-1/non-renewal', { notifiedOn: '2026-10-15', by: 'commune', reason: 'Budget' }).expect(200);
       expect(response.body.events[0]).toMatchObject({
         type: 'NonRenewalNotified',
-        data: { conventionId: '69123-1', notifiedOn: '2026-10-15', by: 'commune', reason: 'Budget', appliesToPeriod: { number: 1, start: '2026-01-01', end: '2026-12-31' } },
+        data: {
+          conventionId: '69123-1',
+          notifiedOn: '2026-10-15',
+          by: 'commune',
+          reason: 'Budget',
+          appliesToPeriod: { number: 1, start: '2026-01-01', end: '2026-12-31' },
+        },
       });
       const { body } = await read('69123-1').expect(200);
-      expect(body.nonRenewal).toEqual({ notifiedOn: '2026-10-15', by: 'commune', reason: 'Budget', appliesToPeriod: { start: '2026-01-01', end: '2026-12-31' } });
+      expect(body.nonRenewal).toEqual({
+        notifiedOn: '2026-10-15',
+        by: 'commune',
+        reason: 'Budget',
+        appliesToPeriod: { start: '2026-01-01', end: '2026-12-31' },
+      });
     });
 
     it('answers 409 to a second notice (R-CONV-5, a conflict with the current state)', async () => {
-      await refused(409, 'R-CONV-5', 'NonRenewalAlreadyNotified', () => command('69123-1/non-renewal', { notifiedOn: '2026-11-01', by: 'metropole', reason: 'again' }));
+      await refused(409, 'R-CONV-5', 'NonRenewalAlreadyNotified', () =>
+        command('69123-1/non-renewal', { notifiedOn: '2026-11-01', by: 'metropole', reason: 'again' }),
+      );
     });
 
     it('refuses a notice before the signature, or after the sixth year (R-CONV-5, R-CONV-4)', async () => {
-      await refused(422, 'R-CONV-5', 'NoticeBeforeSignature', () => command('69004-1/non-renewal', { notifiedOn: '2025-11-14', by: 'commune', reason: 'early' }));
+      await refused(422, 'R-CONV-5', 'NoticeBeforeSignature', () =>
+        command('69004-1/non-renewal', { notifiedOn: '2025-11-14', by: 'commune', reason: 'early' }),
+      );
       // Six periods from 2026-01-01 end on 2031-12-31.
-      await refused(422, 'R-CONV-5', 'NoticeAfterLastPeriod', () => command('69004-1/non-renewal', { notifiedOn: '2032-01-01', by: 'metropole', reason: 'late' }));
+      await refused(422, 'R-CONV-5', 'NoticeAfterLastPeriod', () =>
+        command('69004-1/non-renewal', { notifiedOn: '2032-01-01', by: 'metropole', reason: 'late' }),
+      );
     });
   });
 
   describe('POST /api/conventions/{id}/termination', () => {
     beforeAll(async () => {
-      await sign('69006', { annexes: [annex('toodego', 'partenaire', '2026-01-01'), annex('laclasse', 'standard', '2026-01-01')] }).expect(201);
+      await sign('69006', { annexes: [annex('toodego', 'partenaire', '2026-01-01'), annex('laclasse', 'standard', '2026-01-01')] }).expect(
+        201,
+      );
       await command('69006-1/annexes/toodego/offer-change', { offerId: 'connecte', effectiveFrom: '2026-05-01' }).expect(200);
     });
 
@@ -243,14 +341,22 @@ describeE2E('conventions over HTTP', (current) => {
     });
 
     it('ends the convention and every annex the day before its effective date (R-CONV-6, R-CONV-7, R-TIME-3)', async () => {
-      const response = await command('69006-1/termination', { effectiveOn: '2026-07-01', by: 'metropole', reason: 'Résiliation' }, { 'If-Match': '"4"' }).expect(200);
+      const response = await command(
+        '69006-1/termination',
+        { effectiveOn: '2026-07-01', by: 'metropole', reason: 'Résiliation' },
+        { 'If-Match': '"4"' },
+      ).expect(200);
       expect(response.body.events[0]).toMatchObject({
         type: 'ConventionTerminated',
         data: { conventionId: '69006-1', effectiveOn: '2026-07-01', lastDay: '2026-06-30', by: 'metropole', reason: 'Résiliation' },
       });
       const { body } = await read('69006-1').expect(200);
       expect(body.status).toBe('ended');
-      expect(body.end).toEqual({ lastDay: '2026-06-30', reason: 'terminated', termination: { effectiveOn: '2026-07-01', by: 'metropole', reason: 'Résiliation' } });
+      expect(body.end).toEqual({
+        lastDay: '2026-06-30',
+        reason: 'terminated',
+        termination: { effectiveOn: '2026-07-01', by: 'metropole', reason: 'Résiliation' },
+      });
       expect(body.annexes.map((a: { until: string }) => a.until)).toEqual(['2026-06-30', '2026-06-30']);
       expect(body.annexes[0].offers).toEqual([
         { offerId: 'partenaire', from: '2026-01-01', until: '2026-04-30' },
@@ -269,7 +375,9 @@ describeE2E('conventions over HTTP', (current) => {
     });
 
     it('lets the commune sign a new convention only after the previous one ended (R-CONV-1)', async () => {
-      await refused(422, 'R-CONV-1', 'ConventionOverlapsPrevious', () => sign('69006', { signedOn: '2026-06-01', effectiveFrom: '2026-06-30' }));
+      await refused(422, 'R-CONV-1', 'ConventionOverlapsPrevious', () =>
+        sign('69006', { signedOn: '2026-06-01', effectiveFrom: '2026-06-30' }),
+      );
       const response = await sign('69006', { signedOn: '2026-06-01', effectiveFrom: '2026-07-01' }).expect(201);
       expect(response.body.conventionId).toBe('69006-2');
     });
@@ -295,13 +403,19 @@ describeE2E('conventions over HTTP', (current) => {
     });
 
     it('answers 409 to a stale If-Match and records nothing', async () => {
-      const response = await unchanged(() => command('69004-1/non-renewal', { notifiedOn: '2026-10-01', by: 'commune', reason: 'x' }, { 'If-Match': '"2"' }));
+      const response = await unchanged(() =>
+        command('69004-1/non-renewal', { notifiedOn: '2026-10-01', by: 'commune', reason: 'x' }, { 'If-Match': '"2"' }),
+      );
       expect(response.status).toBe(409);
       expect(response.body.type).toBe('/problems/stale-version');
     });
 
     it('accepts If-Match: * (any version)', async () => {
-      await command('69004-1/non-renewal', { notifiedOn: '2025-12-01', by: 'commune', reason: 'Notice before the start' }, { 'If-Match': '*' }).expect(200);
+      await command(
+        '69004-1/non-renewal',
+        { notifiedOn: '2025-12-01', by: 'commune', reason: 'Notice before the start' },
+        { 'If-Match': '*' },
+      ).expect(200);
       const { body } = await read('69004-1').expect(200);
       // A notice between signature and start applies to the first period (R-CONV-5).
       expect(body.nonRenewal.appliesToPeriod).toEqual({ start: '2026-01-01', end: '2026-12-31' });
@@ -311,7 +425,11 @@ describeE2E('conventions over HTTP', (current) => {
   describe('GET /api/conventions/{id}?knownAt=', () => {
     it('reads the convention as known at an instant: only the facts recorded up to then (R-TIME-1)', async () => {
       const signed = (await streamEvents('convention-69004-1'))[0];
-      const { body, headers } = await current().http.get('/api/conventions/69004-1').query({ knownAt: signed.recordedAt }).set(admin()).expect(200);
+      const { body, headers } = await current()
+        .http.get('/api/conventions/69004-1')
+        .query({ knownAt: signed.recordedAt })
+        .set(admin())
+        .expect(200);
       expect(body).toMatchObject({ version: 1, annexes: [], nonRenewal: null });
       expect(headers.etag).toBe('"1"');
       await current().http.get('/api/conventions/69004-1').query({ knownAt: '2000-01-01T00:00:00Z' }).set(admin()).expect(404);
@@ -319,12 +437,22 @@ describeE2E('conventions over HTTP', (current) => {
 
     it('accepts minPosition, the position a command answered: the convention is read from its stream, never behind', async () => {
       const { body: signed } = await sign('69009').expect(201);
-      const { body } = await current().http.get('/api/conventions/69009-1').query({ minPosition: signed.position }).set(admin()).expect(200);
+      const { body } = await current()
+        .http.get('/api/conventions/69009-1')
+        .query({ minPosition: signed.position })
+        .set(admin())
+        .expect(200);
       expect(body.version).toBe(1);
     });
 
     it('answers 400 naming the parameter for a malformed knownAt or minPosition, or an unknown parameter', async () => {
-      for (const query of [{ knownAt: 'yesterday' }, { knownAt: '2026-02-30T00:00:00Z' }, { knownAt: '2026-01-01T25:00:00Z' }, { minPosition: 'last' }, { knowAt: '2026-01-01T00:00:00Z' }]) {
+      for (const query of [
+        { knownAt: 'yesterday' },
+        { knownAt: '2026-02-30T00:00:00Z' },
+        { knownAt: '2026-01-01T25:00:00Z' },
+        { minPosition: 'last' },
+        { knowAt: '2026-01-01T00:00:00Z' },
+      ]) {
         const response = await current().http.get('/api/conventions/69004-1').query(query).set(admin()).expect(400);
         expect(response.body.errors.map((e: { field: string }) => e.field)).toEqual(Object.keys(query));
       }
@@ -350,7 +478,9 @@ describeE2E('conventions over HTTP', (current) => {
       const statuses = responses.map((r) => r.status).sort();
       expect(statuses[0]).toBe(201);
       expect([409, 422]).toContain(statuses[1]);
-      const signed = (await storedEvents(current())).filter((e) => e.type === 'ConventionSigned' && (e.data as { communeInsee: string }).communeInsee === '69008');
+      const signed = (await storedEvents(current())).filter(
+        (e) => e.type === 'ConventionSigned' && (e.data as { communeInsee: string }).communeInsee === '69008',
+      );
       expect(signed).toHaveLength(1);
     });
   });

@@ -34,25 +34,42 @@ describeE2E('entitlements of legacy conventions, with and without continuity (R-
 
   beforeAll(async () => {
     const legacy = (communeInsee: string, communeName: string, serviceId: string, offerId: string, startDate: string | null) =>
-      command('/api/legacy-conventions', { communeInsee, communeName, serviceId, offerId, annualContribution: '12000.00', year: 2025, startDate }, 201);
+      command(
+        '/api/legacy-conventions',
+        { communeInsee, communeName, serviceId, offerId, annualContribution: '12000.00', year: 2025, startDate },
+        201,
+      );
     await legacy(BRON, 'Bron', 'toodego', 'partenaire', null);
     await legacy(BRON, 'Bron', 'laclasse', 'standard', '2019-09-01');
     await legacy(CALUIRE, 'Caluire-et-Cuire', 'toodego', 'partenaire', null);
     // Bron: signed on or before 2025-12-31, toodego annexed from 2026-01-01 (R-LEG-2), on another offer.
     await command(
       '/api/conventions',
-      { communeInsee: BRON, communeName: 'Bron', signedOn: '2025-12-10', effectiveFrom: '2026-01-01', annexes: [{ serviceId: 'toodego', offerId: 'connecte', effectiveFrom: '2026-01-01' }] },
+      {
+        communeInsee: BRON,
+        communeName: 'Bron',
+        signedOn: '2025-12-10',
+        effectiveFrom: '2026-01-01',
+        annexes: [{ serviceId: 'toodego', offerId: 'connecte', effectiveFrom: '2026-01-01' }],
+      },
       201,
     );
     // Caluire: signed too late for continuity.
     await command(
       '/api/conventions',
-      { communeInsee: CALUIRE, communeName: 'Caluire-et-Cuire', signedOn: '2026-01-20', effectiveFrom: '2026-02-01', annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-02-01' }] },
+      {
+        communeInsee: CALUIRE,
+        communeName: 'Caluire-et-Cuire',
+        signedOn: '2026-01-20',
+        effectiveFrom: '2026-02-01',
+        annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-02-01' }],
+      },
       201,
     );
     // The last fact before the lifecycle run: Caluire's signature (read from its stream, not the global order,
     // whose readers wait for every older transaction of the cluster).
-    for await (const event of current().store.readStream(`convention-${CALUIRE}-1`, { direction: 'backwards', maxCount: 1 })) beforeLifecycle = event.recordedAt;
+    for await (const event of current().store.readStream(`convention-${CALUIRE}-1`, { direction: 'backwards', maxCount: 1 }))
+      beforeLifecycle = event.recordedAt;
     await sleep(5);
     // The time-driven process records the legacy ends (R-LEG-3).
     await command('/api/lifecycle/run', { asOf: '2026-02-15' }, 200);
@@ -95,10 +112,21 @@ describeE2E('entitlements of legacy conventions, with and without continuity (R-
 
   it('lists the legacy accesses with the others for every commune', async () => {
     const { http, tokens } = current();
-    const response = await http.get('/api/entitlements').query({ on: '2025-12-31', minPosition: last }).set(bearer(tokens.admin)).expect(200);
+    const response = await http
+      .get('/api/entitlements')
+      .query({ on: '2025-12-31', minPosition: last })
+      .set(bearer(tokens.admin))
+      .expect(200);
     const groups = response.body as Array<{ communeInsee: string; entitlements: EntitlementBody[] }>;
-    expect(groups.filter((group) => [BRON, CALUIRE].includes(group.communeInsee)).map((group) => [group.communeInsee, group.entitlements.map(line)])).toEqual([
-      [BRON, [`laclasse/standard 2019-09-01..2025-12-31 legacy ${BRON}/laclasse`, `toodego/partenaire …..2025-12-31 legacy ${BRON}/toodego`]],
+    expect(
+      groups
+        .filter((group) => [BRON, CALUIRE].includes(group.communeInsee))
+        .map((group) => [group.communeInsee, group.entitlements.map(line)]),
+    ).toEqual([
+      [
+        BRON,
+        [`laclasse/standard 2019-09-01..2025-12-31 legacy ${BRON}/laclasse`, `toodego/partenaire …..2025-12-31 legacy ${BRON}/toodego`],
+      ],
       [CALUIRE, [`toodego/partenaire …..2025-12-31 legacy ${CALUIRE}/toodego`]],
     ]);
   });

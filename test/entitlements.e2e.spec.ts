@@ -8,7 +8,8 @@ interface EntitlementBody {
   until: string | null;
   source: { kind: string; id: string; annexFrom?: string };
 }
-const line = (e: EntitlementBody) => `${e.serviceId}/${e.offerId} ${e.from ?? '…'}..${e.until ?? '…'} ${e.source.kind} ${e.source.id}${e.source.annexFrom ? ` annex ${e.source.annexFrom}` : ''}`;
+const line = (e: EntitlementBody) =>
+  `${e.serviceId}/${e.offerId} ${e.from ?? '…'}..${e.until ?? '…'} ${e.source.kind} ${e.source.id}${e.source.annexFrom ? ` annex ${e.source.annexFrom}` : ''}`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
@@ -67,16 +68,26 @@ describeE2E('entitlements across a convention’s whole life (R-TIME-1, R-TIME-3
       201,
     );
     knownAt.beforeOfferChange = await lastRecordedAt();
-    positionAfter.offerChange = await command(`/api/conventions/${ID}/annexes/toodego/offer-change`, { offerId: 'connecte', effectiveFrom: '2026-06-01' });
+    positionAfter.offerChange = await command(`/api/conventions/${ID}/annexes/toodego/offer-change`, {
+      offerId: 'connecte',
+      effectiveFrom: '2026-06-01',
+    });
     knownAt.beforeStop = await lastRecordedAt();
-    await command(`/api/conventions/${ID}/annexes/laclasse/stop`, { effectiveOn: '2026-09-01', reason: 'Les écoles passent à un autre ENT' });
+    await command(`/api/conventions/${ID}/annexes/laclasse/stop`, {
+      effectiveOn: '2026-09-01',
+      reason: 'Les écoles passent à un autre ENT',
+    });
     await command(`/api/conventions/${ID}/annexes`, { serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-11-01' }, 201);
     // Two tacit renewals: 2027-02-01..2028-01-31, 2028-02-01..2029-01-31 (R-CONV-4).
     await command('/api/lifecycle/run', { asOf: '2027-02-01' });
     await command('/api/lifecycle/run', { asOf: '2028-02-01' });
     knownAt.beforeTermination = await lastRecordedAt();
     positionAfter.renewals = last;
-    await command(`/api/conventions/${ID}/termination`, { effectiveOn: '2028-06-01', by: 'commune', reason: 'Délibération du conseil municipal' });
+    await command(`/api/conventions/${ID}/termination`, {
+      effectiveOn: '2028-06-01',
+      by: 'commune',
+      reason: 'Délibération du conseil municipal',
+    });
   }, 60_000);
 
   it('gives nothing before the convention starts', async () => {
@@ -84,7 +95,9 @@ describeE2E('entitlements across a convention’s whole life (R-TIME-1, R-TIME-3
   });
 
   it('starts each annex on its effective date (R-ANX-1)', async () => {
-    expect(await entitlements({ on: '2026-02-01' })).toEqual([`toodego/partenaire 2026-02-01..2026-05-31 convention ${ID} annex 2026-02-01`]);
+    expect(await entitlements({ on: '2026-02-01' })).toEqual([
+      `toodego/partenaire 2026-02-01..2026-05-31 convention ${ID} annex 2026-02-01`,
+    ]);
     expect(await entitlements({ on: '2026-03-01' })).toEqual([
       `laclasse/standard 2026-03-01..2026-08-31 convention ${ID} annex 2026-03-01`,
       `toodego/partenaire 2026-02-01..2026-05-31 convention ${ID} annex 2026-02-01`,
@@ -92,7 +105,9 @@ describeE2E('entitlements across a convention’s whole life (R-TIME-1, R-TIME-3
   });
 
   it('ends the old offer the day before an offer change and starts the new one on it (R-ANX-4)', async () => {
-    expect(await entitlements({ on: '2026-05-31' })).toContain(`toodego/partenaire 2026-02-01..2026-05-31 convention ${ID} annex 2026-02-01`);
+    expect(await entitlements({ on: '2026-05-31' })).toContain(
+      `toodego/partenaire 2026-02-01..2026-05-31 convention ${ID} annex 2026-02-01`,
+    );
     expect(await entitlements({ on: '2026-06-01' })).toEqual([
       `laclasse/standard 2026-03-01..2026-08-31 convention ${ID} annex 2026-03-01`,
       `toodego/connecte 2026-06-01..2028-05-31 convention ${ID} annex 2026-02-01`,
@@ -141,7 +156,9 @@ describeE2E('entitlements across a convention’s whole life (R-TIME-1, R-TIME-3
   });
 
   it('replays up to a position: the state right after a command (asOfPosition)', async () => {
-    expect(await entitlements({ on: '2026-10-01', asOfPosition: positionAfter.signed })).toEqual(await entitlements({ on: '2026-10-01', knownAt: knownAt.beforeOfferChange }));
+    expect(await entitlements({ on: '2026-10-01', asOfPosition: positionAfter.signed })).toEqual(
+      await entitlements({ on: '2026-10-01', knownAt: knownAt.beforeOfferChange }),
+    );
     expect(await entitlements({ on: '2026-06-01', asOfPosition: positionAfter.offerChange })).toEqual([
       `laclasse/standard 2026-03-01..… convention ${ID} annex 2026-03-01`,
       `toodego/connecte 2026-06-01..… convention ${ID} annex 2026-02-01`,
@@ -152,7 +169,9 @@ describeE2E('entitlements across a convention’s whole life (R-TIME-1, R-TIME-3
   it('lists every commune grouped, and the same for the commune itself and for a consumer', async () => {
     const { http, tokens } = current();
     const all = await http.get('/api/entitlements').query({ on: '2026-11-01', minPosition: last }).set(bearer(tokens.consumer)).expect(200);
-    const ours = (all.body as Array<{ communeInsee: string; entitlements: EntitlementBody[] }>).find((group) => group.communeInsee === INSEE);
+    const ours = (all.body as Array<{ communeInsee: string; entitlements: EntitlementBody[] }>).find(
+      (group) => group.communeInsee === INSEE,
+    );
     expect(ours?.entitlements.map(line)).toEqual(await entitlements({ on: '2026-11-01' }));
     expect(await entitlements({ on: '2026-11-01' }, tokens.commune(INSEE))).toHaveLength(2);
     expect(await entitlements({ on: '2026-11-01' }, tokens.admin)).toHaveLength(2);
@@ -160,9 +179,15 @@ describeE2E('entitlements across a convention’s whole life (R-TIME-1, R-TIME-3
 
   it('shows a consumer only the services of its token’s services claim', async () => {
     const { http, tokens } = current();
-    expect(await entitlements({ on: '2026-11-01' }, tokens.consumerOf(['laclasse']))).toEqual([`laclasse/standard 2026-11-01..2028-05-31 convention ${ID} annex 2026-11-01`]);
+    expect(await entitlements({ on: '2026-11-01' }, tokens.consumerOf(['laclasse']))).toEqual([
+      `laclasse/standard 2026-11-01..2028-05-31 convention ${ID} annex 2026-11-01`,
+    ]);
     // A service the catalogue does not hold is a mistake in the token: refused, not read as "nothing" or "everything".
-    await http.get('/api/entitlements').query({ on: '2026-11-01' }).set(bearer(tokens.consumerOf(['geonet']))).expect(401);
+    await http
+      .get('/api/entitlements')
+      .query({ on: '2026-11-01' })
+      .set(bearer(tokens.consumerOf(['geonet'])))
+      .expect(401);
   });
 
   it('defaults `on` to today in Europe/Paris and `knownAt` to now', async () => {
@@ -172,8 +197,14 @@ describeE2E('entitlements across a convention’s whole life (R-TIME-1, R-TIME-3
 
   it('refuses another commune (403), a commune token on the list of all (403), and a malformed code (400)', async () => {
     const { http, tokens } = current();
-    await http.get(`/api/communes/${INSEE}/entitlements`).set(bearer(tokens.commune('69123'))).expect(403);
-    await http.get('/api/entitlements').set(bearer(tokens.commune(INSEE))).expect(403);
+    await http
+      .get(`/api/communes/${INSEE}/entitlements`)
+      .set(bearer(tokens.commune('69123')))
+      .expect(403);
+    await http
+      .get('/api/entitlements')
+      .set(bearer(tokens.commune(INSEE)))
+      .expect(403);
     await http.get(`/api/communes/${INSEE}/entitlements`).expect(401);
     const bad = await http.get('/api/communes/6926/entitlements').set(bearer(tokens.auditor)).expect(400);
     expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'insee' })]);
@@ -190,7 +221,11 @@ describeE2E('entitlements across a convention’s whole life (R-TIME-1, R-TIME-3
     ];
     for (const [query, field] of cases) {
       const response = await http.get(`/api/communes/${INSEE}/entitlements`).query(query).set(bearer(tokens.auditor));
-      expect({ query, status: response.status, fields: response.body.errors?.map((e: { field: string }) => e.field) }).toEqual({ query, status: 400, fields: [field] });
+      expect({ query, status: response.status, fields: response.body.errors?.map((e: { field: string }) => e.field) }).toEqual({
+        query,
+        status: 400,
+        fields: [field],
+      });
     }
   });
 });

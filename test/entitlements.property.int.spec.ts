@@ -37,43 +37,50 @@ describe('entitlements projection (R-TIME-1, R-TIME-3, R-ANX-*, R-CONV-6/7, R-LE
 
   it('built live equals rebuilt from scratch equals a direct fold of the events, on both axes', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(action, { minLength: 8, maxLength: 30 }), fc.array(offset(2500), { minLength: 3, maxLength: 3 }), async (actions, days) => {
-        run++;
-        let now = Date.parse('2026-01-01T00:00:00Z');
-        const store = new InMemoryEventStore(() => new Date((now += 1000)));
-        await seedCatalogue(store);
-        const live = new ProjectionRunner({ db, store, projections: [entitlementsProjection], suffix: `_live${run}` });
-        const rebuilt = new ProjectionRunner({ db, store, projections: [entitlementsProjection], suffix: `_again${run}` });
-        try {
-          await live.start();
-          for (const next of actions) await performAction(store, next, COMMUNES);
-          const head = await store.headPosition();
-          expect(await live.waitForPosition(head, 30_000)).toBe(true);
-          await rebuilt.start();
-          expect(await rebuilt.waitForPosition(head, 30_000)).toBe(true);
+      fc.asyncProperty(
+        fc.array(action, { minLength: 8, maxLength: 30 }),
+        fc.array(offset(2500), { minLength: 3, maxLength: 3 }),
+        async (actions, days) => {
+          run++;
+          let now = Date.parse('2026-01-01T00:00:00Z');
+          const store = new InMemoryEventStore(() => new Date((now += 1000)));
+          await seedCatalogue(store);
+          const live = new ProjectionRunner({ db, store, projections: [entitlementsProjection], suffix: `_live${run}` });
+          const rebuilt = new ProjectionRunner({ db, store, projections: [entitlementsProjection], suffix: `_again${run}` });
+          try {
+            await live.start();
+            for (const next of actions) await performAction(store, next, COMMUNES);
+            const head = await store.headPosition();
+            expect(await live.waitForPosition(head, 30_000)).toBe(true);
+            await rebuilt.start();
+            expect(await rebuilt.waitForPosition(head, 30_000)).toBe(true);
 
-          const events: RecordedEvent[] = [];
-          for await (const event of store.readAll()) events.push(event);
-          const instants = [...new Set(events.map((event) => event.recordedAt))];
-          const onDays = days.map((n) => addDays(COMMAND_BASE, n));
-          const read = (suffix: string, query: EntitlementQuery) => readEntitlements(db, tableNames(entitlementsProjection, suffix), query);
-          for (const knownAt of [undefined, '2025-01-01T00:00:00.000Z', ...instants]) {
-            const folded = foldEntitlements(knownAt === undefined ? events : events.filter((event) => event.recordedAt <= knownAt));
-            for (const on of [undefined, ...onDays]) {
-              const expected = on === undefined ? folded : inForceOn(folded, on);
-              // R-ANX-2, R-CONV-1: on any day, at most one convention access per commune and service.
-              const fromConventions = expected.filter((e) => on !== undefined && e.source.kind === 'convention').map((e) => `${e.communeInsee}/${e.serviceId}`);
-              expect(new Set(fromConventions).size).toBe(fromConventions.length);
-              const query = { ...(knownAt ? { knownAt } : {}), ...(on ? { on } : {}) };
-              expect({ knownAt, on, live: await read(`_live${run}`, query) }).toEqual({ knownAt, on, live: expected });
-              expect({ knownAt, on, rebuilt: await read(`_again${run}`, query) }).toEqual({ knownAt, on, rebuilt: expected });
+            const events: RecordedEvent[] = [];
+            for await (const event of store.readAll()) events.push(event);
+            const instants = [...new Set(events.map((event) => event.recordedAt))];
+            const onDays = days.map((n) => addDays(COMMAND_BASE, n));
+            const read = (suffix: string, query: EntitlementQuery) =>
+              readEntitlements(db, tableNames(entitlementsProjection, suffix), query);
+            for (const knownAt of [undefined, '2025-01-01T00:00:00.000Z', ...instants]) {
+              const folded = foldEntitlements(knownAt === undefined ? events : events.filter((event) => event.recordedAt <= knownAt));
+              for (const on of [undefined, ...onDays]) {
+                const expected = on === undefined ? folded : inForceOn(folded, on);
+                // R-ANX-2, R-CONV-1: on any day, at most one convention access per commune and service.
+                const fromConventions = expected
+                  .filter((e) => on !== undefined && e.source.kind === 'convention')
+                  .map((e) => `${e.communeInsee}/${e.serviceId}`);
+                expect(new Set(fromConventions).size).toBe(fromConventions.length);
+                const query = { ...(knownAt ? { knownAt } : {}), ...(on ? { on } : {}) };
+                expect({ knownAt, on, live: await read(`_live${run}`, query) }).toEqual({ knownAt, on, live: expected });
+                expect({ knownAt, on, rebuilt: await read(`_again${run}`, query) }).toEqual({ knownAt, on, rebuilt: expected });
+              }
             }
+          } finally {
+            await live.discard();
+            await rebuilt.discard();
           }
-        } finally {
-          await live.discard();
-          await rebuilt.discard();
-        }
-      }),
+        },
+      ),
       { numRuns: 80 },
     );
   }, 300_000);
@@ -91,7 +98,10 @@ function foldEntitlements(events: readonly RecordedEvent[]): Entitlement[] {
       communes.set(event.streamId, evolveCommune(communes.get(event.streamId) ?? emptyCommune(), domainEvent as CommuneEvent));
     }
   }
-  const insees = new Set([...[...communes.keys()].map((id) => id.slice(COMMUNE_STREAM_PREFIX.length)), ...[...conventions.values()].flatMap((s) => (s.status === 'none' ? [] : [s.communeInsee]))]);
+  const insees = new Set([
+    ...[...communes.keys()].map((id) => id.slice(COMMUNE_STREAM_PREFIX.length)),
+    ...[...conventions.values()].flatMap((s) => (s.status === 'none' ? [] : [s.communeInsee])),
+  ]);
   return [...insees]
     .flatMap((insee) =>
       communeEntitlements(

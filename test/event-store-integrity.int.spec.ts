@@ -20,7 +20,10 @@ interface Opened {
   close: () => Promise<void>;
 }
 
-const event = (data: unknown = { n: 1 }, metadata: EventToAppend['metadata'] = { actor: { id: 'alice', role: 'admin' }, reason: 'test' }): EventToAppend => ({
+const event = (
+  data: unknown = { n: 1 },
+  metadata: EventToAppend['metadata'] = { actor: { id: 'alice', role: 'admin' }, reason: 'test' },
+): EventToAppend => ({
   id: randomUUID(),
   type: 'AnnexAdded',
   schemaVersion: 1,
@@ -46,7 +49,10 @@ function integrityChainSuite(name: string, open: () => Promise<Opened>): void {
     it('hashes each event over its content and the previous hash, by the recipe of docs/audit.md', async () => {
       const { store, close } = await open();
       try {
-        const first = { ...event({ serviceId: 'toodego', effectiveFrom: '2026-01-01' }, { reason: 'signed', actor: { role: 'admin', id: 'alice' } }), id: randomUUID().toUpperCase() };
+        const first = {
+          ...event({ serviceId: 'toodego', effectiveFrom: '2026-01-01' }, { reason: 'signed', actor: { role: 'admin', id: 'alice' } }),
+          id: randomUUID().toUpperCase(),
+        };
         const second = event({ b: [1, 'x', null], a: { d: true, c: 2.5 } }, {});
         await store.appendToStream('convention-69123-1', [first]);
         const { position } = await store.appendToStream('convention-69123-1', [second]);
@@ -199,7 +205,10 @@ describeWithPostgres('integrity chain on PostgreSQL', () => {
   it('chains, once, a log written before migration 2, then goes on from it', async () => {
     const database = await openTestDatabase('integrity_upgrade');
     try {
-      await migrate(database.db, EVENT_STORE_MIGRATIONS.filter((migration) => migration.version === 1));
+      await migrate(
+        database.db,
+        EVENT_STORE_MIGRATIONS.filter((migration) => migration.version === 1),
+      );
       for (const n of [0, 1, 2]) {
         await database.db.query(
           `INSERT INTO events (stream_id, revision, event_id, type, schema_version, data, metadata) VALUES ('old', $1, $2, 'AnnexAdded', 1, '{"n": 1}', '{}')`,

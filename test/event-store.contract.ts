@@ -130,7 +130,10 @@ export function eventStoreContract(
           amount: '111639.00',
           population: 522250,
           ratio: 0.2,
-          annexes: [{ serviceId: 'toodego', offerId: 'partenaire' }, { serviceId: 'laclasse', offerId: 'standard' }],
+          annexes: [
+            { serviceId: 'toodego', offerId: 'partenaire' },
+            { serviceId: 'laclasse', offerId: 'standard' },
+          ],
           note: null,
           active: true,
           text: 'quote " backslash \\ newline \n emoji 🚲 ñ',
@@ -140,7 +143,9 @@ export function eventStoreContract(
         await store.appendToStream(streamId, [written]);
 
         const [read] = await collect(store.readStream(streamId));
-        expect({ id: read.id, type: read.type, schemaVersion: read.schemaVersion, data: read.data, metadata: read.metadata }).toEqual(written);
+        expect({ id: read.id, type: read.type, schemaVersion: read.schemaVersion, data: read.data, metadata: read.metadata }).toEqual(
+          written,
+        );
       });
 
       it('sets recordedAt itself: an ISO 8601 UTC instant of the append, whatever the writer sends', async () => {
@@ -190,19 +195,22 @@ export function eventStoreContract(
         ['a revision above the last', 3, 5, 2],
         ['a revision on a new stream', 0, 0, 'no_stream'],
       ];
-      it.each(refusals)('%s: refused with WrongExpectedRevisionError(expected, actual), nothing written', async (_, length, expected, actual) => {
-        const streamId = length === 0 ? newStreamId() : await streamWithRevisions(length);
-        const refused = [newEvent(), newEvent()];
+      it.each(refusals)(
+        '%s: refused with WrongExpectedRevisionError(expected, actual), nothing written',
+        async (_, length, expected, actual) => {
+          const streamId = length === 0 ? newStreamId() : await streamWithRevisions(length);
+          const refused = [newEvent(), newEvent()];
 
-        const error = await rejection(store.appendToStream(streamId, refused, { expectedRevision: expected }));
+          const error = await rejection(store.appendToStream(streamId, refused, { expectedRevision: expected }));
 
-        expect(error).toBeInstanceOf(WrongExpectedRevisionError);
-        expect(error).toMatchObject({ code: 'WRONG_EXPECTED_REVISION', streamId, expected, actual });
-        expect(revisions(await collect(store.readStream(streamId)))).toEqual(range(length));
-        // The refused ids were not recorded anywhere: they are still free.
-        const elsewhere = await store.appendToStream(newStreamId(), refused, { expectedRevision: 'no_stream' });
-        expect(elsewhere.nextExpectedRevision).toBe(1);
-      });
+          expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+          expect(error).toMatchObject({ code: 'WRONG_EXPECTED_REVISION', streamId, expected, actual });
+          expect(revisions(await collect(store.readStream(streamId)))).toEqual(range(length));
+          // The refused ids were not recorded anywhere: they are still free.
+          const elsewhere = await store.appendToStream(newStreamId(), refused, { expectedRevision: 'no_stream' });
+          expect(elsewhere.nextExpectedRevision).toBe(1);
+        },
+      );
     });
 
     describe('refused arguments (append-rules.ts), nothing written', () => {
@@ -245,18 +253,21 @@ export function eventStoreContract(
         ['any', 2, 'any'],
         ['an exact revision', 2, 1],
       ];
-      it.each(retries)('the same batch appended again with %s returns the first answer and records nothing new', async (_, length, expected) => {
-        const streamId = length === 0 ? newStreamId() : await streamWithRevisions(length);
-        const batch = [newEvent(), newEvent()];
+      it.each(retries)(
+        'the same batch appended again with %s returns the first answer and records nothing new',
+        async (_, length, expected) => {
+          const streamId = length === 0 ? newStreamId() : await streamWithRevisions(length);
+          const batch = [newEvent(), newEvent()];
 
-        const first = await store.appendToStream(streamId, batch, { expectedRevision: expected });
-        const again = await store.appendToStream(streamId, batch, { expectedRevision: expected });
+          const first = await store.appendToStream(streamId, batch, { expectedRevision: expected });
+          const again = await store.appendToStream(streamId, batch, { expectedRevision: expected });
 
-        expect(again).toEqual(first);
-        expect(first.nextExpectedRevision).toBe(length + 1);
-        const read = await collect(store.readStream(streamId));
-        expect(read.map((e) => e.id)).toEqual([...read.slice(0, length).map((e) => e.id), batch[0].id, batch[1].id]);
-      });
+          expect(again).toEqual(first);
+          expect(first.nextExpectedRevision).toBe(length + 1);
+          const read = await collect(store.readStream(streamId));
+          expect(read.map((e) => e.id)).toEqual([...read.slice(0, length).map((e) => e.id), batch[0].id, batch[1].id]);
+        },
+      );
 
       it('a retry after the stream has moved on (the first answer was lost) still returns the first answer', async () => {
         const streamId = newStreamId();
@@ -470,7 +481,10 @@ export function eventStoreContract(
                 }),
               );
             }
-            const last = batches.map((b) => b.position).sort(comparePositions).at(-1)!;
+            const last = batches
+              .map((b) => b.position)
+              .sort(comparePositions)
+              .at(-1)!;
             await visible(store, last);
 
             const read = await collect(store.readAll({ filter: { streamPrefix: `${prefix}-` } }));
@@ -489,7 +503,8 @@ export function eventStoreContract(
               expect(at).toEqual(range(at.length).map((i) => at[0] + i));
               const lastEvent = read[at[at.length - 1]];
               expect([lastEvent.position, lastEvent.revision]).toEqual([batch.position, batch.nextExpectedRevision]);
-              for (const later of batches.filter((b) => b.wave > batch.wave)) expect(index.get(later.ids[0])!).toBeGreaterThan(at[at.length - 1]);
+              for (const later of batches.filter((b) => b.wave > batch.wave))
+                expect(index.get(later.ids[0])!).toBeGreaterThan(at[at.length - 1]);
             }
           }),
           { numRuns: 25 },
@@ -498,12 +513,22 @@ export function eventStoreContract(
     });
 
     function newEvent(type = 'Happened', data: unknown = { n: 1 }): EventToAppend {
-      return { id: randomUUID(), type, schemaVersion: 1, data, metadata: { actor: { id: 'test', role: 'admin' }, commandId: randomUUID() } };
+      return {
+        id: randomUUID(),
+        type,
+        schemaVersion: 1,
+        data,
+        metadata: { actor: { id: 'test', role: 'admin' }, commandId: randomUUID() },
+      };
     }
 
     async function streamWithRevisions(length: number): Promise<string> {
       const streamId = newStreamId();
-      await store.appendToStream(streamId, Array.from({ length }, () => newEvent()), { expectedRevision: 'no_stream' });
+      await store.appendToStream(
+        streamId,
+        Array.from({ length }, () => newEvent()),
+        { expectedRevision: 'no_stream' },
+      );
       return streamId;
     }
   });

@@ -14,7 +14,8 @@ function whyNoContainerRuntime(): string | undefined {
   const docker = spawnSync('docker', ['info'], { encoding: 'utf8', timeout: 15_000 });
   if (!docker.error && docker.status === 0) return undefined;
   // No usable docker CLI: testcontainers may still find a runtime by itself (DOCKER_HOST, Podman, Colima…).
-  const probe = `require(${JSON.stringify(require.resolve('testcontainers'))}).getContainerRuntimeClient()` +
+  const probe =
+    `require(${JSON.stringify(require.resolve('testcontainers'))}).getContainerRuntimeClient()` +
     '.then(() => process.exit(0), () => process.exit(1))';
   const testcontainers = spawnSync(process.execPath, ['-e', probe], { timeout: 30_000 });
   if (testcontainers.status === 0) return undefined;
@@ -56,9 +57,13 @@ if (unavailable) {
     await container?.stop();
   });
 
-  eventStoreContract('EventStoreDB', async () => {
-    if (!container) throw new Error('the EventStoreDB container did not start');
-    const store = EventStoreDbEventStore.fromConnectionString(`esdb://${container.getHost()}:${container.getMappedPort(PORT)}?tls=false`);
-    return { store, teardown: () => store.close() };
-  }, { globallyUniqueEventIds: false });
+  eventStoreContract(
+    'EventStoreDB',
+    async () => {
+      if (!container) throw new Error('the EventStoreDB container did not start');
+      const store = EventStoreDbEventStore.fromConnectionString(`esdb://${container.getHost()}:${container.getMappedPort(PORT)}?tls=false`);
+      return { store, teardown: () => store.close() };
+    },
+    { globallyUniqueEventIds: false },
+  );
 }

@@ -29,7 +29,13 @@ describe('PGlite event store in a data directory', () => {
 
   it('keeps its events across a close and a reopen, and goes on appending after them', async () => {
     const first = await createPgliteEventStore(dataDir);
-    const recorded = { id: randomUUID(), type: 'ConventionSigned', schemaVersion: 1, data: { communeInsee: '69123' }, metadata: { reason: 'test' } };
+    const recorded = {
+      id: randomUUID(),
+      type: 'ConventionSigned',
+      schemaVersion: 1,
+      data: { communeInsee: '69123' },
+      metadata: { reason: 'test' },
+    };
     const appended = await first.store.appendToStream('convention-1', [recorded], { expectedRevision: 'no_stream' });
     await first.store.close();
     await first.db.close();

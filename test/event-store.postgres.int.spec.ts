@@ -204,7 +204,9 @@ describeWithPostgres('PostgreSQL event store', () => {
           );
         }
         await fresh.db.query('ANALYZE events');
-        const middle = (await fresh.db.query<{ xid: string; seq: string }>('SELECT xid::text AS xid, seq FROM events ORDER BY seq OFFSET 50000 LIMIT 1')).rows[0];
+        const middle = (
+          await fresh.db.query<{ xid: string; seq: string }>('SELECT xid::text AS xid, seq FROM events ORDER BY seq OFFSET 50000 LIMIT 1')
+        ).rows[0];
 
         const explain = async (sql: string, params: unknown[] = []) =>
           (await fresh.db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).rows.map((row) => row['QUERY PLAN']).join('\n');

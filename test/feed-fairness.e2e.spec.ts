@@ -23,11 +23,15 @@ class CountingStream {
   private readonly request: ClientRequest;
 
   constructor(url: string, token: string) {
-    this.request = httpRequest(new URL('/api/feed/stream', url), { headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` } }, (response) => {
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => this.receive(chunk));
-      response.on('close', () => (this.ended = true));
-    });
+    this.request = httpRequest(
+      new URL('/api/feed/stream', url),
+      { headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` } },
+      (response) => {
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => this.receive(chunk));
+        response.on('close', () => (this.ended = true));
+      },
+    );
     this.request.on('error', () => (this.ended = true));
     this.request.end();
   }
@@ -145,14 +149,20 @@ describe('feed streams on PGlite: 200 streams catching up do not starve health a
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const head = await feedHead(position);
-    while (!streams.every((stream) => stream.lastId >= head.last) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    while (!streams.every((stream) => stream.lastId >= head.last) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 200));
 
     expect(Math.max(...healthTimes)).toBeLessThan(HEALTH_BOUND_MS);
     expect(Math.max(...commandTimes)).toBeLessThan(COMMAND_BOUND_MS);
     // The measurements were taken during the catch-up, not after it.
     expect(healthTimes.length).toBeGreaterThan(5);
     expect(commandTimes.length).toBeGreaterThan(0);
-    const received = streams.map((stream) => ({ count: stream.count, lastId: stream.lastId, outOfOrder: stream.outOfOrder, ended: stream.ended }));
+    const received = streams.map((stream) => ({
+      count: stream.count,
+      lastId: stream.lastId,
+      outOfOrder: stream.outOfOrder,
+      ended: stream.ended,
+    }));
     expect(received).toEqual(streams.map(() => ({ count: head.count, lastId: head.last, outOfOrder: 0, ended: false })));
   }, 600_000);
 });

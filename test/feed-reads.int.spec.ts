@@ -46,7 +46,11 @@ describe('FeedService page reads', () => {
     await real.transaction((tx) => feedProjection.setup(tx, FEED_TABLES));
     await insert(1, 10);
     // The notifier is not used by page reads.
-    service = new FeedService(counted, loadConfig({ JWT_SECRET: 'feed-reads-secret-feed-reads-secret' }).feed, undefined as unknown as FeedNotifier);
+    service = new FeedService(
+      counted,
+      loadConfig({ JWT_SECRET: 'feed-reads-secret-feed-reads-secret' }).feed,
+      undefined as unknown as FeedNotifier,
+    );
   }, 60_000);
 
   afterAll(() => real.close());

@@ -41,25 +41,49 @@ describeE2E('feed: paging, roles, services claim and schemas', (current) => {
     await command(`/api/conventions/${ID}/annexes/toodego/offer-change`, { offerId: 'connecte', effectiveFrom: '2026-06-01' }, 200);
     await command(`/api/conventions/${ID}/annexes/laclasse/stop`, { effectiveOn: '2026-09-01', reason: 'Autre ENT' }, 200);
     // Billing facts, then the 2026 issue (FeeLedgerIssued).
-    await command('/api/reference/populations', { communeInsee: VILLEURBANNE, population: 150000, effectiveDate: '2025-01-01', source: 'INSEE (test)' }, 201);
+    await command(
+      '/api/reference/populations',
+      { communeInsee: VILLEURBANNE, population: 150000, effectiveDate: '2025-01-01', source: 'INSEE (test)' },
+      201,
+    );
     await command('/api/reference/syntec', { period: '2024-10', value: '300.0', publishedOn: '2024-11-29' }, 201);
     await command('/api/reference/syntec', { period: '2025-10', value: '306.0', publishedOn: '2025-11-28' }, 201);
     await command('/api/ledgers/2026/issue', { reason: 'Titres 2026' }, 201);
     await command(`/api/conventions/${ID}/termination`, { effectiveOn: '2026-12-01', by: 'commune', reason: 'Délibération' }, 200);
-    await command('/api/legacy-conventions', { communeInsee: BRON, communeName: 'Bron', serviceId: 'laclasse', offerId: 'standard', annualContribution: '1200.00', year: 2025, startDate: '2019-09-01' }, 201);
+    await command(
+      '/api/legacy-conventions',
+      {
+        communeInsee: BRON,
+        communeName: 'Bron',
+        serviceId: 'laclasse',
+        offerId: 'standard',
+        annualContribution: '1200.00',
+        year: 2025,
+        startDate: '2019-09-01',
+      },
+      201,
+    );
   }, 60_000);
 
   it('holds, in order, the events the commands imply', async () => {
     const feed = await wholeFeed();
     const summary = feed.map(({ type, version, data }) => {
       const d = data as Record<string, unknown>;
-      if (type === 'ConventionStatusChanged') return `${type}/${version} ${d.conventionId} ${d.change} ${d.status} lastDay=${d.lastDay} ${d.endReason}`;
+      if (type === 'ConventionStatusChanged')
+        return `${type}/${version} ${d.conventionId} ${d.change} ${d.status} lastDay=${d.lastDay} ${d.endReason}`;
       if (type === 'FeeLedgerIssued') {
-        const lines = (d.lines as Array<Record<string, string>>).map((l) => `${l.serviceId}/${l.offerId} ${l.inForceFrom}..${l.inForceUntil}`).sort();
+        const lines = (d.lines as Array<Record<string, string>>)
+          .map((l) => `${l.serviceId}/${l.offerId} ${l.inForceFrom}..${l.inForceUntil}`)
+          .sort();
         return `${type}/${version} ${d.year} #${d.issueNumber} ${d.kind} [${lines.join(', ')}]`;
       }
       const offers = (d.offers as Array<Record<string, string | null>>).map((o) => `${o.offerId} ${o.from}..${o.until}`).join(', ');
-      const extra = type === 'EntitlementChanged' ? ` changes=${(d.changes as string[]).join('+')}` : type === 'EntitlementEnded' ? ` withdrawn=${d.withdrawn}` : '';
+      const extra =
+        type === 'EntitlementChanged'
+          ? ` changes=${(d.changes as string[]).join('+')}`
+          : type === 'EntitlementEnded'
+            ? ` withdrawn=${d.withdrawn}`
+            : '';
       return `${type}/${version} ${d.entitlementId} ${d.offerId} ${d.from}..${d.until} [${offers}]${extra}`;
     });
     expect(summary).toEqual([
@@ -115,7 +139,11 @@ describeE2E('feed: paging, roles, services claim and schemas', (current) => {
     const zero = await http.get('/api/feed').query({ after: '0' }).set(bearer(tokens.consumer)).expect(200);
     expect(none.body.items).toEqual(whole);
     expect(zero.body).toEqual(none.body);
-    const end = await http.get('/api/feed').query({ after: whole.at(-1)!.position }).set(bearer(tokens.consumer)).expect(200);
+    const end = await http
+      .get('/api/feed')
+      .query({ after: whole.at(-1)!.position })
+      .set(bearer(tokens.consumer))
+      .expect(200);
     expect(end.body).toEqual({ items: [], next: whole.at(-1)!.position });
     // Resuming from the middle gives exactly the rest.
     const middle = await http.get('/api/feed').query({ after: whole[3].position }).set(bearer(tokens.consumer)).expect(200);
@@ -133,18 +161,29 @@ describeE2E('feed: paging, roles, services claim and schemas', (current) => {
     expect(tiny.items.map((item) => JSON.parse(item.body))).toEqual([whole[2]]);
     expect(tiny.full).toBe(true);
     const all = await readFeedPage(current().db, FEED_TABLES, { after: 0, limit: 100, maxBytes: 10_000_000 });
-    expect({ count: all.items.length, full: all.full, next: String(all.next) }).toEqual({ count: whole.length, full: false, next: whole.at(-1)!.position });
+    expect({ count: all.items.length, full: all.full, next: String(all.next) }).toEqual({
+      count: whole.length,
+      full: false,
+      next: whole.at(-1)!.position,
+    });
   });
 
   it('lets consumer, admin and auditor read; refuses a commune (403) and anyone without a token (401)', async () => {
     const { http, tokens } = current();
     const whole = await wholeFeed();
-    for (const token of [tokens.admin, tokens.auditor]) expect((await http.get('/api/feed').set(bearer(token)).expect(200)).body.items).toEqual(whole);
-    const forbidden = await http.get('/api/feed').set(bearer(tokens.commune(VILLEURBANNE))).expect(403);
+    for (const token of [tokens.admin, tokens.auditor])
+      expect((await http.get('/api/feed').set(bearer(token)).expect(200)).body.items).toEqual(whole);
+    const forbidden = await http
+      .get('/api/feed')
+      .set(bearer(tokens.commune(VILLEURBANNE)))
+      .expect(403);
     expect(forbidden.headers['content-type']).toMatch(/^application\/problem\+json/);
     await http.get('/api/feed').expect(401);
     await http.get('/api/feed/stream').expect(401);
-    await http.get('/api/feed/stream').set(bearer(tokens.commune(VILLEURBANNE))).expect(403);
+    await http
+      .get('/api/feed/stream')
+      .set(bearer(tokens.commune(VILLEURBANNE)))
+      .expect(403);
   });
 
   it('gives a consumer limited by its services claim only the events naming services it follows, and a next past what it skipped', async () => {
@@ -160,11 +199,18 @@ describeE2E('feed: paging, roles, services claim and schemas', (current) => {
     expect(onlyLaclasse).toEqual(expected);
     expect(await wholeFeed(current().tokens.consumerOf(['laclasse', 'toodego']))).toEqual(whole);
     // A service the catalogue does not hold: the token is refused, never widened to every service.
-    await current().http.get('/api/feed').set(bearer(current().tokens.consumerOf(['geonet']))).expect(401);
+    await current()
+      .http.get('/api/feed')
+      .set(bearer(current().tokens.consumerOf(['geonet'])))
+      .expect(401);
     // The last event (Bron's legacy access) is laclasse: a toodego-only consumer's last item is the
     // termination's EntitlementEnded, but its `next` is the feed's head, so it does not rescan what it may not see.
     const { http, tokens } = current();
-    const page = await http.get('/api/feed').query({ limit: 100 }).set(bearer(tokens.consumerOf(['toodego']))).expect(200);
+    const page = await http
+      .get('/api/feed')
+      .query({ limit: 100 })
+      .set(bearer(tokens.consumerOf(['toodego'])))
+      .expect(200);
     expect(page.body.items.at(-1).position).not.toBe(whole.at(-1)!.position);
     expect(page.body.next).toBe(whole.at(-1)!.position);
     // An admin or auditor sees everything: the claim is a consumer's.
@@ -190,7 +236,12 @@ describeE2E('feed: paging, roles, services claim and schemas', (current) => {
     ];
     for (const [query, fields] of cases) {
       const response = await http.get(`/api/feed?${query}`).set(bearer(tokens.consumer));
-      expect({ query, status: response.status, type: response.headers['content-type'], fields: response.body.errors?.map((e: { field: string }) => e.field) }).toEqual({
+      expect({
+        query,
+        status: response.status,
+        type: response.headers['content-type'],
+        fields: response.body.errors?.map((e: { field: string }) => e.field),
+      }).toEqual({
         query,
         status: 400,
         type: expect.stringMatching(/^application\/problem\+json/),
@@ -206,14 +257,23 @@ describeE2E('feed: paging, roles, services claim and schemas', (current) => {
   it('publishes the JSON Schemas: a list, and each version as application/schema+json, without a token', async () => {
     const { http } = current();
     const list = await http.get('/api/feed/schemas').expect(200);
-    expect(list.body.map((entry: { type: string; version: number; status: string }) => `${entry.type}/${entry.version} ${entry.status}`).sort()).toEqual(
-      ['ConventionStatusChanged/1 current', 'EntitlementChanged/1 current', 'EntitlementEnded/1 current', 'EntitlementGranted/1 current', 'FeeLedgerIssued/1 current'],
-    );
+    expect(
+      list.body.map((entry: { type: string; version: number; status: string }) => `${entry.type}/${entry.version} ${entry.status}`).sort(),
+    ).toEqual([
+      'ConventionStatusChanged/1 current',
+      'EntitlementChanged/1 current',
+      'EntitlementEnded/1 current',
+      'EntitlementGranted/1 current',
+      'FeeLedgerIssued/1 current',
+    ]);
     for (const entry of list.body as Array<{ type: string; version: number; href: string }>) {
       const schema = await http.get(entry.href).expect(200);
       expect(schema.headers['content-type']).toMatch(/^application\/schema\+json/);
       const body = JSON.parse(schema.text);
-      expect(body).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', properties: { type: { const: entry.type }, version: { const: entry.version } } });
+      expect(body).toMatchObject({
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        properties: { type: { const: entry.type }, version: { const: entry.version } },
+      });
     }
     await http.get('/api/feed/schemas/EntitlementGranted/2').expect(404);
     await http.get('/api/feed/schemas/EntitlementRevoked/1').expect(404);
@@ -223,12 +283,11 @@ describeE2E('feed: paging, roles, services claim and schemas', (current) => {
 
   it('documents the feed routes in OpenAPI', async () => {
     const { body } = await current().http.get('/api/docs-json').expect(200);
-    expect(Object.keys(body.paths).filter((path) => path.startsWith('/api/feed')).sort()).toEqual([
-      '/api/feed',
-      '/api/feed/schemas',
-      '/api/feed/schemas/{type}/{version}',
-      '/api/feed/stream',
-    ]);
+    expect(
+      Object.keys(body.paths)
+        .filter((path) => path.startsWith('/api/feed'))
+        .sort(),
+    ).toEqual(['/api/feed', '/api/feed/schemas', '/api/feed/schemas/{type}/{version}', '/api/feed/stream']);
     expect(Object.keys(body.paths['/api/feed/stream'].get.responses['200'].content)).toEqual(['text/event-stream']);
   });
 });

@@ -41,8 +41,19 @@ const commune = fc.constantFrom(...COMMUNES);
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 10, arbitrary: commandAction(COMMUNES) },
   // A stop on the current offer's first day: withdraws an annex never in force, or cancels an offer change.
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('stop' as const), commune, service: fc.constantFrom('toodego', 'laclasse'), offset: fc.constant(0) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('population' as const), commune, population: fc.integer({ min: 100, max: 600_000 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('stop' as const),
+      commune,
+      service: fc.constantFrom('toodego', 'laclasse'),
+      offset: fc.constant(0),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('population' as const), commune, population: fc.integer({ min: 100, max: 600_000 }) }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('issue' as const), year: fc.constantFrom(2025, 2026, 2027) }) },
 );
 
@@ -113,9 +124,9 @@ describe('feed projection', () => {
           expect(foldedStatuses(events)).toEqual(expectedStatuses(recorded));
           // One FeeLedgerIssued per LedgerIssued, in order, at or after the instant it was recorded.
           const issues = recorded.filter((event) => event.type === 'LedgerIssued').map((event) => toDomainEvent<LedgerIssued>(event).data);
-          expect(events.filter((event) => event.type === 'FeeLedgerIssued').map((event) => event.data as { year: number; issueNumber: number })).toEqual(
-            issues.map(({ year, issueNumber }) => expect.objectContaining({ year, issueNumber })),
-          );
+          expect(
+            events.filter((event) => event.type === 'FeeLedgerIssued').map((event) => event.data as { year: number; issueNumber: number }),
+          ).toEqual(issues.map(({ year, issueNumber }) => expect.objectContaining({ year, issueNumber })));
         } finally {
           await live.discard();
           await rebuilt.discard();
@@ -127,8 +138,15 @@ describe('feed projection', () => {
 });
 
 async function feedRows(db: PgliteDatabase, suffix: string): Promise<FeedRow[]> {
-  const { rows } = await db.query<FeedRow>(`SELECT seq, type, version, services, body, source_commit, source_prepare FROM ${tableNames(feedProjection, suffix).feed_events} ORDER BY seq`);
-  return rows.map((row) => ({ ...row, seq: Number(row.seq), source_commit: Number(row.source_commit), source_prepare: Number(row.source_prepare) }));
+  const { rows } = await db.query<FeedRow>(
+    `SELECT seq, type, version, services, body, source_commit, source_prepare FROM ${tableNames(feedProjection, suffix).feed_events} ORDER BY seq`,
+  );
+  return rows.map((row) => ({
+    ...row,
+    seq: Number(row.seq),
+    source_commit: Number(row.source_commit),
+    source_prepare: Number(row.source_prepare),
+  }));
 }
 
 /**
@@ -171,7 +189,12 @@ function checkSequence(events: readonly FeedEvent[], rows: readonly FeedRow[]): 
     }
     if (event.type === 'EntitlementEnded') {
       const ended = event.data;
-      if (ended.withdrawn) expect({ where, offers: ended.offers, until: ended.until }).toEqual({ where, offers: [], until: addDays(ended.from as CalendarDate, -1) });
+      if (ended.withdrawn)
+        expect({ where, offers: ended.offers, until: ended.until }).toEqual({
+          where,
+          offers: [],
+          until: addDays(ended.from as CalendarDate, -1),
+        });
       else expect({ where, before: before!.until, offers: ended.offers.length > 0 }).toEqual({ where, before: null, offers: true });
     }
     last.set(data.entitlementId, data);
@@ -181,10 +204,21 @@ function checkSequence(events: readonly FeedEvent[], rows: readonly FeedRow[]): 
 /** What a consumer keeps: the last snapshot per access, without those withdrawn. */
 function foldedAccesses(events: readonly FeedEvent[]): EntitlementSnapshot[] {
   const last = new Map<string, EntitlementSnapshot & { withdrawn?: boolean }>();
-  for (const event of events) if (event.type.startsWith('Entitlement')) last.set((event.data as EntitlementSnapshot).entitlementId, event.data as EntitlementSnapshot);
+  for (const event of events)
+    if (event.type.startsWith('Entitlement'))
+      last.set((event.data as EntitlementSnapshot).entitlementId, event.data as EntitlementSnapshot);
   return [...last.values()]
     .filter((snapshot) => !snapshot.withdrawn)
-    .map(({ entitlementId, communeInsee, serviceId, offerId, from, until, offers, source }) => ({ entitlementId, communeInsee, serviceId, offerId, from, until, offers, source }))
+    .map(({ entitlementId, communeInsee, serviceId, offerId, from, until, offers, source }) => ({
+      entitlementId,
+      communeInsee,
+      serviceId,
+      offerId,
+      from,
+      until,
+      offers,
+      source,
+    }))
     .sort((a, b) => (a.entitlementId < b.entitlementId ? -1 : 1));
 }
 
@@ -194,9 +228,18 @@ function foldStreams(events: readonly RecordedEvent[]): { conventions: Map<strin
   const communes = new Map<string, CommuneState>();
   for (const event of events) {
     if (event.streamId.startsWith(CONVENTION_STREAM_PREFIX)) {
-      conventions.set(event.streamId, evolveConvention(conventions.get(event.streamId) ?? noConvention(), toDomainEvent<ConventionEvent>(event)));
+      conventions.set(
+        event.streamId,
+        evolveConvention(conventions.get(event.streamId) ?? noConvention(), toDomainEvent<ConventionEvent>(event)),
+      );
     } else if (event.streamId.startsWith(COMMUNE_STREAM_PREFIX) && ['LegacyConventionRecorded', 'LegacyAccessEnded'].includes(event.type)) {
-      communes.set(event.streamId.slice(COMMUNE_STREAM_PREFIX.length), evolveCommune(communes.get(event.streamId.slice(COMMUNE_STREAM_PREFIX.length)) ?? emptyCommune(), toDomainEvent<CommuneEvent>(event)));
+      communes.set(
+        event.streamId.slice(COMMUNE_STREAM_PREFIX.length),
+        evolveCommune(
+          communes.get(event.streamId.slice(COMMUNE_STREAM_PREFIX.length)) ?? emptyCommune(),
+          toDomainEvent<CommuneEvent>(event),
+        ),
+      );
     }
   }
   return { conventions, communes };
@@ -248,7 +291,12 @@ async function recordSyntecValues(store: InMemoryEventStore): Promise<void> {
     ['2025-10', '306.0', '2025-11-28'],
     ['2026-10', '312.1', '2026-11-27'],
   ] as const) {
-    await handler.execute(new ExecuteSyntecCommand({ type: 'RecordSyntecIndex', data: { period, value, publishedOn: publishedOn as CalendarDate } }, { ...COMMAND_CONTEXT, commandId: randomUUID() }));
+    await handler.execute(
+      new ExecuteSyntecCommand(
+        { type: 'RecordSyntecIndex', data: { period, value, publishedOn: publishedOn as CalendarDate } },
+        { ...COMMAND_CONTEXT, commandId: randomUUID() },
+      ),
+    );
   }
 }
 
@@ -256,7 +304,10 @@ async function recordPopulation(store: InMemoryEventStore, communeInsee: string,
   const handler = new CommuneCommandHandler(store);
   await handler.execute(
     new ExecuteCommuneCommand(
-      { type: 'RecordPopulation', data: { communeInsee, population, effectiveDate: '2024-01-01' as CalendarDate, source: 'INSEE (test)', reason: 'Correction' } },
+      {
+        type: 'RecordPopulation',
+        data: { communeInsee, population, effectiveDate: '2024-01-01' as CalendarDate, source: 'INSEE (test)', reason: 'Correction' },
+      },
       { ...COMMAND_CONTEXT, commandId: randomUUID() },
     ),
   );

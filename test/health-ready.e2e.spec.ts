@@ -31,7 +31,8 @@ describeE2E('readiness', (current) => {
       expect(ready.headers['retry-after']).toBe('1');
       expect(ready.body).toMatchObject({ status: 503, type: '/problems/not-ready' });
       expect(ready.body.projections.length).toBeGreaterThan(0);
-      for (const projection of ready.body.projections) expect(projection).toMatchObject({ state: 'stopped', position: expect.any(String), lagEvents: expect.any(Number) });
+      for (const projection of ready.body.projections)
+        expect(projection).toMatchObject({ state: 'stopped', position: expect.any(String), lagEvents: expect.any(Number) });
       await http.get('/api/health').expect(200); // liveness does not depend on the projections
     } finally {
       await host.runner.start();

@@ -15,7 +15,11 @@ describeE2E('health, authentication and errors', (current) => {
 
   it('refuses a command to a role that may not write (403)', async () => {
     const { http, tokens } = current();
-    await http.post('/api/reference/syntec').set(bearer(tokens.auditor)).send({ period: '2025-10', value: '322.2', publishedOn: '2025-11-28' }).expect(403);
+    await http
+      .post('/api/reference/syntec')
+      .set(bearer(tokens.auditor))
+      .send({ period: '2025-10', value: '322.2', publishedOn: '2025-11-28' })
+      .expect(403);
   });
 
   it('records the catalogue of CP-2025-4074 at first start (R-CAT-2)', async () => {

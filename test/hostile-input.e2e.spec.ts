@@ -15,10 +15,22 @@ import { spawnApi } from './support/api-process';
  * is wrong, and nothing is recorded.
  */
 
-const convention = { communeInsee: '69123', communeName: 'Lyon', signedOn: '2025-11-15', effectiveFrom: '2026-01-01', legalReference: 'CP-2025-4074' };
+const convention = {
+  communeInsee: '69123',
+  communeName: 'Lyon',
+  signedOn: '2025-11-15',
+  effectiveFrom: '2026-01-01',
+  legalReference: 'CP-2025-4074',
+};
 const annex = { serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-01-01' };
 const paying = { kind: 'fixed_plus_per_inhabitant', fixed: '5000.00', perInhabitant: '0.20', baseYear: 2025, indexation: 'syntec' };
-const service = { serviceId: 'geonet', name: 'GéoNet', legalReference: 'CP-2027-0001', effectiveFrom: '2027-01-01', offers: [{ offerId: 'standard', name: 'Standard', open: true, feeSchedule: paying }] };
+const service = {
+  serviceId: 'geonet',
+  name: 'GéoNet',
+  legalReference: 'CP-2027-0001',
+  effectiveFrom: '2027-01-01',
+  offers: [{ offerId: 'standard', name: 'Standard', open: true, feeSchedule: paying }],
+};
 const population = { communeInsee: '69123', population: 520774, effectiveDate: '2025-01-01', source: 'INSEE' };
 
 /** `depth` arrays one inside the other, as raw JSON (JSON.stringify itself would recurse that deep). */
@@ -32,7 +44,10 @@ interface FieldError {
 }
 
 function expectProblem(response: Response, status: number): void {
-  expect({ status: response.status, type: response.headers['content-type'] }).toEqual({ status, type: expect.stringMatching(/^application\/problem\+json/) });
+  expect({ status: response.status, type: response.headers['content-type'] }).toEqual({
+    status,
+    type: expect.stringMatching(/^application\/problem\+json/),
+  });
 }
 
 /** A 400 problem+json whose errors are exactly these fields (in any order), each with its constraint. */
@@ -62,11 +77,21 @@ function problemOf(answer: string, status: number): Record<string, unknown> {
   const [head, body] = answer.split('\r\n\r\n');
   const lines = head.split('\r\n');
   expect(lines[0]).toBe(`HTTP/1.1 ${status} ${STATUS_CODES[status]}`);
-  const headers = Object.fromEntries(lines.slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
-  expect(headers).toEqual(expect.objectContaining({ 'content-type': 'application/problem+json', connection: 'close', 'content-length': String(Buffer.byteLength(body)) }));
+  const headers = Object.fromEntries(
+    lines.slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+  );
+  expect(headers).toEqual(
+    expect.objectContaining({
+      'content-type': 'application/problem+json',
+      connection: 'close',
+      'content-length': String(Buffer.byteLength(body)),
+    }),
+  );
   expect(STATUS_CODES[status]).toBeDefined();
   const problem = JSON.parse(body) as Record<string, unknown>;
-  expect(problem).toEqual(expect.objectContaining({ status, title: expect.any(String), detail: expect.any(String), type: expect.any(String) }));
+  expect(problem).toEqual(
+    expect.objectContaining({ status, title: expect.any(String), detail: expect.any(String), type: expect.any(String) }),
+  );
   return problem;
 }
 
@@ -81,12 +106,17 @@ describeE2E('hostile input', (current) => {
       unchanged(async () => {
         expectFields(await post('/api/conventions').send({ ...convention, communeName: 'N\u0000me' }), { communeName: 'noNulCharacter' });
         expectFields(await post('/api/reference/populations').send({ ...population, source: 'INSEE\u0000' }), { source: 'noNulCharacter' });
-        expectFields(await post('/api/lifecycle/run').send({ asOf: '2027-01-01', legalReference: '\u0000' }), { legalReference: 'noNulCharacter' });
+        expectFields(await post('/api/lifecycle/run').send({ asOf: '2027-01-01', legalReference: '\u0000' }), {
+          legalReference: 'noNulCharacter',
+        });
       }));
 
     it('refuses a lone surrogate (high or low) with 400 naming the field; a paired one is a real character', () =>
       unchanged(async () => {
-        expectFields(await raw('/api/conventions', JSON.stringify({ ...convention, communeName: 'Lyon' }).replace('"Lyon"', '"Ly\\ud800on"')), { communeName: 'wellFormedUnicode' });
+        expectFields(
+          await raw('/api/conventions', JSON.stringify({ ...convention, communeName: 'Lyon' }).replace('"Lyon"', '"Ly\\ud800on"')),
+          { communeName: 'wellFormedUnicode' },
+        );
         expectFields(await raw('/api/lifecycle/run', '{"asOf":"2027-01-01","reason":"\\udc00 end"}'), { reason: 'wellFormedUnicode' });
         // 😀 as an escaped pair is fine text; it reaches ordinary validation (here: asOf is missing).
         expectFields(await raw('/api/lifecycle/run', '{"reason":"\\ud83d\\ude00"}'), { asOf: 'isCalendarDate' });
@@ -94,7 +124,13 @@ describeE2E('hostile input', (current) => {
 
     it('names every bad field of a body at once, nested ones by their path, and bad keys too', () =>
       unchanged(async () => {
-        const body = { ...convention, communeName: 'a\u0000', reason: 'b\ud800', annexes: [annex, { ...annex, offerId: 'x\u0000' }], ['k\u0000']: 1 };
+        const body = {
+          ...convention,
+          communeName: 'a\u0000',
+          reason: 'b\ud800',
+          annexes: [annex, { ...annex, offerId: 'x\u0000' }],
+          ['k\u0000']: 1,
+        };
         expectFields(await post('/api/conventions').send(body), {
           communeName: 'noNulCharacter',
           reason: 'wellFormedUnicode',
@@ -111,7 +147,11 @@ describeE2E('hostile input', (current) => {
       expectFields(await http.get('/api/entitlements?on=2026-01-01&knownAt=x%00').set(bearer(tokens.admin)), { knownAt: 'noNulCharacter' });
       expectFields(await http.get('/api/feed?after=%00').set(bearer(tokens.consumer)), { after: 'noNulCharacter' });
       expectFields(await http.get('/api/audit/events?type=a&type=b%00').set(bearer(tokens.auditor)), { 'type[1]': 'noNulCharacter' });
-      expectFields(await http.get('/api/audit/events?__proto__=1&constructor=2&a%00=3').set(bearer(tokens.auditor)), { ['__proto__']: 'reservedKey', constructor: 'reservedKey', '["a\\u0000"]': 'noNulCharacter' });
+      expectFields(await http.get('/api/audit/events?__proto__=1&constructor=2&a%00=3').set(bearer(tokens.auditor)), {
+        ['__proto__']: 'reservedKey',
+        constructor: 'reservedKey',
+        '["a\\u0000"]': 'noNulCharacter',
+      });
     });
 
     it('refuses a NUL in a path parameter with 400 naming the parameter, on reads and on commands', () =>
@@ -121,30 +161,46 @@ describeE2E('hostile input', (current) => {
         expectFields(await http.get('/api/conventions/69123-1%00/history').set(bearer(tokens.auditor)), { id: 'noNulCharacter' });
         expectFields(await http.get('/api/communes/6912%00/entitlements').set(bearer(tokens.admin)), { insee: 'noNulCharacter' });
         expectFields(await http.get('/api/feed/schemas/a%00/1').set(bearer(tokens.consumer)), { type: 'noNulCharacter' });
-        expectFields(await post('/api/conventions/69123-1/annexes/toodego%00/stop').send({ effectiveOn: '2026-07-01', reason: 'x' }), { serviceId: 'noNulCharacter' });
-        expectFields(await post('/api/catalogue/services/toodego/offers/a%00/open').send({ openedOn: '2027-01-01', legalReference: 'CP-1' }), { offerId: 'noNulCharacter' });
+        expectFields(await post('/api/conventions/69123-1/annexes/toodego%00/stop').send({ effectiveOn: '2026-07-01', reason: 'x' }), {
+          serviceId: 'noNulCharacter',
+        });
+        expectFields(
+          await post('/api/catalogue/services/toodego/offers/a%00/open').send({ openedOn: '2027-01-01', legalReference: 'CP-1' }),
+          { offerId: 'noNulCharacter' },
+        );
         expectFields(await http.get('/api/admin/projections/rebuild/x%00').set(bearer(tokens.admin)), { job: 'noNulCharacter' });
       }));
   });
 
   describe('deep nesting', () => {
-    it.each(['/api/conventions/69123-1/annexes/toodego/stop', '/api/lifecycle/run', '/api/reference/populations', '/api/catalogue/services'])(
-      'POST %s refuses a body nested 3 000 deep with 400, before it is transformed',
-      (path) =>
-        unchanged(async () => {
-          for (const json of [`{"reason":${nestedArrays(3000)}}`, `{"reason":${nestedObjects(3000)}}`, `{"reason":${nestedArrays(40_000)}}`]) {
-            const response = await raw(path, json);
-            expectProblem(response, 400);
-            expect(response.body.errors).toEqual([expect.objectContaining({ field: expect.stringMatching(/^reason(\[0\]|\.a)+$/), constraint: 'maxDepth' })]);
-          }
-        }),
+    it.each([
+      '/api/conventions/69123-1/annexes/toodego/stop',
+      '/api/lifecycle/run',
+      '/api/reference/populations',
+      '/api/catalogue/services',
+    ])('POST %s refuses a body nested 3 000 deep with 400, before it is transformed', (path) =>
+      unchanged(async () => {
+        for (const json of [
+          `{"reason":${nestedArrays(3000)}}`,
+          `{"reason":${nestedObjects(3000)}}`,
+          `{"reason":${nestedArrays(40_000)}}`,
+        ]) {
+          const response = await raw(path, json);
+          expectProblem(response, 400);
+          expect(response.body.errors).toEqual([
+            expect.objectContaining({ field: expect.stringMatching(/^reason(\[0\]|\.a)+$/), constraint: 'maxDepth' }),
+          ]);
+        }
+      }),
     );
 
     it('accepts nesting up to the bound: a 31-deep value gets the ordinary answer', () =>
       unchanged(async () => {
         const response = await raw('/api/lifecycle/run', `{"asOf":"2027-01-01","reason":${nestedArrays(31)}}`);
         expectProblem(response, 400);
-        expect(response.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'reason', constraint: 'isString' })]));
+        expect(response.body.errors).toEqual(
+          expect.arrayContaining([expect.objectContaining({ field: 'reason', constraint: 'isString' })]),
+        );
         expect(response.body.errors.every((e: FieldError) => e.field === 'reason' && e.constraint !== 'maxDepth')).toBe(true);
       }));
   });
@@ -153,7 +209,13 @@ describeE2E('hostile input', (current) => {
     const offer = service.offers[0];
     it.each([
       ['an offer that is an empty array', '/api/catalogue/services', { ...service, offers: [[]] }, 'offers', 'offers[0]'],
-      ['an offer wrapped in an array', '/api/catalogue/services', { ...service, offers: [offer, [offer], [offer]] }, 'offers', 'offers[1], offers[2]'],
+      [
+        'an offer wrapped in an array',
+        '/api/catalogue/services',
+        { ...service, offers: [offer, [offer], [offer]] },
+        'offers',
+        'offers[1], offers[2]',
+      ],
       ['an annex that is an empty array', '/api/conventions', { ...convention, annexes: [[]] }, 'annexes', 'annexes[0]'],
       ['an annex wrapped in an array', '/api/conventions', { ...convention, annexes: [annex, [annex]] }, 'annexes', 'annexes[1]'],
     ])('refuses %s with 400 naming the field and the element', (_, path, body, field, elements) =>
@@ -165,9 +227,24 @@ describeE2E('hostile input', (current) => {
     );
 
     it.each([
-      ['a fee schedule in an array', '/api/catalogue/services', { ...service, offers: [{ ...offer, feeSchedule: [paying] }] }, 'offers[0].feeSchedule'],
-      ['a fee schedule that is an empty array', '/api/catalogue/services', { ...service, offers: [{ ...offer, feeSchedule: [] }] }, 'offers[0].feeSchedule'],
-      ['a replacing fee schedule in an array', '/api/catalogue/services/toodego/offers/partenaire/fee-schedules', { fromYear: 2027, legalReference: 'CP-1', feeSchedule: [paying] }, 'feeSchedule'],
+      [
+        'a fee schedule in an array',
+        '/api/catalogue/services',
+        { ...service, offers: [{ ...offer, feeSchedule: [paying] }] },
+        'offers[0].feeSchedule',
+      ],
+      [
+        'a fee schedule that is an empty array',
+        '/api/catalogue/services',
+        { ...service, offers: [{ ...offer, feeSchedule: [] }] },
+        'offers[0].feeSchedule',
+      ],
+      [
+        'a replacing fee schedule in an array',
+        '/api/catalogue/services/toodego/offers/partenaire/fee-schedules',
+        { fromYear: 2027, legalReference: 'CP-1', feeSchedule: [paying] },
+        'feeSchedule',
+      ],
       ['an annex that is null', '/api/conventions', { ...convention, annexes: [annex, null] }, 'annexes[1]'],
     ])('refuses %s with 400 naming it', (_, path, body, field) =>
       unchanged(async () => {
@@ -180,15 +257,31 @@ describeE2E('hostile input', (current) => {
 
   describe('prototype keys', () => {
     it.each([
-      ['/api/conventions', `{"communeInsee":"69123","communeName":"Lyon","signedOn":"2025-11-15","effectiveFrom":"2026-01-01","__proto__":{"x":1}}`, '__proto__'],
-      ['/api/conventions', `{"communeInsee":"69123","communeName":"Lyon","signedOn":"2025-11-15","effectiveFrom":"2026-01-01","constructor":{"name":"x"}}`, 'constructor'],
-      ['/api/conventions', `{"communeInsee":"69123","communeName":"Lyon","signedOn":"2025-11-15","effectiveFrom":"2026-01-01","prototype":1}`, 'prototype'],
+      [
+        '/api/conventions',
+        `{"communeInsee":"69123","communeName":"Lyon","signedOn":"2025-11-15","effectiveFrom":"2026-01-01","__proto__":{"x":1}}`,
+        '__proto__',
+      ],
+      [
+        '/api/conventions',
+        `{"communeInsee":"69123","communeName":"Lyon","signedOn":"2025-11-15","effectiveFrom":"2026-01-01","constructor":{"name":"x"}}`,
+        'constructor',
+      ],
+      [
+        '/api/conventions',
+        `{"communeInsee":"69123","communeName":"Lyon","signedOn":"2025-11-15","effectiveFrom":"2026-01-01","prototype":1}`,
+        'prototype',
+      ],
       [
         '/api/conventions',
         `{"communeInsee":"69123","communeName":"Lyon","signedOn":"2025-11-15","effectiveFrom":"2026-01-01","annexes":[{"serviceId":"toodego","offerId":"partenaire","effectiveFrom":"2026-01-01","__proto__":{"offerId":"x"}}]}`,
         'annexes[0].__proto__',
       ],
-      ['/api/catalogue/services/toodego/offers/partenaire/fee-schedules', `{"fromYear":2027,"legalReference":"CP-1","feeSchedule":{"kind":"free","constructor":1}}`, 'feeSchedule.constructor'],
+      [
+        '/api/catalogue/services/toodego/offers/partenaire/fee-schedules',
+        `{"fromYear":2027,"legalReference":"CP-1","feeSchedule":{"kind":"free","constructor":1}}`,
+        'feeSchedule.constructor',
+      ],
       ['/api/lifecycle/run', `{"asOf":"2027-01-01","prototype":{"__proto__":null}}`, 'prototype'],
     ])('POST %s refuses a reserved key at any depth (case %#)', (path, json, field) =>
       unchanged(async () => {
@@ -215,10 +308,16 @@ describeE2E('hostile input', (current) => {
     it.each([
       ['a malformed request line', 'GARBAGE\r\n\r\n'],
       ['a Content-Length that is not a number', 'POST /api/lifecycle/run HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'],
-      ['bad chunked encoding', 'POST /api/lifecycle/run HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n'],
+      [
+        'bad chunked encoding',
+        'POST /api/lifecycle/run HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n',
+      ],
       ['an invalid header character', 'GET /api/health HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\n\r\n'],
       ['an invalid header name', 'GET /api/health HTTP/1.1\r\nHost: x\r\nX B@d: 1\r\n\r\n'],
-      ['both Content-Length and Transfer-Encoding', 'POST /api/lifecycle/run HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+      [
+        'both Content-Length and Transfer-Encoding',
+        'POST /api/lifecycle/run HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      ],
     ])('answers %s with 400 problem+json and closes', async (_, bytes) => {
       problemOf(await exchange(port, bytes), 400);
     });
@@ -245,7 +344,7 @@ describeE2E('hostile input', (current) => {
 });
 
 describe('the API as shipped (main.ts, a spawned process)', () => {
-  it('answers what Node\'s HTTP parser refuses with problem+json too', async () => {
+  it("answers what Node's HTTP parser refuses with problem+json too", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hostile-input-'));
     const api = await spawnApi({ EVENT_STORE: 'pglite', DATA_DIR: dataDir });
     try {

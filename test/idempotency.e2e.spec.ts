@@ -7,7 +7,8 @@ import { expectProblem, storedEvents, unchanged } from './conventions-support';
  */
 describeE2E('Idempotency-Key over HTTP', (current) => {
   const admin = () => bearer(current().tokens.admin);
-  const post = (path: string, key: string, body: Record<string, unknown>) => current().http.post(path).set(admin()).set('Idempotency-Key', key).send(body);
+  const post = (path: string, key: string, body: Record<string, unknown>) =>
+    current().http.post(path).set(admin()).set('Idempotency-Key', key).send(body);
   const signing = (insee: string) => ({
     communeInsee: insee,
     communeName: `Commune ${insee}`,
@@ -19,7 +20,16 @@ describeE2E('Idempotency-Key over HTTP', (current) => {
   it('a retried signature records nothing new and returns the first answer, headers included', async () => {
     const first = await post('/api/conventions', 'sign-69600', signing('69600')).expect(201);
     expect(first.body.conventionId).toBe('69600-1');
-    for (const body of [signing('69600'), { annexes: signing('69600').annexes, effectiveFrom: '2026-01-01', signedOn: '2025-11-15', communeName: 'Commune 69600', communeInsee: '69600' }]) {
+    for (const body of [
+      signing('69600'),
+      {
+        annexes: signing('69600').annexes,
+        effectiveFrom: '2026-01-01',
+        signedOn: '2025-11-15',
+        communeName: 'Commune 69600',
+        communeInsee: '69600',
+      },
+    ]) {
       const retry = await unchanged(current(), () => post('/api/conventions', 'sign-69600', body));
       expect({ status: retry.status, body: retry.body, etag: retry.headers.etag, location: retry.headers.location }).toEqual({
         status: 201,
@@ -33,10 +43,17 @@ describeE2E('Idempotency-Key over HTTP', (current) => {
   });
 
   it('answers 422 to the same key with another body, or on another route, and records nothing', async () => {
-    const other = await unchanged(current(), () => post('/api/conventions', 'sign-69600', { ...signing('69600'), communeName: 'Autre nom' }));
+    const other = await unchanged(current(), () =>
+      post('/api/conventions', 'sign-69600', { ...signing('69600'), communeName: 'Autre nom' }),
+    );
     expectProblem(other, 422);
     expect(other.body.type).toBe('/problems/idempotency-key-reused');
-    expectProblem(await unchanged(current(), () => post('/api/reference/syntec', 'sign-69600', { period: '2025-10', value: '322.2', publishedOn: '2025-11-28' })), 422);
+    expectProblem(
+      await unchanged(current(), () =>
+        post('/api/reference/syntec', 'sign-69600', { period: '2025-10', value: '322.2', publishedOn: '2025-11-28' }),
+      ),
+      422,
+    );
   });
 
   it('replays a command on a convention, a reference fact and a lifecycle run', async () => {
@@ -45,7 +62,11 @@ describeE2E('Idempotency-Key over HTTP', (current) => {
       ['/api/conventions/69600-1/annexes/laclasse/stop', { effectiveOn: '2026-06-01', reason: 'Arrêt' }, 200],
       ['/api/reference/populations', { communeInsee: '69600', population: 1234, effectiveDate: '2025-01-01', source: 'INSEE' }, 201],
       ['/api/reference/syntec', { period: '2025-10', value: '322.2', publishedOn: '2025-11-28' }, 201],
-      ['/api/legacy-conventions', { communeInsee: '69600', communeName: 'Commune 69600', serviceId: 'laclasse', offerId: 'standard', year: 2025 }, 201],
+      [
+        '/api/legacy-conventions',
+        { communeInsee: '69600', communeName: 'Commune 69600', serviceId: 'laclasse', offerId: 'standard', year: 2025 },
+        201,
+      ],
       ['/api/catalogue/services/toodego/offers/abonne/open', { openedOn: '2026-09-01', legalReference: 'CP-2026-0500' }, 200],
       ['/api/lifecycle/run', { asOf: '2027-01-01' }, 200],
     ];
@@ -61,12 +82,18 @@ describeE2E('Idempotency-Key over HTTP', (current) => {
 
   it('returns the first answer even when it was lost before being kept: the events carry the command', async () => {
     const first = await post('/api/conventions', 'sign-69601', signing('69601')).expect(201);
-    const annex = await post('/api/conventions/69601-1/annexes', 'annex-69601', { serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-03-01' }).expect(201);
+    const annex = await post('/api/conventions/69601-1/annexes', 'annex-69601', {
+      serviceId: 'laclasse',
+      offerId: 'standard',
+      effectiveFrom: '2026-03-01',
+    }).expect(201);
     // As if the API had stopped between storing the events and keeping the answer.
     await current().db.query('DELETE FROM idempotency_keys');
     const retried = await unchanged(current(), () => post('/api/conventions', 'sign-69601', signing('69601')));
     expect({ status: retried.status, body: retried.body }).toEqual({ status: 201, body: first.body });
-    const retriedAnnex = await unchanged(current(), () => post('/api/conventions/69601-1/annexes', 'annex-69601', { serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-03-01' }));
+    const retriedAnnex = await unchanged(current(), () =>
+      post('/api/conventions/69601-1/annexes', 'annex-69601', { serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-03-01' }),
+    );
     expect({ status: retriedAnnex.status, body: retriedAnnex.body }).toEqual({ status: 201, body: annex.body });
   });
 
@@ -75,7 +102,9 @@ describeE2E('Idempotency-Key over HTTP', (current) => {
     expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
     expect(answers[1].body).toEqual(answers[0].body);
     expect(answers[2].body).toEqual(answers[0].body);
-    const signed = (await storedEvents(current())).filter((e) => e.type === 'ConventionSigned' && (e.data as { communeInsee: string }).communeInsee === '69602');
+    const signed = (await storedEvents(current())).filter(
+      (e) => e.type === 'ConventionSigned' && (e.data as { communeInsee: string }).communeInsee === '69602',
+    );
     expect(signed).toHaveLength(1);
   });
 

@@ -21,14 +21,20 @@ describeE2E('the 2026 ledger of the demo data', (current) => {
   let lastPosition = '0';
 
   async function post({ path, idempotencyKey, body }: DemoRequest): Promise<void> {
-    const response = await current().http.post(`/api${path}`).set(bearer(current().tokens.admin)).set('Idempotency-Key', idempotencyKey).send(body);
+    const response = await current()
+      .http.post(`/api${path}`)
+      .set(bearer(current().tokens.admin))
+      .set('Idempotency-Key', idempotencyKey)
+      .send(body);
     expect({ path, body, status: response.status }).toMatchObject({
       status: 201,
     });
     if (response.body.position) lastPosition = response.body.position;
   }
-  const ledger = () => current().http.get('/api/ledgers/2026').query({ minPosition: lastPosition }).set(bearer(current().tokens.auditor)).expect(200);
-  const lineOf = (body: { lines: DemoLine[] }, insee: string, serviceId: string) => body.lines.find((l) => l.communeInsee === insee && l.serviceId === serviceId)!;
+  const ledger = () =>
+    current().http.get('/api/ledgers/2026').query({ minPosition: lastPosition }).set(bearer(current().tokens.auditor)).expect(200);
+  const lineOf = (body: { lines: DemoLine[] }, insee: string, serviceId: string) =>
+    body.lines.find((l) => l.communeInsee === insee && l.serviceId === serviceId)!;
 
   beforeAll(async () => {
     // What import-communes records: four population figures per commune, and legacy conventions without amounts.

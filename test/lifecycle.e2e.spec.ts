@@ -17,7 +17,11 @@ interface Recorded {
 describeE2E('the lifecycle over HTTP', (current) => {
   const admin = () => bearer(current().tokens.admin);
   const sign = (insee: string, fields: Record<string, unknown>) =>
-    current().http.post('/api/conventions').set(admin()).send({ communeInsee: insee, communeName: `Commune ${insee}`, ...fields }).expect(201);
+    current()
+      .http.post('/api/conventions')
+      .set(admin())
+      .send({ communeInsee: insee, communeName: `Commune ${insee}`, ...fields })
+      .expect(201);
   const run = async (asOf: string): Promise<Recorded[]> => {
     // The run finds conventions in the global order, which on PostgreSQL may lag a commit by a moment.
     await storedEvents(current());
@@ -26,19 +30,26 @@ describeE2E('the lifecycle over HTTP', (current) => {
     expect(response.body.position).toBe(response.body.recorded.at(-1)?.position ?? null);
     return response.body.recorded;
   };
-  const of = (streamId: string, recorded: Recorded[]) => recorded.filter((event) => event.streamId === streamId).map(({ type, data }) => ({ type, data }));
+  const of = (streamId: string, recorded: Recorded[]) =>
+    recorded.filter((event) => event.streamId === streamId).map(({ type, data }) => ({ type, data }));
   const renewed = (conventionId: string, renewalNumber: number, start: string, end: string) => ({
     type: 'ConventionRenewed',
     data: { conventionId, renewalNumber, period: { start, end } },
   });
-  const expired = (conventionId: string, lastDay: string, reason: string) => ({ type: 'ConventionExpired', data: { conventionId, lastDay, reason } });
+  const expired = (conventionId: string, lastDay: string, reason: string) => ({
+    type: 'ConventionExpired',
+    data: { conventionId, lastDay, reason },
+  });
 
   it('renews tacitly at the end of each period, renewals 1..5, then expires after six years (R-CONV-3, R-CONV-4)', async () => {
     await sign('69400', { signedOn: '2025-11-15', effectiveFrom: '2026-01-01' });
     const id = 'convention-69400-1';
     expect(of(id, await run('2026-12-31'))).toEqual([]); // the period's last day: not over yet
     expect(of(id, await run('2027-01-01'))).toEqual([renewed('69400-1', 1, '2027-01-01', '2027-12-31')]);
-    expect(of(id, await run('2029-06-30'))).toEqual([renewed('69400-1', 2, '2028-01-01', '2028-12-31'), renewed('69400-1', 3, '2029-01-01', '2029-12-31')]);
+    expect(of(id, await run('2029-06-30'))).toEqual([
+      renewed('69400-1', 2, '2028-01-01', '2028-12-31'),
+      renewed('69400-1', 3, '2029-01-01', '2029-12-31'),
+    ]);
     expect(of(id, await run('2032-01-01'))).toEqual([
       renewed('69400-1', 4, '2030-01-01', '2030-12-31'),
       renewed('69400-1', 5, '2031-01-01', '2031-12-31'),
@@ -56,7 +67,10 @@ describeE2E('the lifecycle over HTTP', (current) => {
     expect(body).toMatchObject({ status: 'ended', end: { lastDay: '2031-12-31', reason: 'max_duration', termination: null } });
     // R-CONV-7: the expiry ends the access to every service; R-CONV-8: no command afterwards.
     await refused(current(), 422, 'R-CONV-8', 'ConventionEnded', () =>
-      current().http.post('/api/conventions/69400-1/annexes').set(admin()).send({ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2031-06-01' }),
+      current()
+        .http.post('/api/conventions/69400-1/annexes')
+        .set(admin())
+        .send({ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2031-06-01' }),
     );
   });
 
@@ -75,7 +89,11 @@ describeE2E('the lifecycle over HTTP', (current) => {
 
   it('expires at the end of the period a non-renewal was notified in, reason not_renewed (R-CONV-5)', async () => {
     await sign('69402', { signedOn: '2025-11-15', effectiveFrom: '2026-01-01' });
-    await current().http.post('/api/conventions/69402-1/non-renewal').set(admin()).send({ notifiedOn: '2026-10-15', by: 'commune', reason: 'Budget' }).expect(200);
+    await current()
+      .http.post('/api/conventions/69402-1/non-renewal')
+      .set(admin())
+      .send({ notifiedOn: '2026-10-15', by: 'commune', reason: 'Budget' })
+      .expect(200);
     expect(of('convention-69402-1', await run('2026-12-31'))).toEqual([]);
     expect(of('convention-69402-1', await run('2027-01-01'))).toEqual([expired('69402-1', '2026-12-31', 'not_renewed')]);
     expect((await current().http.get('/api/conventions/69402-1').set(admin()).expect(200)).body.status).toBe('ended');
@@ -83,22 +101,36 @@ describeE2E('the lifecycle over HTTP', (current) => {
 
   it('applies a notice given after a period ended, before the run recorded its renewal, to the next period (R-CONV-5)', async () => {
     await sign('69403', { signedOn: '2025-11-15', effectiveFrom: '2026-01-01' });
-    const notice = await current().http.post('/api/conventions/69403-1/non-renewal').set(admin()).send({ notifiedOn: '2027-03-01', by: 'metropole', reason: 'Fin du partenariat' }).expect(200);
+    const notice = await current()
+      .http.post('/api/conventions/69403-1/non-renewal')
+      .set(admin())
+      .send({ notifiedOn: '2027-03-01', by: 'metropole', reason: 'Fin du partenariat' })
+      .expect(200);
     expect(notice.body.events[0].data.appliesToPeriod).toEqual({ number: 2, start: '2027-01-01', end: '2027-12-31' });
-    expect(of('convention-69403-1', await run('2028-01-01'))).toEqual([renewed('69403-1', 1, '2027-01-01', '2027-12-31'), expired('69403-1', '2027-12-31', 'not_renewed')]);
+    expect(of('convention-69403-1', await run('2028-01-01'))).toEqual([
+      renewed('69403-1', 1, '2027-01-01', '2027-12-31'),
+      expired('69403-1', '2027-12-31', 'not_renewed'),
+    ]);
   });
 
   it('refuses a notice dated in a period already renewed: it came too late (R-CONV-5)', async () => {
     await sign('69404', { signedOn: '2025-11-15', effectiveFrom: '2026-01-01' });
     await run('2027-01-01');
     await refused(current(), 422, 'R-CONV-5', 'NoticeBeforeCurrentPeriod', () =>
-      current().http.post('/api/conventions/69404-1/non-renewal').set(admin()).send({ notifiedOn: '2026-12-01', by: 'commune', reason: 'late' }),
+      current()
+        .http.post('/api/conventions/69404-1/non-renewal')
+        .set(admin())
+        .send({ notifiedOn: '2026-12-01', by: 'commune', reason: 'late' }),
     );
   });
 
   describe('legacy conventions (R-LEG-2, R-LEG-3)', () => {
     const legacy = (communeInsee: string, serviceId: string, offerId: string) =>
-      current().http.post('/api/legacy-conventions').set(admin()).send({ communeInsee, communeName: `Commune ${communeInsee}`, serviceId, offerId, year: 2025 }).expect(201);
+      current()
+        .http.post('/api/legacy-conventions')
+        .set(admin())
+        .send({ communeInsee, communeName: `Commune ${communeInsee}`, serviceId, offerId, year: 2025 })
+        .expect(201);
     const ends = (recorded: Recorded[]) =>
       recorded
         .filter((event) => event.type === 'LegacyAccessEnded')
@@ -119,11 +151,23 @@ describeE2E('the lifecycle over HTTP', (current) => {
       await legacy('69501', 'laclasse', 'standard');
       await legacy('69502', 'toodego', 'partenaire');
       // Signed in 2025, toodego from 2025-12-01: continuity, legacy toodego until 2025-11-30; laclasse not annexed.
-      await sign('69500', { signedOn: '2025-11-15', effectiveFrom: '2025-12-01', annexes: [{ serviceId: 'toodego', offerId: 'connecte', effectiveFrom: '2025-12-01' }] });
+      await sign('69500', {
+        signedOn: '2025-11-15',
+        effectiveFrom: '2025-12-01',
+        annexes: [{ serviceId: 'toodego', offerId: 'connecte', effectiveFrom: '2025-12-01' }],
+      });
       // Signed on 2025-12-20, laclasse from 2026-01-01: continuity until 2025-12-31.
-      await sign('69501', { signedOn: '2025-12-20', effectiveFrom: '2026-01-01', annexes: [{ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-01-01' }] });
+      await sign('69501', {
+        signedOn: '2025-12-20',
+        effectiveFrom: '2026-01-01',
+        annexes: [{ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-01-01' }],
+      });
       // Signed in 2026: no continuity, even with an annex from 2026-01-01 (R-LEG-3).
-      await sign('69502', { signedOn: '2026-01-05', effectiveFrom: '2026-01-01', annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-01-01' }] });
+      await sign('69502', {
+        signedOn: '2026-01-05',
+        effectiveFrom: '2026-01-01',
+        annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-01-01' }],
+      });
     });
 
     it('ends a legacy access the day before the annex that continues it, once that day is past (R-LEG-2)', async () => {
@@ -148,9 +192,16 @@ describeE2E('the lifecycle over HTTP', (current) => {
     it('corrects a recorded end when a convention signed in 2025 is recorded late (R-LEG-2, R-TIME-2)', async () => {
       await legacy('69503', 'toodego', 'partenaire');
       expect(ends(await run('2026-01-02'))).toEqual([ended('69503', 'toodego', '2025-12-31', null, null)]);
-      await sign('69503', { signedOn: '2025-12-10', effectiveFrom: '2026-01-01', annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-01-01' }] });
+      await sign('69503', {
+        signedOn: '2025-12-10',
+        effectiveFrom: '2026-01-01',
+        annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-01-01' }],
+      });
       expect(ends(await run('2026-01-02'))).toEqual([
-        { ...ended('69503', 'toodego', '2025-12-31', '69503-1', '2026-01-01'), corrects: { lastDay: '2025-12-31', reason: 'no_continuity', conventionId: null } },
+        {
+          ...ended('69503', 'toodego', '2025-12-31', '69503-1', '2026-01-01'),
+          corrects: { lastDay: '2025-12-31', reason: 'no_continuity', conventionId: null },
+        },
       ]);
       const stream = (await storedEvents(current())).filter((event) => event.streamId === 'commune-69503').map((event) => event.type);
       expect(stream).toEqual(['LegacyConventionRecorded', 'LegacyAccessEnded', 'LegacyAccessEnded']);
@@ -159,9 +210,17 @@ describeE2E('the lifecycle over HTTP', (current) => {
 
   it('records the actor and the reason given on each event (R-AUD-1)', async () => {
     await sign('69405', { signedOn: '2025-11-15', effectiveFrom: '2026-01-01' });
-    const response: Response = await current().http.post('/api/lifecycle/run').set(admin()).send({ asOf: '2027-01-01', reason: 'Rattrapage après incident', legalReference: 'CP-2025-4074' }).expect(200);
+    const response: Response = await current()
+      .http.post('/api/lifecycle/run')
+      .set(admin())
+      .send({ asOf: '2027-01-01', reason: 'Rattrapage après incident', legalReference: 'CP-2025-4074' })
+      .expect(200);
     expect(of('convention-69405-1', response.body.recorded)).toEqual([renewed('69405-1', 1, '2027-01-01', '2027-12-31')]);
     const event = (await storedEvents(current())).filter((e) => e.streamId === 'convention-69405-1').at(-1)!;
-    expect(event.metadata).toMatchObject({ actor: { id: 'admin-alice', role: 'admin' }, reason: 'Rattrapage après incident', legalReference: 'CP-2025-4074' });
+    expect(event.metadata).toMatchObject({
+      actor: { id: 'admin-alice', role: 'admin' },
+      reason: 'Rattrapage après incident',
+      legalReference: 'CP-2025-4074',
+    });
   });
 });

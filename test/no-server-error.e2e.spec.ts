@@ -5,7 +5,25 @@ import { bearer, describeE2E } from './support/app';
  * each path parameter, junk query parameters and junk bodies, as admin and as auditor: any answer but a
  * 5xx. (The stream route is left out: it answers 200 and stays open.)
  */
-const JUNK = ['', ' ', 'x', '-1', '0', '99999999999999999999', '2026-02-30', '1e309', 'null', '%00', "' OR 1=1 --", 'é', '../..', 'a'.repeat(2000), '\u0000', 'a\u0000b', '69123-1\u0000'];
+const JUNK = [
+  '',
+  ' ',
+  'x',
+  '-1',
+  '0',
+  '99999999999999999999',
+  '2026-02-30',
+  '1e309',
+  'null',
+  '%00',
+  "' OR 1=1 --",
+  'é',
+  '../..',
+  'a'.repeat(2000),
+  '\u0000',
+  'a\u0000b',
+  '69123-1\u0000',
+];
 /** Put in path and query as they are: a lone surrogate cannot be percent-encoded as UTF-8 (encodeURIComponent throws), so its CESU-8 bytes, and an overlong NUL. */
 const ENCODED_JUNK = ['%ED%A0%80', 'x%ED%B0%80', '%C0%80', '%00%00'];
 const deep = (depth: number) => `{"reason":${'['.repeat(depth)}${']'.repeat(depth)},"asOf":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
@@ -22,7 +40,15 @@ const JUNK_BODIES: unknown[] = [
   { communeInsee: {}, year: 'x', effectiveFrom: [], annexes: [{}] },
   { reason: 'a'.repeat(100_000) },
   // Text the database cannot store (NUL, lone surrogates), in values and in keys, at the top and nested.
-  { ...convention, communeName: 'N\u0000me', reason: '\ud800', legalReference: 'x\udc00', source: '\u0000', annexes: [{ offerId: '\u0000' }], ['k\u0000']: 1 },
+  {
+    ...convention,
+    communeName: 'N\u0000me',
+    reason: '\ud800',
+    legalReference: 'x\udc00',
+    source: '\u0000',
+    annexes: [{ offerId: '\u0000' }],
+    ['k\u0000']: 1,
+  },
   '{"reason":"\\ud800","asOf":"2027-01-01","effectiveOn":"2026-07-01","source":"\\udfff x"}',
   deep(3000),
   deep(33),
@@ -45,7 +71,11 @@ describeE2E('no client input answers a server error (API.md)', (current) => {
     routes = Object.entries((body as OpenApi).paths).flatMap(([path, operations]) =>
       Object.entries(operations)
         .filter(([method]) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
-        .map(([method, operation]) => ({ method, path, query: (operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name) })),
+        .map(([method, operation]) => ({
+          method,
+          path,
+          query: (operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
+        })),
     );
   });
 
@@ -62,14 +92,18 @@ describeE2E('no client input answers a server error (API.md)', (current) => {
         const query = route.query.map((name) => `${name}=${junk}`).join('&');
         for (const token of [tokens.admin, tokens.auditor]) {
           const url = query ? `${path}?${query}` : path;
-          let request = (http as unknown as Record<string, (url: string) => import('supertest').Test>)[route.method](url).set(bearer(token));
+          const send = (http as unknown as Record<string, (url: string) => import('supertest').Test>)[route.method].bind(http);
+          let request = send(url).set(bearer(token));
           if (route.method !== 'get' && route.method !== 'delete') {
             // Every route gets every body once over the junk values (there are more of them than bodies).
             const body = JUNK_BODIES[(index + routes.indexOf(route)) % JUNK_BODIES.length];
             request = request.set('Content-Type', 'application/json').send(typeof body === 'string' ? body : JSON.stringify(body));
           }
           const response = await request;
-          if (response.status >= 500) failures.push(`${route.method.toUpperCase()} ${url.slice(0, 120)} → ${response.status} ${JSON.stringify(response.body).slice(0, 200)}`);
+          if (response.status >= 500)
+            failures.push(
+              `${route.method.toUpperCase()} ${url.slice(0, 120)} → ${response.status} ${JSON.stringify(response.body).slice(0, 200)}`,
+            );
         }
       }
     }
@@ -77,7 +111,15 @@ describeE2E('no client input answers a server error (API.md)', (current) => {
   }, 300_000);
 
   /** Path parameters a route can resolve, so that its query parameters are what gets read. */
-  const PLAUSIBLE: Record<string, string> = { id: '69123-1', insee: '69123', year: '2026', serviceId: 'toodego', offerId: 'partenaire', type: 'ConventionSigned', version: '1' };
+  const PLAUSIBLE: Record<string, string> = {
+    id: '69123-1',
+    insee: '69123',
+    year: '2026',
+    serviceId: 'toodego',
+    offerId: 'partenaire',
+    type: 'ConventionSigned',
+    version: '1',
+  };
 
   it('answers junk in each query parameter alone, and hostile parameter names, with 4xx, never 5xx', async () => {
     const { http, tokens } = current();
@@ -97,8 +139,12 @@ describeE2E('no client input answers a server error (API.md)', (current) => {
       ];
       for (const query of queries)
         for (const token of [tokens.admin, tokens.auditor]) {
-          const response = await (http as unknown as Record<string, (url: string) => import('supertest').Test>)[route.method](`${path}?${query}`).set(bearer(token));
-          if (response.status >= 500) failures.push(`${route.method.toUpperCase()} ${path}?${query.slice(0, 120)} → ${response.status} ${JSON.stringify(response.body).slice(0, 200)}`);
+          const send = (http as unknown as Record<string, (url: string) => import('supertest').Test>)[route.method].bind(http);
+          const response = await send(`${path}?${query}`).set(bearer(token));
+          if (response.status >= 500)
+            failures.push(
+              `${route.method.toUpperCase()} ${path}?${query.slice(0, 120)} → ${response.status} ${JSON.stringify(response.body).slice(0, 200)}`,
+            );
         }
     }
     expect(failures).toEqual([]);

@@ -58,7 +58,10 @@ describe('one process per PGlite DATA_DIR (the data-directory lock)', () => {
     // It must end by itself. (Not raced against its health: under load another machine-wide process can
     // take the port picked for it and answer there.) Without the lock it ran on and served.
     let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([second.exited, new Promise((resolve) => (timer = setTimeout(() => resolve('still running after 90 s'), 90_000)))]);
+    const outcome = await Promise.race([
+      second.exited,
+      new Promise((resolve) => (timer = setTimeout(() => resolve('still running after 90 s'), 90_000))),
+    ]);
     clearTimeout(timer);
     expect(outcome).toEqual({ code: 1, signal: null });
     const lines = second.output().trim().split('\n');

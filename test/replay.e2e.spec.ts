@@ -14,7 +14,15 @@ interface RebuildBody {
   state: string;
   totalEvents: number;
   eventsDone: number;
-  projections: Array<{ name: string; check?: { equal: boolean; samePosition: boolean; live: Array<{ table: string; rows: number; md5: string }>; rebuilt: Array<{ table: string; rows: number; md5: string }> } }>;
+  projections: Array<{
+    name: string;
+    check?: {
+      equal: boolean;
+      samePosition: boolean;
+      live: Array<{ table: string; rows: number; md5: string }>;
+      rebuilt: Array<{ table: string; rows: number; md5: string }>;
+    };
+  }>;
 }
 interface EntitlementBody {
   serviceId: string;
@@ -44,7 +52,11 @@ describeE2E('replay: rebuild into fresh tables, check, swap; old event shapes re
 
   async function entitlements(insee: string, on: string): Promise<string[]> {
     const { http, tokens } = current();
-    const response = await http.get(`/api/communes/${insee}/entitlements`).query({ on, minPosition: last }).set(bearer(tokens.auditor)).expect(200);
+    const response = await http
+      .get(`/api/communes/${insee}/entitlements`)
+      .query({ on, minPosition: last })
+      .set(bearer(tokens.auditor))
+      .expect(200);
     return (response.body as EntitlementBody[]).map(line);
   }
 
@@ -60,14 +72,28 @@ describeE2E('replay: rebuild into fresh tables, check, swap; old event shapes re
   }
 
   beforeAll(async () => {
-    await command('/api/legacy-conventions', { communeInsee: '69381', communeName: 'Lyon 1er', serviceId: 'laclasse', offerId: 'standard', annualContribution: null, year: 2025 }, 201);
+    await command(
+      '/api/legacy-conventions',
+      { communeInsee: '69381', communeName: 'Lyon 1er', serviceId: 'laclasse', offerId: 'standard', annualContribution: null, year: 2025 },
+      201,
+    );
     await command(
       '/api/conventions',
-      { communeInsee: '69266', communeName: 'Villeurbanne', signedOn: '2025-12-01', effectiveFrom: '2026-01-01', annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-01-01' }] },
+      {
+        communeInsee: '69266',
+        communeName: 'Villeurbanne',
+        signedOn: '2025-12-01',
+        effectiveFrom: '2026-01-01',
+        annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-01-01' }],
+      },
       201,
     );
     await command('/api/conventions/69266-1/annexes/toodego/offer-change', { offerId: 'connecte', effectiveFrom: '2026-04-01' }, 200);
-    await command('/api/reference/populations', { communeInsee: '69266', population: 156928, effectiveDate: '2025-01-01', source: 'INSEE' }, 201);
+    await command(
+      '/api/reference/populations',
+      { communeInsee: '69266', population: 156928, effectiveDate: '2025-01-01', source: 'INSEE' },
+      201,
+    );
     await command('/api/lifecycle/run', { asOf: '2026-03-01' }, 200);
   }, 60_000);
 
@@ -78,7 +104,9 @@ describeE2E('replay: rebuild into fresh tables, check, swap; old event shapes re
     expect(done.state).toBe('ready');
     expect(done.totalEvents).toBe((await settledEvents()).length);
     expect(done.eventsDone).toBe(done.totalEvents);
-    expect(done.projections.map((p) => [p.name, p.check?.samePosition, p.check?.equal])).toEqual(PROJECTIONS.map((p) => [p.name, true, true]));
+    expect(done.projections.map((p) => [p.name, p.check?.samePosition, p.check?.equal])).toEqual(
+      PROJECTIONS.map((p) => [p.name, true, true]),
+    );
     expect(done.projections.find((p) => p.name === 'audit')!.check!.live[0].rows).toBe(done.totalEvents);
 
     // Readers go on during the swap: each sees the old tables or the new ones, never an error or a mix.
@@ -103,7 +131,9 @@ describeE2E('replay: rebuild into fresh tables, check, swap; old event shapes re
     const { rows: indexes } = await current().db.query<{ indexname: string }>(
       `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN ('entitlement_versions', 'entitlement_sources', 'audit_events', 'fee_ledger_facts') ORDER BY indexname`,
     );
-    expect(indexes.map((row) => row.indexname)).toEqual(expect.arrayContaining(['entitlement_versions_by_commune', 'entitlement_sources_pkey', 'audit_events_pkey']));
+    expect(indexes.map((row) => row.indexname)).toEqual(
+      expect.arrayContaining(['entitlement_versions_by_commune', 'entitlement_sources_pkey', 'audit_events_pkey']),
+    );
     expect(indexes.filter((row) => row.indexname.includes('_rebuild'))).toEqual([]);
     // And a second rebuild of the swapped tables still finds them equal.
     const again = await rebuild();
@@ -119,7 +149,9 @@ describeE2E('replay: rebuild into fresh tables, check, swap; old event shapes re
     const done = await rebuild();
     expect(done.projections.map((p) => [p.name, p.check?.equal])).toEqual(PROJECTIONS.map((p) => [p.name, p.name !== 'entitlements']));
     const entitlementsCheck = done.projections.find((p) => p.name === 'entitlements')!.check!;
-    expect(entitlementsCheck.live.map((t) => [t.table, t.rows === entitlementsCheck.rebuilt.find((r) => r.table === t.table)!.rows])).toEqual([
+    expect(
+      entitlementsCheck.live.map((t) => [t.table, t.rows === entitlementsCheck.rebuilt.find((r) => r.table === t.table)!.rows]),
+    ).toEqual([
       ['entitlement_sources', true],
       ['entitlement_versions', true],
     ]);
@@ -136,19 +168,44 @@ describeE2E('replay: rebuild into fresh tables, check, swap; old event shapes re
     const cancelled = await http.delete(`/api/admin/projections/rebuild/${done.jobId}`).set(bearer(tokens.admin)).expect(200);
     expect(cancelled.body.state).toBe('cancelled');
     await http.post(`/api/admin/projections/rebuild/${done.jobId}/swap`).set(bearer(tokens.admin)).expect(409);
-    const { rows } = await current().db.query<{ n: string | number }>(`SELECT count(*) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE '%\\_rebuild'`);
+    const { rows } = await current().db.query<{ n: string | number }>(
+      `SELECT count(*) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE '%\\_rebuild'`,
+    );
     expect(Number(rows[0].n)).toBe(0);
   }, 60_000);
 
   it('reads events stored in an older schema version through the upcasters: the convention, its entitlements, its history', async () => {
     const { http, tokens, store } = current();
-    const metadata = { actor: { id: 'pilot-import', role: 'admin' }, reason: 'Import of the pilot', commandId: randomUUID(), correlationId: randomUUID() };
+    const metadata = {
+      actor: { id: 'pilot-import', role: 'admin' },
+      reason: 'Import of the pilot',
+      commandId: randomUUID(),
+      correlationId: randomUUID(),
+    };
     // The pilot's shapes (schema version 0): no legal reference nor initial period; `service`, `offer`, `from`.
     const { position } = await store.appendToStream(
       'convention-69300-1',
       [
-        { id: randomUUID(), type: 'ConventionSigned', schemaVersion: 0, data: { conventionId: '69300-1', communeInsee: '69300', communeName: 'Pilot', signedOn: '2025-10-01', effectiveFrom: '2025-11-01' }, metadata },
-        { id: randomUUID(), type: 'AnnexAdded', schemaVersion: 0, data: { conventionId: '69300-1', service: 'toodego', offer: 'partenaire', from: '2025-11-01' }, metadata },
+        {
+          id: randomUUID(),
+          type: 'ConventionSigned',
+          schemaVersion: 0,
+          data: {
+            conventionId: '69300-1',
+            communeInsee: '69300',
+            communeName: 'Pilot',
+            signedOn: '2025-10-01',
+            effectiveFrom: '2025-11-01',
+          },
+          metadata,
+        },
+        {
+          id: randomUUID(),
+          type: 'AnnexAdded',
+          schemaVersion: 0,
+          data: { conventionId: '69300-1', service: 'toodego', offer: 'partenaire', from: '2025-11-01' },
+          metadata,
+        },
       ],
       { expectedRevision: 'no_stream' },
     );
@@ -157,11 +214,20 @@ describeE2E('replay: rebuild into fresh tables, check, swap; old event shapes re
     expect(convention.body).toMatchObject({
       legalReference: 'CP-2025-4074',
       periods: [{ number: 1, start: '2025-11-01', end: '2026-10-31' }],
-      annexes: [{ serviceId: 'toodego', from: '2025-11-01', until: null, offers: [{ offerId: 'partenaire', from: '2025-11-01', until: null }] }],
+      annexes: [
+        { serviceId: 'toodego', from: '2025-11-01', until: null, offers: [{ offerId: 'partenaire', from: '2025-11-01', until: null }] },
+      ],
     });
     expect(await entitlements('69300', '2026-01-15')).toEqual(['toodego/partenaire 2025-11-01..… convention 69300-1']);
     const history = await http.get('/api/conventions/69300-1/history').set(bearer(tokens.auditor)).expect(200);
-    expect(history.body.events.map((e: { type: string; schemaVersion: number; businessDate: string; data: object }) => [e.type, e.schemaVersion, e.businessDate, Object.keys(e.data).sort()])).toEqual([
+    expect(
+      history.body.events.map((e: { type: string; schemaVersion: number; businessDate: string; data: object }) => [
+        e.type,
+        e.schemaVersion,
+        e.businessDate,
+        Object.keys(e.data).sort(),
+      ]),
+    ).toEqual([
       ['ConventionSigned', 0, '2025-11-01', ['communeInsee', 'communeName', 'conventionId', 'effectiveFrom', 'signedOn']],
       ['AnnexAdded', 0, '2025-11-01', ['conventionId', 'from', 'offer', 'service']],
     ]);
@@ -200,7 +266,10 @@ describeE2E('replay: rebuild into fresh tables, check, swap; old event shapes re
       } finally {
         stderr.mockRestore();
       }
-      const lines = readFileSync(out, 'utf8').trimEnd().split('\n').map((text) => JSON.parse(text));
+      const lines = readFileSync(out, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((text) => JSON.parse(text));
       expect(lines.map((l) => l.id)).toEqual(events.map((e) => e.id));
       const verify = await current().http.get('/api/audit/verify').set(bearer(current().tokens.auditor)).expect(200);
       expect(lines[lines.length - 1].hash).toBe(verify.body.headHash);

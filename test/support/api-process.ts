@@ -42,11 +42,22 @@ export async function freePort(): Promise<number> {
 export function spawnApi(env: Record<string, string>, options: { port?: number } = {}): Promise<ApiProcess> {
   // Port 0 unless asked: the system picks a free port when the server binds, so no other process can
   // take it between a choice and the bind (a port probed free and released first can be).
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/api/src/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, JWT_SECRET: API_PROCESS_SECRET, LIFECYCLE_SCHEDULE: 'off', LOG_LEVEL: 'log', ...env, PORT: String(options.port ?? 0) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/api/src/main.ts'],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        JWT_SECRET: API_PROCESS_SECRET,
+        LIFECYCLE_SCHEDULE: 'off',
+        LOG_LEVEL: 'log',
+        ...env,
+        PORT: String(options.port ?? 0),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
@@ -70,11 +81,17 @@ export function spawnApi(env: Record<string, string>, options: { port?: number }
     output: () => output,
     exited,
     token: (role, extra = {}) =>
-      signToken(API_PROCESS_SECRET, { sub: extra.sub ?? `spawned-${role}`, role, ...(extra.insee ? { insee: extra.insee } : {}), ...(extra.services !== undefined ? { services: extra.services as string[] } : {}) }),
+      signToken(API_PROCESS_SECRET, {
+        sub: extra.sub ?? `spawned-${role}`,
+        role,
+        ...(extra.insee ? { insee: extra.insee } : {}),
+        ...(extra.services !== undefined ? { services: extra.services as string[] } : {}),
+      }),
     async waitHealthy(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the API process ended before it was healthy:\n${output}`);
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`the API process ended before it was healthy:\n${output}`);
         if (!/Listening on /.test(output)) {
           await new Promise((r) => setTimeout(r, 100));
           continue;

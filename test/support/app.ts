@@ -36,7 +36,14 @@ export interface TestApp {
 
 /** The real application (same bootstrap as main.ts) on a fresh PGlite in memory or a fresh PostgreSQL schema. */
 export async function startTestApp(kind: StoreKind, env: Record<string, string> = {}): Promise<TestApp> {
-  const config = loadConfig({ ...env, JWT_SECRET: SECRET, LIFECYCLE_SCHEDULE: 'off', LOG_LEVEL: 'error', EVENT_STORE: kind === 'postgres' ? 'postgres' : 'pglite', DATABASE_URL });
+  const config = loadConfig({
+    ...env,
+    JWT_SECRET: SECRET,
+    LIFECYCLE_SCHEDULE: 'off',
+    LOG_LEVEL: 'error',
+    EVENT_STORE: kind === 'postgres' ? 'postgres' : 'pglite',
+    DATABASE_URL,
+  });
   const schema = `e2e_${randomBytes(5).toString('hex')}`;
   const app = await createApp(config, kind === 'postgres' ? { kind: 'postgres', databaseUrl: DATABASE_URL, schema } : { kind: 'pglite' });
   await app.init();

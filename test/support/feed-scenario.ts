@@ -62,7 +62,8 @@ export async function runCommandScenario(app: TestApp, random: () => number, cou
   const send = async (path: string, body: object): Promise<boolean> => {
     const response = await app.http.post(path).set(bearer(app.tokens.admin)).send(body);
     result.commands += 1;
-    if (![200, 201, 409, 422].includes(response.status)) throw new Error(`${path} ${JSON.stringify(body)} answered ${response.status}: ${JSON.stringify(response.body)}`);
+    if (![200, 201, 409, 422].includes(response.status))
+      throw new Error(`${path} ${JSON.stringify(body)} answered ${response.status}: ${JSON.stringify(response.body)}`);
     if (response.status >= 300) return false;
     result.accepted += 1;
     if (response.body.position) result.lastPosition = response.body.position;
@@ -75,18 +76,24 @@ export async function runCommandScenario(app: TestApp, random: () => number, cou
     const roll = random();
     if (!convention && roll < 0.2) {
       const serviceId = pick(Object.keys(OFFERS));
-      if (!legacies.has(`${insee}/${serviceId}`) && (await send('/api/legacy-conventions', {
-        communeInsee: insee,
-        communeName: name,
-        serviceId,
-        offerId: OFFERS[serviceId][0],
-        annualContribution: '1000.00',
-        year: 2025,
-        startDate: random() < 0.5 ? null : '2020-09-01',
-      }))) legacies.add(`${insee}/${serviceId}`);
+      if (
+        !legacies.has(`${insee}/${serviceId}`) &&
+        (await send('/api/legacy-conventions', {
+          communeInsee: insee,
+          communeName: name,
+          serviceId,
+          offerId: OFFERS[serviceId][0],
+          annualContribution: '1000.00',
+          year: 2025,
+          startDate: random() < 0.5 ? null : '2020-09-01',
+        }))
+      )
+        legacies.add(`${insee}/${serviceId}`);
     } else if (!convention || !convention.active) {
       const number = convention ? Number(convention.id.split('-')[1]) + 1 : 1;
-      const effectiveFrom = convention ? addDays(convention.cursor, days(30)) : pick(['2025-12-01', '2026-01-01', '2026-02-01', '2026-03-01']);
+      const effectiveFrom = convention
+        ? addDays(convention.cursor, days(30))
+        : pick(['2025-12-01', '2026-01-01', '2026-02-01', '2026-03-01']);
       const signedOn = addDays(effectiveFrom, -days(20));
       const annexes = Object.keys(OFFERS)
         .filter(() => random() < 0.7)
@@ -126,10 +133,24 @@ export async function runCommandScenario(app: TestApp, random: () => number, cou
       }
     } else if (roll < 0.75) {
       const notifiedOn = addDays(convention.cursor, days(20));
-      if (await send(`/api/conventions/${convention.id}/non-renewal`, { notifiedOn, by: pick(['commune', 'metropole']), reason: 'Non reconduction (test)' })) convention.cursor = notifiedOn;
+      if (
+        await send(`/api/conventions/${convention.id}/non-renewal`, {
+          notifiedOn,
+          by: pick(['commune', 'metropole']),
+          reason: 'Non reconduction (test)',
+        })
+      )
+        convention.cursor = notifiedOn;
     } else if (roll < 0.85) {
       const effectiveOn = addDays(convention.cursor, days(40));
-      if (await send(`/api/conventions/${convention.id}/termination`, { effectiveOn, by: pick(['commune', 'metropole']), reason: 'Résiliation (test)' })) convention.active = false;
+      if (
+        await send(`/api/conventions/${convention.id}/termination`, {
+          effectiveOn,
+          by: pick(['commune', 'metropole']),
+          reason: 'Résiliation (test)',
+        })
+      )
+        convention.active = false;
     } else {
       // Renewals, expiries and legacy ends up to a later date each time (R-CONV-4, R-CONV-5, R-LEG-3).
       lifecycleAsOf = addDays(lifecycleAsOf, 60 + days(120));

@@ -10,13 +10,17 @@ import { FEED_SCHEMAS } from '@lib/projections/feed';
  */
 const ajv = new Ajv2020({ strict: true, allErrors: true });
 addFormats(ajv);
-const validators = new Map<string, ValidateFunction>(FEED_SCHEMAS.map((entry) => [`${entry.type}/${entry.version}`, ajv.compile(closed(entry.schema) as object)]));
+const validators = new Map<string, ValidateFunction>(
+  FEED_SCHEMAS.map((entry) => [`${entry.type}/${entry.version}`, ajv.compile(closed(entry.schema) as object)]),
+);
 
 /** The schema with `unevaluatedProperties: false` on every object that lists its properties (it sees through allOf/oneOf). */
 function closed(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(closed);
   if (typeof schema !== 'object' || schema === null) return schema;
-  const copy: Record<string, unknown> = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, key === 'const' || key === 'enum' || key === 'examples' ? value : closed(value)]));
+  const copy: Record<string, unknown> = Object.fromEntries(
+    Object.entries(schema).map(([key, value]) => [key, key === 'const' || key === 'enum' || key === 'examples' ? value : closed(value)]),
+  );
   if ('properties' in copy && !('unevaluatedProperties' in copy) && !('additionalProperties' in copy)) copy.unevaluatedProperties = false;
   return copy;
 }
@@ -30,6 +34,10 @@ export function feedSchemaErrors(event: { type?: unknown; version?: unknown }): 
 }
 
 /** Every event that breaks its schema, with its errors: expect it toEqual([]). */
-export function invalidFeedEvents(events: ReadonlyArray<{ type?: unknown; version?: unknown; position?: unknown }>): Array<{ position: unknown; type: unknown; errors: string[] }> {
-  return events.map((event) => ({ position: event.position, type: event.type, errors: feedSchemaErrors(event) })).filter((entry) => entry.errors.length > 0);
+export function invalidFeedEvents(
+  events: ReadonlyArray<{ type?: unknown; version?: unknown; position?: unknown }>,
+): Array<{ position: unknown; type: unknown; errors: string[] }> {
+  return events
+    .map((event) => ({ position: event.position, type: event.type, errors: feedSchemaErrors(event) }))
+    .filter((entry) => entry.errors.length > 0);
 }

@@ -14,12 +14,20 @@ export interface FeedItemBody {
 }
 
 /** Every item of the feed a token may see, page after page (after = next). */
-export async function readWholeFeed(http: TestApp['http'], token: string, options: { limit?: number; minPosition?: string } = {}): Promise<FeedItemBody[]> {
+export async function readWholeFeed(
+  http: TestApp['http'],
+  token: string,
+  options: { limit?: number; minPosition?: string } = {},
+): Promise<FeedItemBody[]> {
   const limit = options.limit ?? 1000;
   const items: FeedItemBody[] = [];
   let after = '0';
   for (let first = true; ; first = false) {
-    const query: Record<string, string | number> = { after, limit, ...(first && options.minPosition ? { minPosition: options.minPosition } : {}) };
+    const query: Record<string, string | number> = {
+      after,
+      limit,
+      ...(first && options.minPosition ? { minPosition: options.minPosition } : {}),
+    };
     const response = await http.get('/api/feed').query(query).set(bearer(token));
     if (response.status !== 200) throw new Error(`GET /api/feed answered ${response.status}: ${JSON.stringify(response.body)}`);
     items.push(...(response.body.items as FeedItemBody[]));
@@ -66,7 +74,9 @@ export class RawSse {
 
   static open(baseUrl: string, path: string, headers: Record<string, string>): Promise<RawSse> {
     return new Promise((resolve, reject) => {
-      const request = httpRequest(new URL(path, baseUrl), { headers: { Accept: 'text/event-stream', ...headers } }, (response) => resolve(new RawSse(request, response)));
+      const request = httpRequest(new URL(path, baseUrl), { headers: { Accept: 'text/event-stream', ...headers } }, (response) =>
+        resolve(new RawSse(request, response)),
+      );
       request.on('error', reject);
       request.end();
     });

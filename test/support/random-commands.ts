@@ -23,10 +23,16 @@ import { EventStore } from '@lib/event-store/event-store.port';
  * the application's handlers: what the deciders refuse records nothing, as in production.
  */
 export const COMMAND_BASE = '2025-06-01' as CalendarDate;
-export const COMMAND_CONTEXT: CommandContext = { actor: { id: 'property', role: 'admin' }, commandId: 'c', correlationId: 'c', idempotent: false };
+export const COMMAND_CONTEXT: CommandContext = {
+  actor: { id: 'property', role: 'admin' },
+  commandId: 'c',
+  correlationId: 'c',
+  idempotent: false,
+};
 
 /** abonne is not open (R-CAT-3): drawn now and then, to be refused. */
-const offerOf = (serviceId: string, pick: number) => (serviceId === 'laclasse' ? 'standard' : ['partenaire', 'connecte', 'partenaire', 'connecte', 'abonne'][pick % 5]);
+const offerOf = (serviceId: string, pick: number) =>
+  serviceId === 'laclasse' ? 'standard' : ['partenaire', 'connecte', 'partenaire', 'connecte', 'abonne'][pick % 5];
 const offset = (max: number) => fc.integer({ min: 0, max });
 
 export type CommandAction =
@@ -44,7 +50,10 @@ export function commandAction(communes: readonly string[]): fc.Arbitrary<Command
   const commune = fc.constantFrom(...communes);
   const service = fc.constantFrom('toodego', 'laclasse');
   return fc.oneof(
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('legacy' as const), commune, service, pick: offset(4), start: fc.option(offset(300)) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ kind: fc.constant('legacy' as const), commune, service, pick: offset(4), start: fc.option(offset(300)) }),
+    },
     {
       weight: 3,
       arbitrary: fc.record({
@@ -58,7 +67,16 @@ export function commandAction(communes: readonly string[]): fc.Arbitrary<Command
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('annex' as const), commune, service, pick: offset(4), offset: offset(120) }) },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('stop' as const), commune, service, offset: offset(200) }) },
     // Only toodego has several offers.
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('change' as const), commune, service: fc.constant('toodego'), pick: offset(4), offset: offset(200) }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant('change' as const),
+        commune,
+        service: fc.constant('toodego'),
+        pick: offset(4),
+        offset: offset(200),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('nonRenewal' as const), commune, offset: offset(400) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('terminate' as const), commune, offset: offset(200) }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('lifecycle' as const), asOf: offset(1500) }) },
@@ -68,16 +86,22 @@ export function commandAction(communes: readonly string[]): fc.Arbitrary<Command
 /** The catalogue of CP-2025-4074, as the API seeds it. */
 export async function seedCatalogue(store: EventStore): Promise<void> {
   const catalogue = initialCatalogueEvents(emptyCatalogue());
-  await store.appendToStream(CATALOGUE_STREAM, catalogue.map((event) => ({ id: randomUUID(), type: event.type, schemaVersion: event.schemaVersion, data: event.data, metadata: {} })));
+  await store.appendToStream(
+    CATALOGUE_STREAM,
+    catalogue.map((event) => ({ id: randomUUID(), type: event.type, schemaVersion: event.schemaVersion, data: event.data, metadata: {} })),
+  );
 }
 
 /** Sends one command through the application's handlers; a refusal records nothing, as in production. */
 export async function performAction(store: EventStore, next: CommandAction, communes: readonly string[]): Promise<void> {
   const conventionHandler = new ConventionCommandHandler(store);
   const communeHandler = new CommuneCommandHandler(store);
-  const sign = (data: SignConventionCommand['data']) => new SignConventionHandler(store).execute(new SignConventionCommand(data, { ...COMMAND_CONTEXT, commandId: randomUUID() }));
-  const convention = (command: ExecuteConventionCommand['command']) => conventionHandler.execute(new ExecuteConventionCommand(command, { ...COMMAND_CONTEXT, commandId: randomUUID() }));
-  const communeCommand = (command: CommuneCommand) => communeHandler.execute(new ExecuteCommuneCommand(command, { ...COMMAND_CONTEXT, commandId: randomUUID() }));
+  const sign = (data: SignConventionCommand['data']) =>
+    new SignConventionHandler(store).execute(new SignConventionCommand(data, { ...COMMAND_CONTEXT, commandId: randomUUID() }));
+  const convention = (command: ExecuteConventionCommand['command']) =>
+    conventionHandler.execute(new ExecuteConventionCommand(command, { ...COMMAND_CONTEXT, commandId: randomUUID() }));
+  const communeCommand = (command: CommuneCommand) =>
+    communeHandler.execute(new ExecuteCommuneCommand(command, { ...COMMAND_CONTEXT, commandId: randomUUID() }));
   try {
     if (next.kind === 'lifecycle') {
       const asOf = addDays(COMMAND_BASE, next.asOf);
@@ -113,7 +137,11 @@ export async function performAction(store: EventStore, next: CommandAction, comm
         communeName: `Commune ${next.commune}`,
         signedOn,
         effectiveFrom,
-        annexes: next.annexes.map((annex) => ({ serviceId: annex.service, offerId: offerOf(annex.service, annex.pick), effectiveFrom: addDays(effectiveFrom, annex.offset) })),
+        annexes: next.annexes.map((annex) => ({
+          serviceId: annex.service,
+          offerId: offerOf(annex.service, annex.pick),
+          effectiveFrom: addDays(effectiveFrom, annex.offset),
+        })),
       });
       return;
     }
@@ -127,25 +155,59 @@ export async function performAction(store: EventStore, next: CommandAction, comm
     switch (next.kind) {
       case 'annex': {
         // After the service's last annex period, if it has one.
-        const ended = annexes.map((annex) => annex.until).filter((until): until is CalendarDate => until !== null).sort().at(-1);
+        const ended = annexes
+          .map((annex) => annex.until)
+          .filter((until): until is CalendarDate => until !== null)
+          .sort()
+          .at(-1);
         const from = ended && ended >= latest.effectiveFrom ? addDays(ended, 1) : latest.effectiveFrom;
-        await convention({ type: 'AddAnnex', data: { conventionId, serviceId: next.service, offerId: offerOf(next.service, next.pick), effectiveFrom: addDays(from, next.offset) } });
+        await convention({
+          type: 'AddAnnex',
+          data: {
+            conventionId,
+            serviceId: next.service,
+            offerId: offerOf(next.service, next.pick),
+            effectiveFrom: addDays(from, next.offset),
+          },
+        });
         break;
       }
       case 'stop':
-        await convention({ type: 'StopService', data: { conventionId, serviceId: next.service, effectiveOn: addDays(currentOffer?.from ?? latest.effectiveFrom, next.offset), reason: 'stop' } });
+        await convention({
+          type: 'StopService',
+          data: {
+            conventionId,
+            serviceId: next.service,
+            effectiveOn: addDays(currentOffer?.from ?? latest.effectiveFrom, next.offset),
+            reason: 'stop',
+          },
+        });
         break;
       case 'change': {
         // Another offer than the current one, now and then one that is not open.
         const offerId = next.pick === 4 ? 'abonne' : currentOffer?.offerId === 'partenaire' ? 'connecte' : 'partenaire';
-        await convention({ type: 'ChangeOffer', data: { conventionId, serviceId: next.service, offerId, effectiveFrom: addDays(currentOffer?.from ?? latest.effectiveFrom, 1 + next.offset) } });
+        await convention({
+          type: 'ChangeOffer',
+          data: {
+            conventionId,
+            serviceId: next.service,
+            offerId,
+            effectiveFrom: addDays(currentOffer?.from ?? latest.effectiveFrom, 1 + next.offset),
+          },
+        });
         break;
       }
       case 'nonRenewal':
-        await convention({ type: 'NotifyNonRenewal', data: { conventionId, notifiedOn: addDays(period.start, next.offset), by: 'commune', reason: 'notice' } });
+        await convention({
+          type: 'NotifyNonRenewal',
+          data: { conventionId, notifiedOn: addDays(period.start, next.offset), by: 'commune', reason: 'notice' },
+        });
         break;
       case 'terminate':
-        await convention({ type: 'TerminateConvention', data: { conventionId, effectiveOn: addDays(latest.latestEffectiveDate, next.offset), by: 'metropole', reason: 'end' } });
+        await convention({
+          type: 'TerminateConvention',
+          data: { conventionId, effectiveOn: addDays(latest.latestEffectiveDate, next.offset), by: 'metropole', reason: 'end' },
+        });
         break;
     }
   } catch (error) {

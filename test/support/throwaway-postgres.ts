@@ -69,7 +69,12 @@ const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const OWNER = 'postgres';
 
 /** Runs a PostgreSQL binary, as the postgres user when we are root. */
-function run(bindir: string, program: string, args: string[], options: { allowFailure?: boolean } = {}): { status: number | null; output: string } {
+function run(
+  bindir: string,
+  program: string,
+  args: string[],
+  options: { allowFailure?: boolean } = {},
+): { status: number | null; output: string } {
   const [command, commandArgs] = asRoot ? ['runuser', ['-u', OWNER, '--', join(bindir, program), ...args]] : [join(bindir, program), args];
   const result = spawnSync(command, commandArgs, { encoding: 'utf8', timeout: 120_000 });
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}`;
@@ -79,7 +84,8 @@ function run(bindir: string, program: string, args: string[], options: { allowFa
 
 function ensureOwner(): { uid: number; gid: number } | undefined {
   if (!asRoot) return undefined;
-  if (spawnSync('id', ['-u', OWNER]).status !== 0) execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', OWNER]);
+  if (spawnSync('id', ['-u', OWNER]).status !== 0)
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', OWNER]);
   const uid = Number(execFileSync('id', ['-u', OWNER], { encoding: 'utf8' }).trim());
   const gid = Number(execFileSync('id', ['-g', OWNER], { encoding: 'utf8' }).trim());
   return { uid, gid };
@@ -101,7 +107,10 @@ export async function startThrowawayPostgres(label = 'faults'): Promise<Throwawa
   /** The postmaster and its children (the backends, checkpointer, walwriter…). */
   const serverPids = (): number[] => {
     const pid = postmasterPid();
-    const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout.split('\n').map(Number).filter((n) => n > 0);
+    const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map(Number)
+      .filter((n) => n > 0);
     return [pid, ...children];
   };
 
@@ -113,7 +122,12 @@ export async function startThrowawayPostgres(label = 'faults'): Promise<Throwawa
       const deadline = Date.now() + 60_000;
       for (;;) {
         // -w: pg_ctl waits until the server accepts connections (or has failed to start).
-        const { status, output } = run(bindir, 'pg_ctl', ['start', '-w', '-t', '30', '-D', dataDir, '-l', join(root, 'server.log'), '-o', serverOptions], { allowFailure: true });
+        const { status, output } = run(
+          bindir,
+          'pg_ctl',
+          ['start', '-w', '-t', '30', '-D', dataDir, '-l', join(root, 'server.log'), '-o', serverOptions],
+          { allowFailure: true },
+        );
         if (status === 0) return;
         // After a kill -9, orphaned backends can hold the old shared memory for a moment: try again.
         if (Date.now() > deadline) throw new Error(`pg_ctl start failed:\n${output}\n${readLog(root)}`);

@@ -25,7 +25,13 @@ export function eventStoreOptionsOf(config: AppConfig): EventStoreOptions {
     case 'postgres':
       return { kind: 'postgres', databaseUrl: config.databaseUrl!, timeouts: config.database };
     case 'eventstoredb':
-      return { kind: 'eventstoredb', esdbConnectionString: config.esdbConnectionString!, databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: config.database };
+      return {
+        kind: 'eventstoredb',
+        esdbConnectionString: config.esdbConnectionString!,
+        databaseUrl: config.databaseUrl,
+        dataDir: config.dataDir,
+        timeouts: config.database,
+      };
   }
 }
 

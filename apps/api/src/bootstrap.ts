@@ -39,7 +39,9 @@ export async function createApp(config: AppConfig, storeOptions?: EventStoreOpti
     app,
     new DocumentBuilder()
       .setTitle('Conventions cadre — Métropole de Lyon')
-      .setDescription('Framework agreements (CP-2025-4074) between the Métropole de Lyon and its communes: commands, entitlements, fee ledgers, audit, feed.')
+      .setDescription(
+        'Framework agreements (CP-2025-4074) between the Métropole de Lyon and its communes: commands, entitlements, fee ledgers, audit, feed.',
+      )
       .setVersion('1')
       .addBearerAuth()
       .build(),

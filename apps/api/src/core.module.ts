@@ -12,7 +12,19 @@ import { CLOCK, systemClock } from './clock';
 @Module({})
 export class CoreModule {
   static forRoot(config: AppConfig): DynamicModule {
-    const providers = [{ provide: APP_CONFIG, useValue: config }, { provide: CLOCK, useValue: systemClock }, TokenVerifier, IdempotencyStore, IdempotencyInterceptor, ProjectionHost];
-    return { module: CoreModule, imports: [JwtModule.register({})], providers, exports: [APP_CONFIG, CLOCK, TokenVerifier, IdempotencyStore, IdempotencyInterceptor, ProjectionHost] };
+    const providers = [
+      { provide: APP_CONFIG, useValue: config },
+      { provide: CLOCK, useValue: systemClock },
+      TokenVerifier,
+      IdempotencyStore,
+      IdempotencyInterceptor,
+      ProjectionHost,
+    ];
+    return {
+      module: CoreModule,
+      imports: [JwtModule.register({})],
+      providers,
+      exports: [APP_CONFIG, CLOCK, TokenVerifier, IdempotencyStore, IdempotencyInterceptor, ProjectionHost],
+    };
   }
 }

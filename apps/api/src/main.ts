@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { createApp } from './bootstrap';
 import { ConfigError, loadConfig } from './config/app-config';
@@ -20,8 +21,10 @@ async function main(): Promise<void> {
   await app.listen(config.port, config.host);
   const logger = new Logger('Main');
   // The bound port, not the configured one: PORT=0 lets the system choose (tests, several instances).
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  logger.log(`Listening on http://${config.host}:${port}/api (store: ${config.eventStore}${config.eventStore === 'pglite' ? `, data in ${config.dataDir}` : ''}); OpenAPI at /api/docs`);
+  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
+  logger.log(
+    `Listening on http://${config.host}:${port}/api (store: ${config.eventStore}${config.eventStore === 'pglite' ? `, data in ${config.dataDir}` : ''}); OpenAPI at /api/docs`,
+  );
   if (config.auth.kind === 'hs256' && config.auth.development) {
     logger.warn('JWT_SECRET is not set: using the development secret (refused when NODE_ENV=production).');
     logger.warn(`A development admin token (12 h): ${signToken(config.auth.secret, { sub: 'dev-admin', role: 'admin' })}`);

@@ -39,7 +39,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     if (response.headersSent) return;
     const problem = this.toProblem(exception);
-    if (problem.status >= 500 && problem.status !== 503) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    if (problem.status >= 500 && problem.status !== 503)
+      this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     // API.md: a read that waited for its read model in vain says when to come back.
     if (problem.status === 503) response.setHeader('Retry-After', '1');
     response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
@@ -48,11 +49,25 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private toProblem(exception: unknown): Problem {
     if (exception instanceof CommandRefusedError) return this.toProblem(new RefusalException(exception.refusal));
     if (exception instanceof ValidationProblem)
-      return { type: '/problems/validation', title: 'Invalid request', status: 400, detail: 'One or more fields are invalid', errors: exception.errors };
+      return {
+        type: '/problems/validation',
+        title: 'Invalid request',
+        status: 400,
+        detail: 'One or more fields are invalid',
+        errors: exception.errors,
+      };
     if (exception instanceof RefusalException) {
       const { rule, code, detail, facts, category } = exception.refusal;
       const status = exception.getStatus();
-      return { type: `/problems/${code}`, title: category === 'conflict' ? 'Conflict' : 'Refused by a business rule', status, detail, rule, code, facts };
+      return {
+        type: `/problems/${code}`,
+        title: category === 'conflict' ? 'Conflict' : 'Refused by a business rule',
+        status,
+        detail,
+        rule,
+        code,
+        facts,
+      };
     }
     if (exception instanceof WrongExpectedRevisionError)
       return {
@@ -64,14 +79,20 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         actual: exception.actual,
       };
     if (exception instanceof HorizonTimeoutError || isStoreUnreachable(exception))
-      return { type: '/problems/store-unavailable', title: 'Service Unavailable', status: 503, detail: 'The event store cannot answer completely right now; retry shortly' };
+      return {
+        type: '/problems/store-unavailable',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: 'The event store cannot answer completely right now; retry shortly',
+      };
     if (exception instanceof DuplicateEventIdError)
       return { type: '/problems/duplicate-event', title: 'Conflict', status: 409, detail: exception.message };
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();
-      const detail = typeof body === 'string' ? body : messageOf(body) ?? exception.message;
-      const extra = typeof body === 'object' && body !== null && 'problem' in body ? (body as { problem: Record<string, unknown> }).problem : {};
+      const detail = typeof body === 'string' ? body : (messageOf(body) ?? exception.message);
+      const extra =
+        typeof body === 'object' && body !== null && 'problem' in body ? (body as { problem: Record<string, unknown> }).problem : {};
       return { type: 'about:blank', title: TITLES[status] ?? HttpStatus[status] ?? 'Error', status, detail, ...extra };
     }
     // body-parser errors (malformed JSON, too large) reach here as plain errors with a status.

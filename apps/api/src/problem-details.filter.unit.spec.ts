@@ -25,32 +25,55 @@ function answer(exception: unknown): { status: number; headers: Record<string, s
 describe('ProblemDetailsFilter: the store not answering completely is 503 with Retry-After, not 500', () => {
   it('answers a one-shot read that could not see every acknowledged event in time (HorizonTimeoutError) with 503', () => {
     const { status, headers, body } = answer(new HorizonTimeoutError(30_000));
-    expect({ status, retryAfter: headers['Retry-After'], type: body.type }).toEqual({ status: 503, retryAfter: '1', type: '/problems/store-unavailable' });
+    expect({ status, retryAfter: headers['Retry-After'], type: body.type }).toEqual({
+      status: 503,
+      retryAfter: '1',
+      type: '/problems/store-unavailable',
+    });
   });
 
-  it.each([['ECONNREFUSED'], ['ECONNRESET'], ['57P01'], ['53300'], ['08006']])('answers a database connection failure (%s) with 503', (code) => {
-    const error = Object.assign(new Error('connection failed'), { code });
-    expect(answer(error).status).toBe(503);
-  });
+  it.each([['ECONNREFUSED'], ['ECONNRESET'], ['57P01'], ['53300'], ['08006']])(
+    'answers a database connection failure (%s) with 503',
+    (code) => {
+      const error = Object.assign(new Error('connection failed'), { code });
+      expect(answer(error).status).toBe(503);
+    },
+  );
 
   // What pg and pg-pool really throw (pg 8): a lost connection has no SQLSTATE, only its message.
   it.each([
     ['a connection lost mid-query', new Error('Connection terminated unexpectedly')],
     ['a connect that timed out', new Error('timeout exceeded when trying to connect')],
-    ['a new connection that timed out', new Error('Connection terminated due to connection timeout', { cause: new Error('Connection terminated unexpectedly') })],
+    [
+      'a new connection that timed out',
+      new Error('Connection terminated due to connection timeout', { cause: new Error('Connection terminated unexpectedly') }),
+    ],
     ['a query the server never answered (query_timeout)', new Error('Query read timeout')],
     ['a client already broken', new Error('Client has encountered a connection error and is not queryable')],
-    ['a crash shutdown (57P02)', Object.assign(new Error('terminating connection because of crash of another server process'), { code: '57P02' })],
+    [
+      'a crash shutdown (57P02)',
+      Object.assign(new Error('terminating connection because of crash of another server process'), { code: '57P02' }),
+    ],
     ['the database starting up (57P03)', Object.assign(new Error('the database system is starting up'), { code: '57P03' })],
     ['a broken pipe (EPIPE)', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })],
     ['a socket timeout (ETIMEDOUT)', Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' })],
     ['the statement timeout (57014)', Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })],
     ['the lock timeout (55P03)', Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' })],
-    ['the idle-in-transaction timeout (25P03)', Object.assign(new Error('terminating connection due to idle-in-transaction timeout'), { code: '25P03' })],
-    ['a refused connection behind an AggregateError', Object.assign(new AggregateError([new Error('connect ECONNREFUSED ::1:5432')]), { code: 'ECONNREFUSED' })],
+    [
+      'the idle-in-transaction timeout (25P03)',
+      Object.assign(new Error('terminating connection due to idle-in-transaction timeout'), { code: '25P03' }),
+    ],
+    [
+      'a refused connection behind an AggregateError',
+      Object.assign(new AggregateError([new Error('connect ECONNREFUSED ::1:5432')]), { code: 'ECONNREFUSED' }),
+    ],
   ])('answers %s with 503 problem+json and Retry-After', (_label, error) => {
     const { status, headers, body } = answer(error);
-    expect({ status, retryAfter: headers['Retry-After'], type: body.type }).toEqual({ status: 503, retryAfter: '1', type: '/problems/store-unavailable' });
+    expect({ status, retryAfter: headers['Retry-After'], type: body.type }).toEqual({
+      status: 503,
+      retryAfter: '1',
+      type: '/problems/store-unavailable',
+    });
   });
 
   it.each([

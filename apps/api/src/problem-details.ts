@@ -20,7 +20,14 @@ export class ValidationProblem extends HttpException {
 /** A business rule refused the command: 422 (409 for a conflict with the current state, 404 for an unknown id). */
 export class RefusalException extends HttpException {
   constructor(readonly refusal: Refusal) {
-    super(refusal.detail, refusal.category === 'conflict' ? HttpStatus.CONFLICT : refusal.category === 'not_found' ? HttpStatus.NOT_FOUND : HttpStatus.UNPROCESSABLE_ENTITY);
+    super(
+      refusal.detail,
+      refusal.category === 'conflict'
+        ? HttpStatus.CONFLICT
+        : refusal.category === 'not_found'
+          ? HttpStatus.NOT_FOUND
+          : HttpStatus.UNPROCESSABLE_ENTITY,
+    );
   }
 }
 
@@ -30,7 +37,8 @@ export function fieldErrorsOf(errors: ValidationError[], parent = ''): FieldErro
     const field = /^\d+$/.test(error.property) ? `${parent}[${error.property}]` : parent ? `${parent}.${error.property}` : error.property;
     const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => {
       const context: unknown = error.contexts?.[constraint];
-      const rule = context && typeof context === 'object' && 'rule' in context && typeof context.rule === 'string' ? context.rule : undefined;
+      const rule =
+        context && typeof context === 'object' && 'rule' in context && typeof context.rule === 'string' ? context.rule : undefined;
       return rule ? { field, message, constraint, rule } : { field, message, constraint };
     });
     return [...own, ...fieldErrorsOf(error.children ?? [], field)];

@@ -40,9 +40,12 @@ export class ApiClient {
         body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
       });
     } catch (error) {
-      throw new Error(`The API does not answer at ${this.baseUrl} (${error instanceof Error ? error.message : String(error)}): start it with npm start, or set API_URL`, {
-        cause: error,
-      });
+      throw new Error(
+        `The API does not answer at ${this.baseUrl} (${error instanceof Error ? error.message : String(error)}): start it with npm start, or set API_URL`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 }

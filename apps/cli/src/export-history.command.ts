@@ -19,7 +19,10 @@ interface ExportOptions {
  * last hash, to be kept apart from the archive as its seal. An auditor token: API_TOKEN, or one signed
  * with JWT_SECRET (the development secret outside production).
  */
-@Command({ name: 'export-history', description: 'write the history as JSON Lines (one event a line, with its hash), through the API, checking the chain' })
+@Command({
+  name: 'export-history',
+  description: 'write the history as JSON Lines (one event a line, with its hash), through the API, checking the chain',
+})
 export class ExportHistoryCommand extends CommandRunner {
   async run(_: string[], options: ExportOptions): Promise<void> {
     const query = options.after ? `?after=${encodeURIComponent(options.after)}` : '';
@@ -33,7 +36,11 @@ export class ExportHistoryCommand extends CommandRunner {
     let first = true;
     for await (const text of createInterface({ input: Readable.fromWeb(response.body) })) {
       if (text === '') continue;
-      const line = JSON.parse(text) as Omit<RecordedEvent, 'position'> & { position: string; previousHash: string | null; hash: string | null };
+      const line = JSON.parse(text) as Omit<RecordedEvent, 'position'> & {
+        position: string;
+        previousHash: string | null;
+        hash: string | null;
+      };
       if (first) previous = line.previousHash;
       first = false;
       const expected = eventHash(line, previous);

@@ -71,7 +71,8 @@ export function parseCsv(text: string): Array<Record<string, string>> {
       } else if (char === '"') quoted = false;
       else field += char;
     } else if (wasQuoted && char !== ',' && char !== '\n' && char !== '\r') {
-      if (char.trim() !== '') throw new CsvError('text_after_closing_quote', `CSV line ${rows.length + 1}: text after a closing quote`, { row: rows.length + 1 });
+      if (char.trim() !== '')
+        throw new CsvError('text_after_closing_quote', `CSV line ${rows.length + 1}: text after a closing quote`, { row: rows.length + 1 });
     } else if (char === '"' && field.trim() === '') {
       quoted = true;
       wasQuoted = true;
@@ -86,7 +87,10 @@ export function parseCsv(text: string): Array<Record<string, string>> {
   const [header, ...records] = rows;
   if (!header) return [];
   return records.map((record, index) => {
-    if (record.length > header.length) throw new CsvError('too_many_fields', `CSV line ${index + 2}: ${record.length} fields, the header has ${header.length}`, { row: index + 2 });
+    if (record.length > header.length)
+      throw new CsvError('too_many_fields', `CSV line ${index + 2}: ${record.length} fields, the header has ${header.length}`, {
+        row: index + 2,
+      });
     return Object.fromEntries(header.map((name, i) => [name, record[i] ?? '']));
   });
 }
@@ -139,18 +143,30 @@ export function communeRequests(csv: string): Omit<PlannedImport, 'syntec'> {
   const rows = parseCsv(csv);
   const columns = Object.keys(rows[0] ?? {});
   for (const required of ['name', 'insee', 'toodego_offer', 'laclasse'])
-    if (!columns.includes(required)) throw new CsvError('missing_column', `communes CSV: no column ${required} (columns: ${columns.join(', ')})`, { column: required });
+    if (!columns.includes(required))
+      throw new CsvError('missing_column', `communes CSV: no column ${required} (columns: ${columns.join(', ')})`, { column: required });
   const populationColumns = columns.flatMap((column) => {
     const match = POPULATION_COLUMN.exec(column);
-    return match ? [{ column, vintage: match[1], effectiveDate: `${match[2]}-${match[3]}-${match[4]}`, inForce: frenchDate(match[2], match[3], match[4]) }] : [];
+    return match
+      ? [
+          {
+            column,
+            vintage: match[1],
+            effectiveDate: `${match[2]}-${match[3]}-${match[4]}`,
+            inForce: frenchDate(match[2], match[3], match[4]),
+          },
+        ]
+      : [];
   });
   const communes = new Map<string, ImportRequest[]>();
   const skipped: Skipped[] = [];
   rows.forEach((row, index) => {
     const { name, insee } = row;
     const line = `line ${index + 2} (${name || 'no name'})`;
-    const skip = (column: string, reason: SkipReason, why: string) => skipped.push({ file: 'communes', row: index + 2, column, reason, message: `${line}: ${why}` });
-    if (!INSEE.test(insee) || !name) return skip(INSEE.test(insee) ? 'name' : 'insee', 'invalid_commune', `needs a name and a 5-character INSEE code, got "${insee}"`);
+    const skip = (column: string, reason: SkipReason, why: string) =>
+      skipped.push({ file: 'communes', row: index + 2, column, reason, message: `${line}: ${why}` });
+    if (!INSEE.test(insee) || !name)
+      return skip(INSEE.test(insee) ? 'name' : 'insee', 'invalid_commune', `needs a name and a 5-character INSEE code, got "${insee}"`);
     if (communes.has(insee)) return skip('insee', 'duplicate_insee', `INSEE code ${insee} appears twice`);
     const requests: ImportRequest[] = [];
     for (const { column, vintage, effectiveDate, inForce } of populationColumns) {
@@ -164,15 +180,28 @@ export function communeRequests(csv: string): Omit<PlannedImport, 'syntec'> {
         effectiveDate,
         source: `INSEE, populations légales ${vintage} (population municipale), en vigueur au ${inForce}`,
       };
-      requests.push({ kind: 'population', path: '/reference/populations', body, idempotencyKey: keyFor('population', `${insee}/${effectiveDate}`, body), label: `${name} population ${effectiveDate}` });
+      requests.push({
+        kind: 'population',
+        path: '/reference/populations',
+        body,
+        idempotencyKey: keyFor('population', `${insee}/${effectiveDate}`, body),
+        label: `${name} population ${effectiveDate}`,
+      });
     }
     const subscriptions: Array<[string, string]> = [];
     if (row.toodego_offer) subscriptions.push(['toodego', row.toodego_offer]);
     if (row.laclasse === 'yes') subscriptions.push(['laclasse', 'standard']);
-    else if (row.laclasse !== 'no' && row.laclasse !== '') skip('laclasse', 'not_yes_or_no', `laclasse is "${row.laclasse}", expected yes or no`);
+    else if (row.laclasse !== 'no' && row.laclasse !== '')
+      skip('laclasse', 'not_yes_or_no', `laclasse is "${row.laclasse}", expected yes or no`);
     for (const [serviceId, offerId] of subscriptions) {
       const body = { communeInsee: insee, communeName: name, serviceId, offerId, year: LEGACY_YEAR };
-      requests.push({ kind: 'legacy', path: '/legacy-conventions', body, idempotencyKey: keyFor('legacy', `${insee}/${serviceId}`, body), label: `${name} legacy ${serviceId} ${offerId}` });
+      requests.push({
+        kind: 'legacy',
+        path: '/legacy-conventions',
+        body,
+        idempotencyKey: keyFor('legacy', `${insee}/${serviceId}`, body),
+        label: `${name} legacy ${serviceId} ${offerId}`,
+      });
     }
     communes.set(insee, requests);
   });
@@ -190,7 +219,13 @@ export function syntecRequests(csv: string): Pick<PlannedImport, 'syntec' | 'ski
       continue;
     }
     const body = { period: row.period, value: row.value, publishedOn: row.published_on };
-    syntec.push({ kind: 'syntec', path: '/reference/syntec', body, idempotencyKey: keyFor('syntec', row.period, body), label: `Syntec ${row.period}` });
+    syntec.push({
+      kind: 'syntec',
+      path: '/reference/syntec',
+      body,
+      idempotencyKey: keyFor('syntec', row.period, body),
+      label: `Syntec ${row.period}`,
+    });
   }
   return { syntec, skipped };
 }
@@ -235,7 +270,10 @@ export async function importCommunes(client: ApiClient, communesCsv: string, syn
     refused: [],
   };
   const send = async (request: ImportRequest) => {
-    const response = await client.request<{ events?: unknown[] }>('POST', request.path, { body: request.body, headers: { 'Idempotency-Key': request.idempotencyKey } });
+    const response = await client.request<{ events?: unknown[] }>('POST', request.path, {
+      body: request.body,
+      headers: { 'Idempotency-Key': request.idempotencyKey },
+    });
     if (response.status >= 300) return void summary.refused.push(refusedBy(request, response.status, response.body));
     const replayed = response.headers.get('idempotent-replayed') === 'true';
     const count = summary[request.kind];
@@ -271,7 +309,9 @@ export function summaryText(summary: ImportSummary): string {
     `Legacy conventions: ${count(summary.legacy)} (2025 contributions unknown: left out)`,
     `Syntec values: ${count(summary.syntec)}`,
     ...(summary.skipped.length ? [`Skipped (${summary.skipped.length}):`, ...summary.skipped.map(({ message }) => `  ${message}`)] : []),
-    ...(summary.refused.length ? [`Refused by the API (${summary.refused.length}):`, ...summary.refused.map(({ message }) => `  ${message}`)] : []),
+    ...(summary.refused.length
+      ? [`Refused by the API (${summary.refused.length}):`, ...summary.refused.map(({ message }) => `  ${message}`)]
+      : []),
   ].join('\n');
 }
 
@@ -303,7 +343,10 @@ export class ImportCommunesCommand extends CommandRunner {
     if (summary.refused.length > 0) throw new Error(`${summary.refused.length} request(s) refused by the API`);
   }
 
-  @Option({ flags: '--syntec <path>', description: `Syntec index values CSV (default ${DEFAULT_SYNTEC_CSV}); values without a publication date are skipped` })
+  @Option({
+    flags: '--syntec <path>',
+    description: `Syntec index values CSV (default ${DEFAULT_SYNTEC_CSV}); values without a publication date are skipped`,
+  })
   parseSyntec(value: string): string {
     return value;
   }

@@ -22,9 +22,13 @@ type LedgerAnswer = LedgerView | CommuneLedgerView;
 export class LedgerCommand extends CommandRunner {
   async run([year]: string[], options: LedgerOptions): Promise<void> {
     const client = new ApiClient(process.env, 'auditor');
-    const path = options.commune ? `/communes/${encodeURIComponent(options.commune)}/ledgers/${encodeURIComponent(year)}` : `/ledgers/${encodeURIComponent(year)}`;
+    const path = options.commune
+      ? `/communes/${encodeURIComponent(options.commune)}/ledgers/${encodeURIComponent(year)}`
+      : `/ledgers/${encodeURIComponent(year)}`;
     const query = options.knownAt ? `?knownAt=${encodeURIComponent(options.knownAt)}` : '';
-    const response = await client.request<LedgerAnswer | string>('GET', path + query, { accept: options.csv ? 'text/csv' : 'application/json' });
+    const response = await client.request<LedgerAnswer | string>('GET', path + query, {
+      accept: options.csv ? 'text/csv' : 'application/json',
+    });
     if (response.status !== 200) throw new Error(describeProblem(response.status, response.body));
     // fetch's text() drops the BOM while decoding: put it back, spreadsheets need it to read UTF-8.
     const output = options.csv ? '\uFEFF' + (response.body as string).replace(/^\uFEFF/, '') : ledgerTable(response.body as LedgerAnswer);
@@ -57,7 +61,23 @@ export class LedgerCommand extends CommandRunner {
   }
 }
 
-const HEADERS = ['INSEE', 'Commune', 'Service', 'Offre', 'Du', 'Au', 'Population', 'Cible', 'Plafond', 'Annuel', 'Jours', 'Dû', 'Émis', 'Écart', 'Statut'];
+const HEADERS = [
+  'INSEE',
+  'Commune',
+  'Service',
+  'Offre',
+  'Du',
+  'Au',
+  'Population',
+  'Cible',
+  'Plafond',
+  'Annuel',
+  'Jours',
+  'Dû',
+  'Émis',
+  'Écart',
+  'Statut',
+];
 /** Numbers are right-aligned. */
 const RIGHT = new Set(['Population', 'Cible', 'Plafond', 'Annuel', 'Jours', 'Dû', 'Émis', 'Écart']);
 
@@ -86,11 +106,21 @@ export function ledgerTable(ledger: LedgerAnswer): string {
       .map((cell, i) => (RIGHT.has(HEADERS[i]) ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
-  const out = [`Fee ledger ${ledger.year}, as known at ${ledger.knownAt}${ledger.issues.length ? `, issued ${ledger.issues.length} time(s)` : ', not issued'}`, '', format(HEADERS), ...rows.map(format), ''];
+  const out = [
+    `Fee ledger ${ledger.year}, as known at ${ledger.knownAt}${ledger.issues.length ? `, issued ${ledger.issues.length} time(s)` : ', not issued'}`,
+    '',
+    format(HEADERS),
+    ...rows.map(format),
+    '',
+  ];
   if ('totals' in ledger) {
     for (const commune of ledger.totals.byCommune)
-      out.push(`Total ${commune.communeInsee} ${commune.communeName}: ${commune.total}${commune.pendingLines ? ` (${commune.pendingLines} pending line(s) not counted)` : ''}`);
-    out.push(`Total ${ledger.year}: ${ledger.totals.grandTotal}${ledger.totals.pendingLines ? ` (${ledger.totals.pendingLines} pending line(s) not counted)` : ''}`);
+      out.push(
+        `Total ${commune.communeInsee} ${commune.communeName}: ${commune.total}${commune.pendingLines ? ` (${commune.pendingLines} pending line(s) not counted)` : ''}`,
+      );
+    out.push(
+      `Total ${ledger.year}: ${ledger.totals.grandTotal}${ledger.totals.pendingLines ? ` (${ledger.totals.pendingLines} pending line(s) not counted)` : ''}`,
+    );
   } else {
     out.push(`Total: ${ledger.total}${ledger.pendingLines ? ` (${ledger.pendingLines} pending line(s) not counted)` : ''}`);
   }

@@ -15,7 +15,10 @@ interface RebuildOptions {
  * ones, without stopping the API; without it they are dropped. Exit code 2 when a projection differs
  * and was not swapped.
  */
-@Command({ name: 'rebuild-projections', description: 'rebuild every projection into fresh tables, compare them with the live ones, and swap them in (--swap)' })
+@Command({
+  name: 'rebuild-projections',
+  description: 'rebuild every projection into fresh tables, compare them with the live ones, and swap them in (--swap)',
+})
 export class RebuildProjectionsCommand extends CommandRunner {
   async run(_: string[], options: RebuildOptions): Promise<void> {
     const client = new ApiClient(process.env, 'admin');
@@ -82,7 +85,10 @@ export class ProgressBar {
   }
 }
 
-export function progressLine(view: Pick<RebuildView, 'state' | 'totalEvents' | 'eventsDone' | 'eventsPerSecond' | 'remainingSeconds'>, width = 30): string {
+export function progressLine(
+  view: Pick<RebuildView, 'state' | 'totalEvents' | 'eventsDone' | 'eventsPerSecond' | 'remainingSeconds'>,
+  width = 30,
+): string {
   const ratio = view.totalEvents === 0 ? 1 : Math.min(1, view.eventsDone / view.totalEvents);
   const filled = Math.round(ratio * width);
   const left = view.remainingSeconds === null ? '?' : `${view.remainingSeconds} s`;
@@ -100,7 +106,9 @@ function checksTable(view: RebuildView): string {
       return `${projection.name.padEnd(14)} ${live.table.padEnd(22)} live ${String(live.rows).padStart(7)} rows ${live.md5}  rebuilt ${String(rebuilt.rows).padStart(7)} rows ${rebuilt.md5}  ${same ? 'equal' : 'DIFFERENT'}`;
     }),
   );
-  const unsettled = view.projections.filter((projection) => projection.check && !projection.check.samePosition).map((projection) => projection.name);
+  const unsettled = view.projections
+    .filter((projection) => projection.check && !projection.check.samePosition)
+    .map((projection) => projection.name);
   return [
     `Rebuilt ${view.totalEvents} events in ${view.projections.length} projections; checked at the same checkpoint as the live tables:`,
     ...rows,

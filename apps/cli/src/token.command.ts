@@ -49,7 +49,12 @@ export class TokenCommand extends CommandRunner {
     return value.split(',').filter(Boolean);
   }
 
-  @Option({ flags: '--hours <n>', description: 'validity in hours (default 12; the API refuses tokens that live longer than its JWT_MAX_LIFETIME_SECONDS, 24 h by default)', defaultValue: 12 })
+  @Option({
+    flags: '--hours <n>',
+    description:
+      'validity in hours (default 12; the API refuses tokens that live longer than its JWT_MAX_LIFETIME_SECONDS, 24 h by default)',
+    defaultValue: 12,
+  })
   parseHours(value: string): number {
     const hours = Number(value);
     if (!Number.isFinite(hours) || hours <= 0) throw new Error('--hours must be a positive number');

@@ -1,6 +1,12 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { CatalogueCommandHandler, CommuneCommandHandler, ConventionCommandHandler, SignConventionHandler, SyntecCommandHandler } from './handlers';
+import {
+  CatalogueCommandHandler,
+  CommuneCommandHandler,
+  ConventionCommandHandler,
+  SignConventionHandler,
+  SyntecCommandHandler,
+} from './handlers';
 import { RunLifecycleHandler } from './lifecycle/run-lifecycle';
 import { CatalogueSeeder, SeedCatalogueHandler } from './catalogue/catalogue-seeder';
 
@@ -11,7 +17,16 @@ import { CatalogueSeeder, SeedCatalogueHandler } from './catalogue/catalogue-see
  */
 @Module({
   imports: [CqrsModule.forRoot()],
-  providers: [SignConventionHandler, ConventionCommandHandler, CatalogueCommandHandler, CommuneCommandHandler, SyntecCommandHandler, RunLifecycleHandler, SeedCatalogueHandler, CatalogueSeeder],
+  providers: [
+    SignConventionHandler,
+    ConventionCommandHandler,
+    CatalogueCommandHandler,
+    CommuneCommandHandler,
+    SyntecCommandHandler,
+    RunLifecycleHandler,
+    SeedCatalogueHandler,
+    CatalogueSeeder,
+  ],
   exports: [CqrsModule],
 })
 export class ApplicationModule {}

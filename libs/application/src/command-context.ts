@@ -20,7 +20,14 @@ export interface CommandContext {
 /** The context of a command the API issues itself; without an Idempotency-Key, so its event ids are random. */
 export function systemCommandContext(reason: string, legalReference?: string): CommandContext {
   const commandId = randomUUID();
-  return { actor: SYSTEM_ACTOR, commandId, correlationId: commandId, reason, ...(legalReference ? { legalReference } : {}), idempotent: false };
+  return {
+    actor: SYSTEM_ACTOR,
+    commandId,
+    correlationId: commandId,
+    reason,
+    ...(legalReference ? { legalReference } : {}),
+    idempotent: false,
+  };
 }
 
 export function metadataOf(context: CommandContext, overrides: Partial<EventMetadata> = {}): EventMetadata {

@@ -14,10 +14,16 @@ async function all(store: InMemoryEventStore): Promise<RecordedEvent[]> {
   return events;
 }
 
-const seed = (store: InMemoryEventStore) => new SeedCatalogueHandler(store).execute(new SeedCatalogueCommand(systemCommandContext('first start', 'CP-2025-4074')));
+const seed = (store: InMemoryEventStore) =>
+  new SeedCatalogueHandler(store).execute(new SeedCatalogueCommand(systemCommandContext('first start', 'CP-2025-4074')));
 
 const day = (text: string) => text as CalendarDate;
-const lyon: SignConventionCommand['data'] = { communeInsee: '69123', communeName: 'Lyon', signedOn: day('2025-12-15'), effectiveFrom: day('2026-01-01') };
+const lyon: SignConventionCommand['data'] = {
+  communeInsee: '69123',
+  communeName: 'Lyon',
+  signedOn: day('2025-12-15'),
+  effectiveFrom: day('2026-01-01'),
+};
 const admin = (key?: string): CommandContext => {
   const commandId = commandIdFor('admin', key);
   return { actor: { id: 'admin', role: 'admin' }, commandId, correlationId: commandId, idempotent: key !== undefined };
@@ -52,15 +58,22 @@ describe('SignConventionHandler numbers the new convention (R-CONV-1)', () => {
     await seed(store);
     await new SignConventionHandler(store).execute(new SignConventionCommand(lyon, admin()));
     await new ConventionCommandHandler(store).execute(
-      new ExecuteConventionCommand({ type: 'TerminateConvention', data: { conventionId: '69123-1', effectiveOn: day('2026-06-30'), by: 'commune', reason: 'test' } }, admin()),
+      new ExecuteConventionCommand(
+        { type: 'TerminateConvention', data: { conventionId: '69123-1', effectiveOn: day('2026-06-30'), by: 'commune', reason: 'test' } },
+        admin(),
+      ),
     );
     const reads: string[] = [];
     // The real store, its reads noted.
     const counted = new Proxy(store, {
       get: (target, name, receiver) =>
-        name === 'readStream' ? (streamId: string, options?: object) => (reads.push(streamId), target.readStream(streamId, options)) : Reflect.get(target, name, receiver),
+        name === 'readStream'
+          ? (streamId: string, options?: object) => (reads.push(streamId), target.readStream(streamId, options))
+          : Reflect.get(target, name, receiver),
     });
-    const second = await new SignConventionHandler(counted).execute(new SignConventionCommand({ ...lyon, signedOn: day('2026-07-01'), effectiveFrom: day('2026-07-01') }, admin()));
+    const second = await new SignConventionHandler(counted).execute(
+      new SignConventionCommand({ ...lyon, signedOn: day('2026-07-01'), effectiveFrom: day('2026-07-01') }, admin()),
+    );
     expect(second.conventionId).toBe('69123-2');
     expect(reads.filter((streamId) => streamId === 'convention-69123-1')).toHaveLength(1);
   });
@@ -69,7 +82,10 @@ describe('SignConventionHandler numbers the new convention (R-CONV-1)', () => {
     const store = new InMemoryEventStore();
     await seed(store);
     const handler = new SignConventionHandler(store);
-    const outcomes = await Promise.allSettled([handler.execute(new SignConventionCommand(lyon, admin())), handler.execute(new SignConventionCommand(lyon, admin()))]);
+    const outcomes = await Promise.allSettled([
+      handler.execute(new SignConventionCommand(lyon, admin())),
+      handler.execute(new SignConventionCommand(lyon, admin())),
+    ]);
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
     const [lost] = outcomes.filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     // Same number taken (the append expecting no stream fails), or the other one seen (R-CONV-1 refuses).

@@ -33,7 +33,14 @@ const d = (text: string): CalendarDate => calendarDate(text);
 const m = (text: string): MoneyString => money(text);
 
 const period = { start: d('2026-01-01'), end: d('2026-12-31') };
-const schedule = { kind: 'fixed_plus_per_inhabitant', fixed: m('5000.00'), perInhabitant: '0.20', baseYear: 2025, indexation: 'syntec', proration: 'none' } as const;
+const schedule = {
+  kind: 'fixed_plus_per_inhabitant',
+  fixed: m('5000.00'),
+  perInhabitant: '0.20',
+  baseYear: 2025,
+  indexation: 'syntec',
+  proration: 'none',
+} as const;
 const line: Complete<FeeLedgerLine> = {
   lineId: '69123-1/toodego/partenaire/2026-01-01',
   conventionId: '69123-1',
@@ -73,24 +80,71 @@ const line: Complete<FeeLedgerLine> = {
 const EXAMPLES: { [T in AnyEvent['type']]: Example<Extract<AnyEvent, { type: T }>> } = {
   ConventionSigned: {
     schemaVersion: 1,
-    data: { conventionId: '69123-1', communeInsee: '69123', communeName: 'Lyon', signedOn: d('2025-11-15'), effectiveFrom: d('2026-01-01'), legalReference: 'CP-2025-4074', initialPeriod: period },
+    data: {
+      conventionId: '69123-1',
+      communeInsee: '69123',
+      communeName: 'Lyon',
+      signedOn: d('2025-11-15'),
+      effectiveFrom: d('2026-01-01'),
+      legalReference: 'CP-2025-4074',
+      initialPeriod: period,
+    },
   },
-  AnnexAdded: { schemaVersion: 1, data: { conventionId: '69123-1', serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: d('2026-01-01') } },
-  ServiceStopped: { schemaVersion: 1, data: { conventionId: '69123-1', serviceId: 'toodego', offerId: 'partenaire', effectiveOn: d('2026-07-01'), reason: 'r' } },
-  OfferChanged: { schemaVersion: 1, data: { conventionId: '69123-1', serviceId: 'toodego', previousOfferId: 'partenaire', offerId: 'connecte', effectiveFrom: d('2026-09-01') } },
-  NonRenewalNotified: { schemaVersion: 1, data: { conventionId: '69123-1', notifiedOn: d('2026-10-15'), by: 'commune', reason: 'r', appliesToPeriod: { number: 1, ...period } } },
-  ConventionTerminated: { schemaVersion: 1, data: { conventionId: '69123-1', effectiveOn: d('2026-07-01'), lastDay: d('2026-06-30'), by: 'metropole', reason: 'r' } },
+  AnnexAdded: {
+    schemaVersion: 1,
+    data: { conventionId: '69123-1', serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: d('2026-01-01') },
+  },
+  ServiceStopped: {
+    schemaVersion: 1,
+    data: { conventionId: '69123-1', serviceId: 'toodego', offerId: 'partenaire', effectiveOn: d('2026-07-01'), reason: 'r' },
+  },
+  OfferChanged: {
+    schemaVersion: 1,
+    data: {
+      conventionId: '69123-1',
+      serviceId: 'toodego',
+      previousOfferId: 'partenaire',
+      offerId: 'connecte',
+      effectiveFrom: d('2026-09-01'),
+    },
+  },
+  NonRenewalNotified: {
+    schemaVersion: 1,
+    data: { conventionId: '69123-1', notifiedOn: d('2026-10-15'), by: 'commune', reason: 'r', appliesToPeriod: { number: 1, ...period } },
+  },
+  ConventionTerminated: {
+    schemaVersion: 1,
+    data: { conventionId: '69123-1', effectiveOn: d('2026-07-01'), lastDay: d('2026-06-30'), by: 'metropole', reason: 'r' },
+  },
   ConventionRenewed: { schemaVersion: 1, data: { conventionId: '69123-1', renewalNumber: 1, period } },
   ConventionExpired: { schemaVersion: 1, data: { conventionId: '69123-1', lastDay: d('2031-12-31'), reason: 'max_duration' } },
   ServiceEnteredCatalogue: {
     schemaVersion: 1,
-    data: { serviceId: 'toodego', name: 'Toodego', legalReference: 'CP-2025-4074', effectiveFrom: d('2025-04-14'), offers: [{ offerId: 'partenaire', name: 'Partenaire', open: true, feeSchedule: schedule }] },
+    data: {
+      serviceId: 'toodego',
+      name: 'Toodego',
+      legalReference: 'CP-2025-4074',
+      effectiveFrom: d('2025-04-14'),
+      offers: [{ offerId: 'partenaire', name: 'Partenaire', open: true, feeSchedule: schedule }],
+    },
   },
-  OfferOpened: { schemaVersion: 1, data: { serviceId: 'toodego', offerId: 'abonne', openedOn: d('2027-01-01'), legalReference: 'CP-2026-0042' } },
-  FeeScheduleReplaced: { schemaVersion: 1, data: { serviceId: 'toodego', offerId: 'abonne', fromYear: 2027, feeSchedule: schedule, legalReference: 'CP-2027-0100' } },
+  OfferOpened: {
+    schemaVersion: 1,
+    data: { serviceId: 'toodego', offerId: 'abonne', openedOn: d('2027-01-01'), legalReference: 'CP-2026-0042' },
+  },
+  FeeScheduleReplaced: {
+    schemaVersion: 1,
+    data: { serviceId: 'toodego', offerId: 'abonne', fromYear: 2027, feeSchedule: schedule, legalReference: 'CP-2027-0100' },
+  },
   PopulationRecorded: {
     schemaVersion: 1,
-    data: { communeInsee: '69123', population: 522250, effectiveDate: d('2025-01-01'), source: 'INSEE', corrects: { population: 522000, source: 'INSEE', reason: 'r' } },
+    data: {
+      communeInsee: '69123',
+      population: 522250,
+      effectiveDate: d('2025-01-01'),
+      source: 'INSEE',
+      corrects: { population: 522000, source: 'INSEE', reason: 'r' },
+    },
   },
   LegacyConventionRecorded: {
     schemaVersion: 1,
@@ -117,7 +171,15 @@ const EXAMPLES: { [T in AnyEvent['type']]: Example<Extract<AnyEvent, { type: T }
       corrects: { lastDay: d('2025-12-31'), reason: 'no_continuity', conventionId: null },
     },
   },
-  SyntecIndexRecorded: { schemaVersion: 1, data: { period: '2025-10', value: '322.2', publishedOn: d('2025-11-28'), corrects: { value: '322.0', publishedOn: d('2025-11-27'), reason: 'r' } } },
+  SyntecIndexRecorded: {
+    schemaVersion: 1,
+    data: {
+      period: '2025-10',
+      value: '322.2',
+      publishedOn: d('2025-11-28'),
+      corrects: { value: '322.0', publishedOn: d('2025-11-27'), reason: 'r' },
+    },
+  },
   LedgerIssued: {
     schemaVersion: 1,
     data: {
@@ -143,7 +205,16 @@ const EXAMPLES: { [T in AnyEvent['type']]: Example<Extract<AnyEvent, { type: T }
           line,
         },
       ],
-      pendingLines: [{ lineId: 'x', communeInsee: '69029', serviceId: 'toodego', offerId: 'partenaire', pendingReason: 'legacy_amount_missing', pendingYear: 2025 }],
+      pendingLines: [
+        {
+          lineId: 'x',
+          communeInsee: '69029',
+          serviceId: 'toodego',
+          offerId: 'partenaire',
+          pendingReason: 'legacy_amount_missing',
+          pendingYear: 2025,
+        },
+      ],
       totals: { byCommune: [{ communeInsee: '69123', communeName: 'Lyon', amount: m('-1000.00'), entries: 1 }], grandTotal: m('-1000.00') },
     },
   },
@@ -155,7 +226,14 @@ const ENVELOPE: Complete<RecordedEvent> = {
   type: 'AnnexAdded',
   schemaVersion: 1,
   data: {},
-  metadata: { actor: { id: 'admin-1', role: 'admin' }, reason: 'r', legalReference: 'l', commandId: 'c', correlationId: 'c', causationId: 'c' },
+  metadata: {
+    actor: { id: 'admin-1', role: 'admin' },
+    reason: 'r',
+    legalReference: 'l',
+    commandId: 'c',
+    correlationId: 'c',
+    causationId: 'c',
+  },
   streamId: 'convention-69123-1',
   revision: 0,
   position: { commit: 1, prepare: 1 },
@@ -198,7 +276,10 @@ const headingOf = (type: string) => (line: string) => TYPE_HEADING.exec(line)?.[
 function sectionsFor(type: string): { own: string; family: string } {
   const at = LINES.findIndex(headingOf(type));
   const familyStart = LINES.slice(0, at + 1).findLastIndex((line) => line.startsWith('## '));
-  const familyIntro = LINES.slice(familyStart, LINES.findIndex((line, index) => index > familyStart && /^#{2,3} /.test(line)));
+  const familyIntro = LINES.slice(
+    familyStart,
+    LINES.findIndex((line, index) => index > familyStart && /^#{2,3} /.test(line)),
+  );
   return { own: sectionOf(headingOf(type), 3), family: familyIntro.join('\n') };
 }
 
@@ -210,7 +291,9 @@ function firstCells(section: string): string[] {
     .map((line) => line.split('|')[1]);
 }
 
-const EVENT_TYPES = [ConventionEventType, CatalogueEventType, CommuneEventType, SyntecEventType, LedgerEventType].flatMap((constants) => Object.values(constants));
+const EVENT_TYPES = [ConventionEventType, CatalogueEventType, CommuneEventType, SyntecEventType, LedgerEventType].flatMap((constants) =>
+  Object.values(constants),
+);
 
 describe('docs/events.md, the catalogue of internal events', () => {
   it('has one `### `Type`` section per event type the domain exports, and none for a type that does not exist', () => {
@@ -253,7 +336,8 @@ describe('docs/events.md, the catalogue of internal events', () => {
   it('lists every stream family', () => {
     const streams = sectionOf((line) => line === '## Streams', 2);
     const rows = firstCells(streams);
-    for (const prefix of [CONVENTION_STREAM_PREFIX, COMMUNE_STREAM_PREFIX, LEDGER_STREAM_PREFIX]) expect(rows.some((cell) => cell.trim().startsWith(`\`${prefix}<`))).toBe(true);
+    for (const prefix of [CONVENTION_STREAM_PREFIX, COMMUNE_STREAM_PREFIX, LEDGER_STREAM_PREFIX])
+      expect(rows.some((cell) => cell.trim().startsWith(`\`${prefix}<`))).toBe(true);
     for (const stream of [CATALOGUE_STREAM, SYNTEC_STREAM]) expect(rows.some((cell) => cell.trim() === `\`${stream}\``)).toBe(true);
   });
 });

@@ -2,7 +2,15 @@ import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Inject } from '@nestjs/common';
 import { CATALOGUE_STREAM, CatalogueCommand, catalogueDecider } from '@lib/domain/catalogue';
 import { ConventionCommand, SignConvention, conventionDecider, conventionStreamId } from '@lib/domain/convention';
-import { CommuneCommand, ContinuityConvention, SYNTEC_STREAM, SyntecCommand, communeDecider, communeStreamId, syntecDecider } from '@lib/domain/reference';
+import {
+  CommuneCommand,
+  ContinuityConvention,
+  SYNTEC_STREAM,
+  SyntecCommand,
+  communeDecider,
+  communeStreamId,
+  syntecDecider,
+} from '@lib/domain/reference';
 import { EVENT_STORE, EventStore } from '@lib/event-store/event-store.port';
 import { CommandContext } from './command-context';
 import { StreamCommandResult, executeStreamCommand } from './stream-command';
@@ -126,7 +134,9 @@ export class CommuneCommandHandler implements ICommandHandler<ExecuteCommuneComm
         catalogue: await loadCatalogue(this.store),
         conventions:
           command.type === 'RunLegacyTransition'
-            ? (await loadCommuneConventions(this.store, insee)).states.filter((s): s is Extract<typeof s, ContinuityConvention> => s.status !== 'none')
+            ? (await loadCommuneConventions(this.store, insee)).states.filter(
+                (s): s is Extract<typeof s, ContinuityConvention> => s.status !== 'none',
+              )
             : [],
       }),
       commandContext: context,

@@ -64,16 +64,25 @@ const MAX_ATTEMPTS = 3;
  * on a version it read, so on a concurrent change the command is decided again on fresh state (the
  * decider re-checks every rule); with If-Match a stale version is the caller's conflict (409).
  */
-export async function executeStreamCommand<S, C, E extends DomainEvent, Ctx>(spec: StreamCommand<S, C, E, Ctx>): Promise<StreamCommandResult> {
+export async function executeStreamCommand<S, C, E extends DomainEvent, Ctx>(
+  spec: StreamCommand<S, C, E, Ctx>,
+): Promise<StreamCommandResult> {
   const { store, streamId, decider, command, commandContext, expectedVersion } = spec;
   for (let attempt = 1; ; attempt++) {
     const loaded = await loadStream(store, streamId, decider);
     // An Idempotency-Key's command already recorded here (its answer was lost, or a concurrent retry
     // won the race): answer what it recorded, as the first time, rather than decide it again.
     const already = commandContext.idempotent ? loaded.events.filter((event) => event.metadata.commandId === commandContext.commandId) : [];
-    if (already.length > 0) return { streamId, version: already[already.length - 1].revision + 1, position: already[already.length - 1].position, recorded: already };
+    if (already.length > 0)
+      return {
+        streamId,
+        version: already[already.length - 1].revision + 1,
+        position: already[already.length - 1].position,
+        recorded: already,
+      };
     const stale = expectedVersion !== undefined && expectedVersion !== loaded.version;
-    const staleError = () => new WrongExpectedRevisionError(streamId, expectedVersion! - 1, loaded.version === 0 ? 'no_stream' : loaded.version - 1);
+    const staleError = () =>
+      new WrongExpectedRevisionError(streamId, expectedVersion! - 1, loaded.version === 0 ? 'no_stream' : loaded.version - 1);
     // A stream that does not exist is the decider's to refuse (an unknown id is a 404, not a stale version).
     if (stale && loaded.version > 0) throw staleError();
     const decision = decider.decide(command, loaded.state, await spec.context());
@@ -82,7 +91,13 @@ export async function executeStreamCommand<S, C, E extends DomainEvent, Ctx>(spe
     if (decision.length === 0) return { streamId, version: loaded.version, recorded: [] };
     const ids = eventIdSource(commandContext, spec.idScope);
     const metadata = metadataOf(commandContext);
-    const toAppend = decision.map((event, index) => ({ id: ids(index), type: event.type, schemaVersion: event.schemaVersion, data: event.data, metadata }));
+    const toAppend = decision.map((event, index) => ({
+      id: ids(index),
+      type: event.type,
+      schemaVersion: event.schemaVersion,
+      data: event.data,
+      metadata,
+    }));
     try {
       const result = await store.appendToStream(streamId, toAppend, {
         expectedRevision: loaded.version === 0 ? 'no_stream' : loaded.version - 1,

@@ -1,5 +1,12 @@
 import { CATALOGUE_STREAM, CatalogueEvent, CatalogueState, catalogueDecider } from '@lib/domain/catalogue';
-import { ConventionEvent, ConventionState, conventionDecider, conventionStreamId, conventionSummary, ConventionSummary } from '@lib/domain/convention';
+import {
+  ConventionEvent,
+  ConventionState,
+  conventionDecider,
+  conventionStreamId,
+  conventionSummary,
+  ConventionSummary,
+} from '@lib/domain/convention';
 import { EventStore, RecordedEvent } from '@lib/event-store/event-store.port';
 import { LoadedStream, loadStream } from './stream-command';
 
@@ -9,7 +16,11 @@ export async function loadCatalogue(store: EventStore): Promise<CatalogueState> 
 }
 
 /** `until` stops the fold at the first event it rejects: a read "as known at" an instant (R-TIME-1). */
-export async function loadConvention(store: EventStore, conventionId: string, until?: (event: RecordedEvent) => boolean): Promise<LoadedStream<ConventionState>> {
+export async function loadConvention(
+  store: EventStore,
+  conventionId: string,
+  until?: (event: RecordedEvent) => boolean,
+): Promise<LoadedStream<ConventionState>> {
   return loadStream<ConventionState, ConventionEvent>(store, conventionStreamId(conventionId), conventionDecider, until);
 }
 

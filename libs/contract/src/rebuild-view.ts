@@ -19,7 +19,13 @@ export interface RebuildView {
     position: string;
     state: string;
     /** Once checked: the live tables and the rebuilt ones, at the same checkpoint. */
-    check?: { equal: boolean; samePosition: boolean; position: string; live: CopyComparison['live']['tables']; rebuilt: CopyComparison['copy']['tables'] };
+    check?: {
+      equal: boolean;
+      samePosition: boolean;
+      position: string;
+      live: CopyComparison['live']['tables'];
+      rebuilt: CopyComparison['copy']['tables'];
+    };
   }>;
   error?: string;
 }

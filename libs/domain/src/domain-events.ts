@@ -1,5 +1,12 @@
 import { CatalogueEvent } from './catalogue';
-import { AnnexAdded, ConventionEvent, ConventionEventType, ConventionSigned, FRAMEWORK_LEGAL_REFERENCE, periodStartingOn } from './convention';
+import {
+  AnnexAdded,
+  ConventionEvent,
+  ConventionEventType,
+  ConventionSigned,
+  FRAMEWORK_LEGAL_REFERENCE,
+  periodStartingOn,
+} from './convention';
 import { LedgerEvent } from './ledger';
 import { CommuneEvent, SyntecEvent } from './reference';
 import { CalendarDate } from './shared/calendar-date';
@@ -26,9 +33,17 @@ export function registerUpcaster(type: string, fromVersion: number, upcast: Upca
   upcasters.set(`${type}@${fromVersion}`, upcast);
 }
 
-export function toDomainEvent<E extends DomainEvent = DomainEvent>(recorded: { readonly type: string; readonly schemaVersion: number; readonly data: unknown }): E {
+export function toDomainEvent<E extends DomainEvent = DomainEvent>(recorded: {
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly data: unknown;
+}): E {
   let { schemaVersion, data } = recorded;
-  for (let upcast = upcasters.get(`${recorded.type}@${schemaVersion}`); upcast; upcast = upcasters.get(`${recorded.type}@${schemaVersion}`)) {
+  for (
+    let upcast = upcasters.get(`${recorded.type}@${schemaVersion}`);
+    upcast;
+    upcast = upcasters.get(`${recorded.type}@${schemaVersion}`)
+  ) {
     data = upcast(data);
     schemaVersion += 1;
   }
@@ -48,7 +63,11 @@ export function toDomainEvent<E extends DomainEvent = DomainEvent>(recorded: { r
 registerUpcaster(ConventionEventType.ConventionSigned, 0, (data) => {
   const v0 = data as Omit<ConventionSigned['data'], 'legalReference' | 'initialPeriod'> & { legalReference?: string };
   const period = periodStartingOn(v0.effectiveFrom, 1);
-  return { ...v0, legalReference: v0.legalReference ?? FRAMEWORK_LEGAL_REFERENCE, initialPeriod: { start: period.start, end: period.end } } satisfies ConventionSigned['data'];
+  return {
+    ...v0,
+    legalReference: v0.legalReference ?? FRAMEWORK_LEGAL_REFERENCE,
+    initialPeriod: { start: period.start, end: period.end },
+  } satisfies ConventionSigned['data'];
 });
 
 registerUpcaster(ConventionEventType.AnnexAdded, 0, (data) => {

@@ -30,7 +30,11 @@ export async function openEventStore(options: EventStoreOptions): Promise<Opened
       return { db, store: await PostgresEventStore.create(db) };
     }
     case 'postgres': {
-      const db = await PgPoolDatabase.connect({ connectionString: options.databaseUrl, schema: options.schema, timeouts: options.timeouts });
+      const db = await PgPoolDatabase.connect({
+        connectionString: options.databaseUrl,
+        schema: options.schema,
+        timeouts: options.timeouts,
+      });
       return { db, store: await PostgresEventStore.create(db, { channel: `events_${options.schema ?? 'public'}` }) };
     }
     case 'eventstoredb': {

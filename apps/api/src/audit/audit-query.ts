@@ -43,7 +43,11 @@ export function parseAuditQuery(query: Record<string, unknown>): AuditQuery {
       case 'type': {
         const types = value.split(',');
         if (types.every((type) => EVENT_TYPE.test(type))) result.types = types;
-        else errors.push({ field: 'type', message: 'type must be an event type, or several separated by commas (e.g. AnnexAdded,ServiceStopped)' });
+        else
+          errors.push({
+            field: 'type',
+            message: 'type must be an event type, or several separated by commas (e.g. AnnexAdded,ServiceStopped)',
+          });
         break;
       }
       case 'actor':
@@ -54,7 +58,12 @@ export function parseAuditQuery(query: Record<string, unknown>): AuditQuery {
       case 'to': {
         const instant = isCalendarDate(value) ? parisDayBound(value, name === 'from' ? 'start' : 'end') : parseInstant(value);
         if (instant) result[name] = instant;
-        else errors.push({ field: name, message: `${name} must be an ISO 8601 instant with its offset (2026-03-01T12:00:00Z) or a date (2026-03-01, a whole day in Europe/Paris)`, rule: 'R-TIME-1' });
+        else
+          errors.push({
+            field: name,
+            message: `${name} must be an ISO 8601 instant with its offset (2026-03-01T12:00:00Z) or a date (2026-03-01, a whole day in Europe/Paris)`,
+            rule: 'R-TIME-1',
+          });
         break;
       }
     }

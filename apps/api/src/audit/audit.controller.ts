@@ -26,8 +26,14 @@ export class ConventionHistoryController {
 
   @Get(':id/history')
   @Roles('admin', 'auditor', 'commune')
-  @ApiOperation({ summary: 'Every event of the convention in order: business date, recording instant, actor, reason, legal reference, ids (R-AUD-1)' })
-  async history(@Param('id') id: string, @Query() query: Record<string, unknown>, @CurrentActor() actor: Actor): Promise<{ conventionId: string; events: AuditEntry[] }> {
+  @ApiOperation({
+    summary: 'Every event of the convention in order: business date, recording instant, actor, reason, legal reference, ids (R-AUD-1)',
+  })
+  async history(
+    @Param('id') id: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentActor() actor: Actor,
+  ): Promise<{ conventionId: string; events: AuditEntry[] }> {
     const match = CONVENTION_ID_FORMAT.exec(id);
     if (!match) throw new NotFoundException(`No convention ${id}`);
     assertMayReadCommune(actor, match[1]);
@@ -55,7 +61,9 @@ export class AuditController {
 
   @Get('events')
   @Roles('auditor')
-  @ApiOperation({ summary: 'The global history in global order, paged (`next` → `after`), filtered by type, actor, recording instants (from/to)' })
+  @ApiOperation({
+    summary: 'The global history in global order, paged (`next` → `after`), filtered by type, actor, recording instants (from/to)',
+  })
   @ApiQuery({ name: 'after', required: false, description: 'A position (exclusive): `next` of the previous page' })
   @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 100' })
   @ApiQuery({ name: 'type', required: false, description: 'An event type, or several separated by commas' })
@@ -73,7 +81,9 @@ export class AuditController {
   @Get('verify')
   @Roles('auditor')
   @ApiOperation({ summary: 'Recomputes the integrity chain over every event: {ok, checked, firstBrokenPosition?, headHash}' })
-  async verify(@Query() query: Record<string, unknown>): Promise<{ ok: boolean; checked: number; firstBrokenPosition?: string; headHash: string | null }> {
+  async verify(
+    @Query() query: Record<string, unknown>,
+  ): Promise<{ ok: boolean; checked: number; firstBrokenPosition?: string; headHash: string | null }> {
     parseReadQuery(query, []);
     const { ok, checked, firstBrokenPosition, headHash } = await this.integrity.verify();
     return { ok, checked, ...(firstBrokenPosition ? { firstBrokenPosition: formatPosition(firstBrokenPosition) } : {}), headHash };
@@ -81,7 +91,9 @@ export class AuditController {
 
   @Get('export')
   @Roles('auditor')
-  @ApiOperation({ summary: 'The whole history for archives, as JSON Lines: one event a line with its hash and the previous hash, streamed' })
+  @ApiOperation({
+    summary: 'The whole history for archives, as JSON Lines: one event a line with its hash and the previous hash, streamed',
+  })
   @ApiProduces('application/x-ndjson')
   @ApiQuery({ name: 'after', required: false, description: 'Only the events after this position (an incremental export)' })
   async export(@Query() query: Record<string, unknown>, @Res() response: Response): Promise<void> {
@@ -92,13 +104,29 @@ export class AuditController {
     const links = await this.integrity.links(after);
     response.status(200);
     response.setHeader('Content-Type', 'application/x-ndjson; charset=utf-8');
-    response.setHeader('Content-Disposition', `attachment; filename="history-${this.clock.now().toISOString().replace(/[:.]/g, '-')}.jsonl"`);
+    response.setHeader(
+      'Content-Disposition',
+      `attachment; filename="history-${this.clock.now().toISOString().replace(/[:.]/g, '-')}.jsonl"`,
+    );
     let previousHash: string | null = null;
     try {
       for await (const { event, hash } of links) {
         // The fields the hash covers (docs/audit.md), then the hash: each line can be checked on its own.
         const { id, streamId, revision, type, schemaVersion, data, metadata, recordedAt } = event;
-        const line = JSON.stringify({ position: formatPosition(event.position), id, streamId, revision, type, schemaVersion, data, metadata, recordedAt, previousHash, hash }) + '\n';
+        const line =
+          JSON.stringify({
+            position: formatPosition(event.position),
+            id,
+            streamId,
+            revision,
+            type,
+            schemaVersion,
+            data,
+            metadata,
+            recordedAt,
+            previousHash,
+            hash,
+          }) + '\n';
         previousHash = hash;
         // Backpressure: never more than the socket's buffer in memory, whatever the size of the log.
         if (!response.write(line)) await Promise.race([once(response, 'drain'), once(response, 'close')]);

@@ -1,4 +1,13 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, SetMetadata, UnauthorizedException, createParamDecorator } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  SetMetadata,
+  UnauthorizedException,
+  createParamDecorator,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Request } from 'express';
 import { loadCatalogue } from '@lib/application';
@@ -54,7 +63,8 @@ export class AuthGuard implements CanActivate {
   private async checkServicesAreKnown(services: readonly string[]): Promise<void> {
     const known = new Set((await loadCatalogue(this.store)).services.map((service) => service.serviceId));
     const unknown = services.filter((id) => !known.has(id));
-    if (unknown.length > 0) throw new InvalidTokenError(`the services claim names services the catalogue does not hold: ${unknown.join(', ')}`);
+    if (unknown.length > 0)
+      throw new InvalidTokenError(`the services claim names services the catalogue does not hold: ${unknown.join(', ')}`);
   }
 }
 

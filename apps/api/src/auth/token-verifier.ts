@@ -70,7 +70,12 @@ export class TokenVerifier {
       const body = (await response.json()) as { keys?: Array<Record<string, unknown>> };
       for (const jwk of body.keys ?? []) {
         if (typeof jwk.kid === 'string' && jwk.kty === 'RSA') {
-          this.jwks.set(jwk.kid, createPublicKey({ key: jwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString());
+          this.jwks.set(
+            jwk.kid,
+            createPublicKey({ key: jwk as never, format: 'jwk' })
+              .export({ type: 'spki', format: 'pem' })
+              .toString(),
+          );
         }
       }
     }
@@ -94,7 +99,9 @@ function checkLifetime(claims: Claims, now: number, bounds: TokenBounds): void {
   if (iat !== undefined && iat > now + tolerance) throw new InvalidTokenError('token is issued in the future (iat)');
   const lifetime = exp - (iat ?? now);
   if (lifetime > bounds.maxLifetimeSeconds)
-    throw new InvalidTokenError(`token lives ${lifetime} s, longer than the ${bounds.maxLifetimeSeconds} s allowed (JWT_MAX_LIFETIME_SECONDS)`);
+    throw new InvalidTokenError(
+      `token lives ${lifetime} s, longer than the ${bounds.maxLifetimeSeconds} s allowed (JWT_MAX_LIFETIME_SECONDS)`,
+    );
 }
 
 function isNumericDate(value: unknown): value is number {

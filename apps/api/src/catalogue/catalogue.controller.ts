@@ -34,10 +34,7 @@ export class CatalogueController {
   @HttpCode(201)
   @CommandRoute()
   @ApiOperation({ summary: 'A service enters the catalogue by amendment, with its offers and fee schedules (R-CAT-1, R-CAT-4)' })
-  addService(
-    @Body() body: AddServiceRequest,
-    @CommandCtx() context: CommandContext,
-  ): Promise<StreamCommandResult> {
+  addService(@Body() body: AddServiceRequest, @CommandCtx() context: CommandContext): Promise<StreamCommandResult> {
     const command: CatalogueCommand = {
       type: 'AddServiceToCatalogue',
       data: {
@@ -45,7 +42,12 @@ export class CatalogueController {
         name: body.name,
         legalReference: body.legalReference,
         effectiveFrom: body.effectiveFrom ?? parisDateOf(this.clock.now()),
-        offers: body.offers.map((offer) => ({ offerId: offer.offerId, name: offer.name, open: offer.open, feeSchedule: feeScheduleOf(offer.feeSchedule) })),
+        offers: body.offers.map((offer) => ({
+          offerId: offer.offerId,
+          name: offer.name,
+          open: offer.open,
+          feeSchedule: feeScheduleOf(offer.feeSchedule),
+        })),
       },
     };
     return this.execute(command, context);
@@ -64,7 +66,12 @@ export class CatalogueController {
   ): Promise<StreamCommandResult> {
     const command: CatalogueCommand = {
       type: 'OpenOffer',
-      data: { serviceId: catalogueId(serviceId), offerId: catalogueId(offerId), openedOn: body.openedOn, legalReference: body.legalReference },
+      data: {
+        serviceId: catalogueId(serviceId),
+        offerId: catalogueId(offerId),
+        openedOn: body.openedOn,
+        legalReference: body.legalReference,
+      },
     };
     return this.execute(command, context);
   }
@@ -82,7 +89,13 @@ export class CatalogueController {
   ): Promise<StreamCommandResult> {
     const command: CatalogueCommand = {
       type: 'ReplaceFeeSchedule',
-      data: { serviceId: catalogueId(serviceId), offerId: catalogueId(offerId), fromYear: body.fromYear, feeSchedule: feeScheduleOf(body.feeSchedule), legalReference: body.legalReference },
+      data: {
+        serviceId: catalogueId(serviceId),
+        offerId: catalogueId(offerId),
+        fromYear: body.fromYear,
+        feeSchedule: feeScheduleOf(body.feeSchedule),
+        legalReference: body.legalReference,
+      },
     };
     return this.execute(command, context);
   }

@@ -49,8 +49,7 @@ export interface FeedConfig {
 export const FEED_PAGE_LIMIT = { default: 100, max: 1000 } as const;
 
 export type AuthConfig = (
-  | { kind: 'hs256'; secret: string; development: boolean }
-  | { kind: 'jwks'; jwksUrl: string; issuer?: string; audience?: string }
+  { kind: 'hs256'; secret: string; development: boolean } | { kind: 'jwks'; jwksUrl: string; issuer?: string; audience?: string }
 ) &
   TokenBounds;
 
@@ -62,7 +61,6 @@ export interface TokenBounds {
   clockToleranceSeconds: number;
 }
 
-
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
 export class ConfigError extends Error {}
@@ -72,7 +70,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const port = Number(env.PORT ?? '3000');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number, got "${env.PORT}"`);
   const host = env.HOST || '127.0.0.1';
-  if (!isIP(host) && !/^[a-zA-Z0-9.-]{1,253}$/.test(host)) throw new ConfigError(`HOST must be an IP address or a host name, got "${env.HOST}"`);
+  if (!isIP(host) && !/^[a-zA-Z0-9.-]{1,253}$/.test(host))
+    throw new ConfigError(`HOST must be an IP address or a host name, got "${env.HOST}"`);
 
   const eventStore = (env.EVENT_STORE ?? 'pglite') as EventStoreKind;
   if (!['pglite', 'postgres', 'eventstoredb'].includes(eventStore))
@@ -114,7 +113,8 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const text = env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
+  if (!/^\d+$/.test(text) || value < min || value > max)
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
   return value;
 }
 
@@ -124,7 +124,13 @@ function authConfig(env: NodeJS.ProcessEnv, production: boolean): AuthConfig {
     clockToleranceSeconds: integer(env, 'JWT_CLOCK_TOLERANCE_SECONDS', 30, 0, 600),
   };
   if (env.JWT_JWKS_URL) {
-    return { kind: 'jwks', jwksUrl: env.JWT_JWKS_URL, issuer: env.JWT_ISSUER || undefined, audience: env.JWT_AUDIENCE || undefined, ...bounds };
+    return {
+      kind: 'jwks',
+      jwksUrl: env.JWT_JWKS_URL,
+      issuer: env.JWT_ISSUER || undefined,
+      audience: env.JWT_AUDIENCE || undefined,
+      ...bounds,
+    };
   }
   if (env.JWT_SECRET) {
     if (production && env.JWT_SECRET.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters in production');

@@ -10,7 +10,10 @@ describe('loadConfig', () => {
 
   it('bounds token lifetimes and clock tolerance, from configuration', () => {
     expect(loadConfig({}).auth).toMatchObject({ maxLifetimeSeconds: 86_400, clockToleranceSeconds: 30 });
-    expect(loadConfig({ JWT_MAX_LIFETIME_SECONDS: '600', JWT_CLOCK_TOLERANCE_SECONDS: '5' }).auth).toMatchObject({ maxLifetimeSeconds: 600, clockToleranceSeconds: 5 });
+    expect(loadConfig({ JWT_MAX_LIFETIME_SECONDS: '600', JWT_CLOCK_TOLERANCE_SECONDS: '5' }).auth).toMatchObject({
+      maxLifetimeSeconds: 600,
+      clockToleranceSeconds: 5,
+    });
     expect(() => loadConfig({ JWT_MAX_LIFETIME_SECONDS: 'forever' })).toThrow(/JWT_MAX_LIFETIME_SECONDS/);
     expect(() => loadConfig({ JWT_CLOCK_TOLERANCE_SECONDS: '-1' })).toThrow(/JWT_CLOCK_TOLERANCE_SECONDS/);
   });

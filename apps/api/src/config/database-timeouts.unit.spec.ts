@@ -2,7 +2,12 @@ import { ConfigError, loadConfig } from './app-config';
 
 describe('configuration: the database bounds (DATABASE_*_TIMEOUT_MS)', () => {
   it('defaults to 5 s to connect, 15 s a statement, 5 s a lock, 15 s idle in a transaction', () => {
-    expect(loadConfig({}).database).toEqual({ connectTimeoutMs: 5_000, statementTimeoutMs: 15_000, lockTimeoutMs: 5_000, idleInTransactionTimeoutMs: 15_000 });
+    expect(loadConfig({}).database).toEqual({
+      connectTimeoutMs: 5_000,
+      statementTimeoutMs: 15_000,
+      lockTimeoutMs: 5_000,
+      idleInTransactionTimeoutMs: 15_000,
+    });
   });
 
   it('reads each from its variable', () => {
@@ -12,7 +17,12 @@ describe('configuration: the database bounds (DATABASE_*_TIMEOUT_MS)', () => {
       DATABASE_LOCK_TIMEOUT_MS: '1000',
       DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '4000',
     });
-    expect(config.database).toEqual({ connectTimeoutMs: 2_000, statementTimeoutMs: 3_000, lockTimeoutMs: 1_000, idleInTransactionTimeoutMs: 4_000 });
+    expect(config.database).toEqual({
+      connectTimeoutMs: 2_000,
+      statementTimeoutMs: 3_000,
+      lockTimeoutMs: 1_000,
+      idleInTransactionTimeoutMs: 4_000,
+    });
   });
 
   it.each([

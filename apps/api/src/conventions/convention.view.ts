@@ -13,9 +13,24 @@ export class ConventionView {
   @ApiProperty({ description: 'Initial period then each renewal: [start, end], both included (R-CONV-3)' })
   periods!: Array<{ number: number; start: string; end: string }>;
   @ApiProperty({ description: 'Every annex period with its offers over time (R-ANX-2, R-ANX-4)' })
-  annexes!: Array<{ serviceId: string; from: string; until: string | null; offers: Array<{ offerId: string; from: string; until: string | null }>; stop: { effectiveOn: string; reason: string } | null }>;
-  @ApiProperty({ nullable: true }) nonRenewal!: { notifiedOn: string; by: string; reason: string; appliesToPeriod: { start: string; end: string } } | null;
-  @ApiProperty({ nullable: true }) end!: { lastDay: string; reason: string; termination: { effectiveOn: string; by: string; reason: string } | null } | null;
+  annexes!: Array<{
+    serviceId: string;
+    from: string;
+    until: string | null;
+    offers: Array<{ offerId: string; from: string; until: string | null }>;
+    stop: { effectiveOn: string; reason: string } | null;
+  }>;
+  @ApiProperty({ nullable: true }) nonRenewal!: {
+    notifiedOn: string;
+    by: string;
+    reason: string;
+    appliesToPeriod: { start: string; end: string };
+  } | null;
+  @ApiProperty({ nullable: true }) end!: {
+    lastDay: string;
+    reason: string;
+    termination: { effectiveOn: string; by: string; reason: string } | null;
+  } | null;
   @ApiProperty({ description: 'The stream version: send it back in If-Match' }) version!: number;
 }
 
@@ -37,7 +52,10 @@ export function conventionView(state: Exclude<ConventionState, { status: 'none' 
       stop: annex.stop,
     })),
     nonRenewal: state.nonRenewal
-      ? { ...state.nonRenewal, appliesToPeriod: { start: state.nonRenewal.appliesToPeriod.start, end: state.nonRenewal.appliesToPeriod.end } }
+      ? {
+          ...state.nonRenewal,
+          appliesToPeriod: { start: state.nonRenewal.appliesToPeriod.start, end: state.nonRenewal.appliesToPeriod.end },
+        }
       : null,
     end: state.status === 'ended' ? state.end : null,
     version,

@@ -2,14 +2,29 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Pa
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { CONVENTION_ID_FORMAT, CommandContext, ExecuteConventionCommand, SignConventionCommand, SignConventionResult, StreamCommandResult, loadConvention } from '@lib/application';
+import {
+  CONVENTION_ID_FORMAT,
+  CommandContext,
+  ExecuteConventionCommand,
+  SignConventionCommand,
+  SignConventionResult,
+  StreamCommandResult,
+  loadConvention,
+} from '@lib/application';
 import { EVENT_STORE, EventStore } from '@lib/event-store/event-store.port';
 import { Actor } from '../auth/actor';
 import { CurrentActor, Roles, assertMayReadCommune } from '../auth/auth.guard';
 import { CommandCtx, expectedVersionOf } from '../http/command-http';
 import { CommandRoute, streamAnswer } from '../http/command-route';
 import { CATALOGUE_ID } from '../http/validators';
-import { AddAnnexRequest, ChangeOfferRequest, NonRenewalRequest, SignConventionRequest, StopServiceRequest, TerminationRequest } from './convention.requests';
+import {
+  AddAnnexRequest,
+  ChangeOfferRequest,
+  NonRenewalRequest,
+  SignConventionRequest,
+  StopServiceRequest,
+  TerminationRequest,
+} from './convention.requests';
 import { ConventionView, conventionView } from './convention.view';
 import { knownAtFilter, parseReadQuery } from '../http/read-query';
 
@@ -40,7 +55,9 @@ export class ConventionsController {
       signedOn: body.signedOn,
       effectiveFrom: body.effectiveFrom,
       ...(body.legalReference ? { legalReference: body.legalReference } : {}),
-      ...(body.annexes ? { annexes: body.annexes.map(({ serviceId, offerId, effectiveFrom }) => ({ serviceId, offerId, effectiveFrom })) } : {}),
+      ...(body.annexes
+        ? { annexes: body.annexes.map(({ serviceId, offerId, effectiveFrom }) => ({ serviceId, offerId, effectiveFrom })) }
+        : {}),
     };
     return this.commands.execute(new SignConventionCommand(data, context));
   }
@@ -58,7 +75,10 @@ export class ConventionsController {
     @CommandCtx() context: CommandContext,
   ): Promise<ConventionResult> {
     const conventionId = this.conventionId(id);
-    const command: ExistingConventionCommand = { type: 'AddAnnex', data: { conventionId, serviceId: body.serviceId, offerId: body.offerId, effectiveFrom: body.effectiveFrom } };
+    const command: ExistingConventionCommand = {
+      type: 'AddAnnex',
+      data: { conventionId, serviceId: body.serviceId, offerId: body.offerId, effectiveFrom: body.effectiveFrom },
+    };
     return this.execute(command, context, expectedVersionOf(ifMatch));
   }
 
@@ -76,7 +96,10 @@ export class ConventionsController {
     @CommandCtx() context: CommandContext,
   ): Promise<ConventionResult> {
     const conventionId = this.conventionId(id);
-    const command: ExistingConventionCommand = { type: 'StopService', data: { conventionId, serviceId: this.serviceId(serviceId), effectiveOn: body.effectiveOn, reason: body.reason } };
+    const command: ExistingConventionCommand = {
+      type: 'StopService',
+      data: { conventionId, serviceId: this.serviceId(serviceId), effectiveOn: body.effectiveOn, reason: body.reason },
+    };
     return this.execute(command, context, expectedVersionOf(ifMatch));
   }
 
@@ -114,7 +137,10 @@ export class ConventionsController {
     @CommandCtx() context: CommandContext,
   ): Promise<ConventionResult> {
     const conventionId = this.conventionId(id);
-    const command: ExistingConventionCommand = { type: 'NotifyNonRenewal', data: { conventionId, notifiedOn: body.notifiedOn, by: body.by, reason: body.reason } };
+    const command: ExistingConventionCommand = {
+      type: 'NotifyNonRenewal',
+      data: { conventionId, notifiedOn: body.notifiedOn, by: body.by, reason: body.reason },
+    };
     return this.execute(command, context, expectedVersionOf(ifMatch));
   }
 
@@ -131,7 +157,10 @@ export class ConventionsController {
     @CommandCtx() context: CommandContext,
   ): Promise<ConventionResult> {
     const conventionId = this.conventionId(id);
-    const command: ExistingConventionCommand = { type: 'TerminateConvention', data: { conventionId, effectiveOn: body.effectiveOn, by: body.by, reason: body.reason } };
+    const command: ExistingConventionCommand = {
+      type: 'TerminateConvention',
+      data: { conventionId, effectiveOn: body.effectiveOn, by: body.by, reason: body.reason },
+    };
     return this.execute(command, context, expectedVersionOf(ifMatch));
   }
 
@@ -154,7 +183,10 @@ export class ConventionsController {
   }
 
   private async execute(command: ExistingConventionCommand, context: CommandContext, expectedVersion?: number): Promise<ConventionResult> {
-    return { conventionId: command.data.conventionId, ...(await this.commands.execute(new ExecuteConventionCommand(command, context, expectedVersion))) };
+    return {
+      conventionId: command.data.conventionId,
+      ...(await this.commands.execute(new ExecuteConventionCommand(command, context, expectedVersion))),
+    };
   }
 
   /** An id that cannot name a convention is an unknown id (404), not a malformed request. */

@@ -11,7 +11,12 @@ export class EntitlementSourceView {
 export class EntitlementView {
   @ApiProperty({ example: 'toodego' }) serviceId!: string;
   @ApiProperty({ example: 'partenaire' }) offerId!: string;
-  @ApiProperty({ nullable: true, example: '2026-01-01', description: 'null: a legacy access in force since before 2025, start unknown (R-LEG-1)' }) from!: string | null;
+  @ApiProperty({
+    nullable: true,
+    example: '2026-01-01',
+    description: 'null: a legacy access in force since before 2025, start unknown (R-LEG-1)',
+  })
+  from!: string | null;
   @ApiProperty({ nullable: true, example: null, description: 'The last day of access; null while it runs' }) until!: string | null;
   @ApiProperty({ type: EntitlementSourceView }) source!: EntitlementSourceView;
 }
@@ -23,7 +28,14 @@ export class CommuneEntitlementsView {
 
 export function entitlementView(entitlement: Entitlement): EntitlementView {
   const { serviceId, offerId, from, until, source } = entitlement;
-  return { serviceId, offerId, from, until, source: source.kind === 'convention' ? { kind: 'convention', id: source.id, annexFrom: source.annexFrom } : { kind: 'legacy', id: source.id } };
+  return {
+    serviceId,
+    offerId,
+    from,
+    until,
+    source:
+      source.kind === 'convention' ? { kind: 'convention', id: source.id, annexFrom: source.annexFrom } : { kind: 'legacy', id: source.id },
+  };
 }
 
 /** Grouped by commune, in commune order (the entitlements come sorted by commune). */

@@ -32,13 +32,25 @@ export class EntitlementsController {
 
   @Get('communes/:insee/entitlements')
   @Roles('admin', 'auditor', 'commune', 'consumer')
-  @ApiOperation({ summary: "A commune's access in force on `on` (default today, Europe/Paris), as known at `knownAt` (default now) or right after `asOfPosition`" })
+  @ApiOperation({
+    summary:
+      "A commune's access in force on `on` (default today, Europe/Paris), as known at `knownAt` (default now) or right after `asOfPosition`",
+  })
   @ApiQuery({ name: 'on', required: false, example: '2026-03-01' })
   @ApiQuery({ name: 'knownAt', required: false, example: '2026-03-01T12:00:00Z' })
-  @ApiQuery({ name: 'asOfPosition', required: false, description: 'A position of the global order (as returned by a command): the state as known right after it' })
+  @ApiQuery({
+    name: 'asOfPosition',
+    required: false,
+    description: 'A position of the global order (as returned by a command): the state as known right after it',
+  })
   @ApiOkResponse({ type: [EntitlementView] })
-  async ofCommune(@Param('insee') insee: string, @Query() query: Record<string, unknown>, @CurrentActor() actor: Actor): Promise<EntitlementView[]> {
-    if (!INSEE_FORMAT.test(insee)) throw new ValidationProblem([{ field: 'insee', message: 'insee must be a 5-character INSEE code such as 69123 or 2A004' }]);
+  async ofCommune(
+    @Param('insee') insee: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentActor() actor: Actor,
+  ): Promise<EntitlementView[]> {
+    if (!INSEE_FORMAT.test(insee))
+      throw new ValidationProblem([{ field: 'insee', message: 'insee must be a 5-character INSEE code such as 69123 or 2A004' }]);
     assertMayReadCommune(actor, insee);
     const entitlements = await this.read({ ...(await this.query(query, actor)), communeInsee: insee });
     return entitlements.map(entitlementView);

@@ -62,7 +62,7 @@ describe('FairGate', () => {
         // A request arrives while the first page is read, which takes longer than a slice (blocking, as a
         // PGlite query does): it must be served before the second page.
         setImmediate(() => order.push('request'));
-        for (const end = performance.now() + 30; performance.now() < end; );
+        for (const end = performance.now() + 30; performance.now() < end;);
         order.push('page 1');
       }),
       gate.run(async () => void order.push('page 2')),

@@ -17,7 +17,11 @@ const AFTER_MESSAGE = 'a position the feed gave (`position`, `next` or an SSE id
  * only; the Last-Event-ID header wins over it, since a reconnecting EventSource keeps its first URL).
  * Unknown, repeated or malformed parameters are a 400 naming each field.
  */
-export function parseFeedQuery(query: Record<string, unknown>, allowed: ReadonlyArray<'after' | 'limit' | 'minPosition'>, lastEventId?: unknown): FeedQuery {
+export function parseFeedQuery(
+  query: Record<string, unknown>,
+  allowed: ReadonlyArray<'after' | 'limit' | 'minPosition'>,
+  lastEventId?: unknown,
+): FeedQuery {
   const errors: FieldError[] = [];
   const result: FeedQuery = { after: 0, limit: FEED_PAGE_LIMIT.default };
   for (const [name, value] of Object.entries(query)) {

@@ -44,7 +44,11 @@ export class FeedController {
   @ApiOperation({ summary: 'Integration events after a position, in delivery order, each with its `position`; `next` is where to read on' })
   @ApiQuery({ name: 'after', required: false, description: 'Exclusive: a `position` or `next` the feed gave; 0 or none for the beginning' })
   @ApiQuery({ name: 'limit', required: false, description: `1..${FEED_PAGE_LIMIT.max}, default ${FEED_PAGE_LIMIT.default}` })
-  @ApiQuery({ name: 'minPosition', required: false, description: 'A command position: answer once the feed has caught up with it (503 after a bounded wait)' })
+  @ApiQuery({
+    name: 'minPosition',
+    required: false,
+    description: 'A command position: answer once the feed has caught up with it (503 after a bounded wait)',
+  })
   @ApiOkResponse({ type: FeedPageView })
   async page(@Query() query: Record<string, unknown>, @CurrentActor() actor: Actor): Promise<{ items: FeedEnvelope[]; next: string }> {
     const { after, limit, minPosition } = parseFeedQuery(query, ['after', 'limit', 'minPosition']);
@@ -57,7 +61,8 @@ export class FeedController {
   @ApiBearerAuth()
   @Roles('consumer', 'admin', 'auditor')
   @ApiOperation({
-    summary: 'The same events as Server-Sent Events, then live: `id:` is the position, `data:` the event (one line of JSON); a `: heartbeat` comment when idle',
+    summary:
+      'The same events as Server-Sent Events, then live: `id:` is the position, `data:` the event (one line of JSON); a `: heartbeat` comment when idle',
     description:
       'Resumes after the `Last-Event-ID` header (sent by EventSource when it reconnects) or else after `after`. ' +
       'The server sends `retry:` first; it ends the stream when it shuts down, and the client reconnects with its last id: nothing is missed nor repeated.',
@@ -65,8 +70,20 @@ export class FeedController {
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The last id the client handled' })
   @ApiQuery({ name: 'after', required: false, description: 'Exclusive start when there is no Last-Event-ID; 0 or none for the beginning' })
   @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'An endless text/event-stream', content: { 'text/event-stream': { schema: { type: 'string', example: 'id: 42\ndata: {"type":"EntitlementGranted","version":1,"position":"42",…}\n\n' } } } })
-  stream(@Query() query: Record<string, unknown>, @Headers('last-event-id') lastEventId: string | undefined, @CurrentActor() actor: Actor, @Res() response: Response): void {
+  @ApiOkResponse({
+    description: 'An endless text/event-stream',
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string', example: 'id: 42\ndata: {"type":"EntitlementGranted","version":1,"position":"42",…}\n\n' },
+      },
+    },
+  })
+  stream(
+    @Query() query: Record<string, unknown>,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @CurrentActor() actor: Actor,
+    @Res() response: Response,
+  ): void {
     const { after } = parseFeedQuery(query, ['after'], lastEventId);
     this.feed.open(response, after, servicesOf(actor));
   }
@@ -77,7 +94,13 @@ export class FeedController {
   @ApiOkResponse({ type: [FeedSchemaSummaryView] })
   schemas(@Query() query: Record<string, unknown>): FeedSchemaSummaryView[] {
     parseReadQuery(query, []);
-    return FEED_SCHEMAS.map(({ type, version, status, sunset }) => ({ type, version, status, ...(sunset ? { sunset } : {}), href: `/api/feed/schemas/${type}/${version}` }));
+    return FEED_SCHEMAS.map(({ type, version, status, sunset }) => ({
+      type,
+      version,
+      status,
+      ...(sunset ? { sunset } : {}),
+      href: `/api/feed/schemas/${type}/${version}`,
+    }));
   }
 
   @Get('schemas/:type/:version')
@@ -88,9 +111,15 @@ export class FeedController {
   @ApiProduces('application/schema+json')
   @ApiOkResponse({ description: 'The JSON Schema', content: { 'application/schema+json': { schema: { type: 'object' } } } })
   @ApiNotFoundResponse({ description: 'No such type, or no such version of it' })
-  schema(@Param('type') type: string, @Param('version') versionText: string, @Query() query: Record<string, unknown>, @Res({ passthrough: true }) response: Response): Record<string, unknown> {
+  schema(
+    @Param('type') type: string,
+    @Param('version') versionText: string,
+    @Query() query: Record<string, unknown>,
+    @Res({ passthrough: true }) response: Response,
+  ): Record<string, unknown> {
     parseReadQuery(query, []);
-    if (!SCHEMA_VERSION.test(versionText)) throw new ValidationProblem([{ field: 'version', message: 'version must be a whole number from 1' }]);
+    if (!SCHEMA_VERSION.test(versionText))
+      throw new ValidationProblem([{ field: 'version', message: 'version must be a whole number from 1' }]);
     const published = feedSchema(type, Number(versionText));
     if (!published) throw new NotFoundException(`No published schema for ${type} version ${versionText}; the list: /api/feed/schemas`);
     response.setHeader('Content-Type', 'application/schema+json; charset=utf-8');

@@ -47,7 +47,10 @@ export class HealthController {
   @Public()
   @Get('live')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Liveness only', description: 'The process answers. It touches no database, so a database outage never gets a healthy process restarted.' })
+  @ApiOperation({
+    summary: 'Liveness only',
+    description: 'The process answers. It touches no database, so a database outage never gets a healthy process restarted.',
+  })
   @ApiOkResponse({ description: 'The process is up', schema: { example: { status: 'live' } } })
   live(): { status: 'live' } {
     return { status: 'live' };
@@ -67,7 +70,8 @@ export class HealthController {
     schema: { example: { status: 'ready', head: '812:40', projections: [{ name: 'entitlements', state: 'running', position: '812:40' }] } },
   })
   @ApiServiceUnavailableResponse({
-    description: 'Not ready (store away, a projection failed, or behind): problem+json with `projections: [{name, state, position, lagEvents?, failure?}]`',
+    description:
+      'Not ready (store away, a projection failed, or behind): problem+json with `projections: [{name, state, position, lagEvents?, failure?}]`',
   })
   async ready(): Promise<{ status: 'ready'; head?: string; projections: Readiness['projections'] }> {
     const readiness = await this.projections.readiness(this.config.database.connectTimeoutMs);

@@ -25,7 +25,10 @@ export type CommandPresenter<R> = (result: R) => HttpCommandAnswer;
  */
 export function streamAnswer<R extends StreamCommandResult>(result: R): HttpCommandAnswer {
   const { streamId: _streamId, version, position, recorded, ...fields } = result;
-  return { body: { ...fields, version, position: position ? formatPosition(position) : null, events: recorded.map(eventSummary) }, version };
+  return {
+    body: { ...fields, version, position: position ? formatPosition(position) : null, events: recorded.map(eventSummary) },
+    version,
+  };
 }
 
 const PRESENTER = Symbol('command presenter');
@@ -36,7 +39,9 @@ export class CommandAnswerInterceptor implements NestInterceptor {
   constructor(private readonly reflector: Reflector) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const present = this.reflector.get<CommandPresenter<unknown> | undefined>(PRESENTER, context.getHandler()) ?? (streamAnswer as CommandPresenter<unknown>);
+    const present =
+      this.reflector.get<CommandPresenter<unknown> | undefined>(PRESENTER, context.getHandler()) ??
+      (streamAnswer as CommandPresenter<unknown>);
     const response = context.switchToHttp().getResponse<Response>();
     return next.handle().pipe(
       map((result) => {
@@ -56,5 +61,8 @@ export class CommandAnswerInterceptor implements NestInterceptor {
  * replays) the answer as presented, status, ETag and Location included.
  */
 export function CommandRoute<R = StreamCommandResult>(present?: CommandPresenter<R>): MethodDecorator {
-  return applyDecorators(...(present ? [SetMetadata(PRESENTER, present)] : []), UseInterceptors(IdempotencyInterceptor, CommandAnswerInterceptor));
+  return applyDecorators(
+    ...(present ? [SetMetadata(PRESENTER, present)] : []),
+    UseInterceptors(IdempotencyInterceptor, CommandAnswerInterceptor),
+  );
 }

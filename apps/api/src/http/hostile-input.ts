@@ -17,8 +17,10 @@ const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function textError(text: string, field: string, what: string): FieldError | undefined {
-  if (text.includes('\u0000')) return { field, message: `${what} must not contain the NUL character (U+0000)`, constraint: 'noNulCharacter' };
-  if (LONE_SURROGATE.test(text)) return { field, message: `${what} must be well-formed Unicode (it contains an unpaired surrogate)`, constraint: 'wellFormedUnicode' };
+  if (text.includes('\u0000'))
+    return { field, message: `${what} must not contain the NUL character (U+0000)`, constraint: 'noNulCharacter' };
+  if (LONE_SURROGATE.test(text))
+    return { field, message: `${what} must be well-formed Unicode (it contains an unpaired surrogate)`, constraint: 'wellFormedUnicode' };
   return undefined;
 }
 
@@ -51,7 +53,8 @@ export function hostileInputErrors(value: unknown, path = ''): FieldError[] {
       const keyError = textError(key, '', 'a field name');
       const child = childPath(field, key, keyError !== undefined);
       if (keyError) errors.push({ ...keyError, field: child });
-      else if (RESERVED_KEYS.has(key)) errors.push({ field: child, message: `${key} is not a field of this API`, constraint: 'reservedKey' });
+      else if (RESERVED_KEYS.has(key))
+        errors.push({ field: child, message: `${key} is not a field of this API`, constraint: 'reservedKey' });
       else visit((node as Record<string, unknown>)[key], child, depth + 1);
     }
   };

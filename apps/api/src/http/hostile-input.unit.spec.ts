@@ -4,7 +4,9 @@ const nest = (depth: number): unknown => (depth === 1 ? {} : { a: nest(depth - 1
 
 describe('hostileInputErrors (http/hostile-input.ts)', () => {
   it('accepts ordinary text, including characters outside the BMP written as surrogate pairs', () => {
-    expect(hostileInputErrors({ communeName: 'Saint-Genis-les-Ollières', note: '😀 \ud83d\ude00', list: ['a', 1, null, true] })).toEqual([]);
+    expect(hostileInputErrors({ communeName: 'Saint-Genis-les-Ollières', note: '😀 \ud83d\ude00', list: ['a', 1, null, true] })).toEqual(
+      [],
+    );
   });
 
   it('names a NUL and each kind of lone surrogate by its path, at the start, middle and end of the text', () => {

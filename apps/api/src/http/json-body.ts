@@ -24,7 +24,8 @@ export function jsonBody(request: Request, response: Response, next: NextFunctio
   parseJson(request, response, (error?: unknown) => {
     if (error) return next(bodyError(error));
     const body: unknown = request.body;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return next(new ValidationProblem([{ field: 'body', message: 'must be a JSON object' }]));
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      return next(new ValidationProblem([{ field: 'body', message: 'must be a JSON object' }]));
     const errors = hostileInputErrors(body);
     next(errors.length > 0 ? new ValidationProblem(errors) : undefined);
   });
@@ -41,6 +42,7 @@ function bodyError(error: unknown): HttpException {
   const { type, status } = error as { type?: unknown; status?: unknown };
   if (type === 'entity.parse.failed') return new ValidationProblem([{ field: 'body', message: 'is not valid JSON' }]);
   if (status === 413) return new HttpException(`The body is larger than ${BODY_LIMIT}`, HttpStatus.PAYLOAD_TOO_LARGE);
-  if (status === 415) return new HttpException(error instanceof Error ? error.message : 'Unsupported body encoding', HttpStatus.UNSUPPORTED_MEDIA_TYPE);
+  if (status === 415)
+    return new HttpException(error instanceof Error ? error.message : 'Unsupported body encoding', HttpStatus.UNSUPPORTED_MEDIA_TYPE);
   return new ValidationProblem([{ field: 'body', message: 'could not be read' }]);
 }

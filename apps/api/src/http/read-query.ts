@@ -42,7 +42,12 @@ export function parseReadQuery(query: Record<string, unknown>, allowed: readonly
     } else if (name === 'knownAt') {
       const instant = parseInstant(value);
       if (instant) result.knownAt = instant;
-      else errors.push({ field: 'knownAt', message: 'knownAt must be an ISO 8601 instant with its offset, e.g. 2026-03-01T12:00:00Z', rule: 'R-TIME-1' });
+      else
+        errors.push({
+          field: 'knownAt',
+          message: 'knownAt must be an ISO 8601 instant with its offset, e.g. 2026-03-01T12:00:00Z',
+          rule: 'R-TIME-1',
+        });
     } else if (name === 'minPosition') {
       const position = parsePosition(value);
       if (position) result.minPosition = position;

@@ -17,7 +17,13 @@ export function isApiDate(value: unknown): value is CalendarDate {
 
 export function IsCalendarDate(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
-    { name: 'isCalendarDate', validator: { validate: (value) => isApiDate(value), defaultMessage: () => '$property must be a real calendar date YYYY-MM-DD (years 1900 to 2999)' } },
+    {
+      name: 'isCalendarDate',
+      validator: {
+        validate: (value) => isApiDate(value),
+        defaultMessage: () => '$property must be a real calendar date YYYY-MM-DD (years 1900 to 2999)',
+      },
+    },
     { ...options, context: { rule: 'R-TIME-1' } },
   );
 }
@@ -26,7 +32,10 @@ export function IsInsee(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isInsee',
-      validator: { validate: (value) => typeof value === 'string' && INSEE_FORMAT.test(value), defaultMessage: () => '$property must be a 5-character INSEE code such as 69123 or 2A004' },
+      validator: {
+        validate: (value) => typeof value === 'string' && INSEE_FORMAT.test(value),
+        defaultMessage: () => '$property must be a 5-character INSEE code such as 69123 or 2A004',
+      },
     },
     options,
   );
@@ -36,7 +45,10 @@ export function IsMoney(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isMoney',
-      validator: { validate: (value) => isMoneyInput(value), defaultMessage: () => '$property must be a non-negative amount in euros as a string, at most two decimals ("90000.00")' },
+      validator: {
+        validate: (value) => isMoneyInput(value),
+        defaultMessage: () => '$property must be a non-negative amount in euros as a string, at most two decimals ("90000.00")',
+      },
     },
     options,
   );
@@ -44,14 +56,26 @@ export function IsMoney(options?: ValidationOptions): PropertyDecorator {
 
 export function IsDecimalString(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
-    { name: 'isDecimalString', validator: { validate: (value) => isDecimalInput(value), defaultMessage: () => '$property must be a non-negative decimal number as a string ("306.0")' } },
+    {
+      name: 'isDecimalString',
+      validator: {
+        validate: (value) => isDecimalInput(value),
+        defaultMessage: () => '$property must be a non-negative decimal number as a string ("306.0")',
+      },
+    },
     options,
   );
 }
 
 export function IsYearMonth(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
-    { name: 'isYearMonth', validator: { validate: (value) => typeof value === 'string' && /^\d{4}-(0[1-9]|1[0-2])$/.test(value), defaultMessage: () => '$property must be a month YYYY-MM' } },
+    {
+      name: 'isYearMonth',
+      validator: {
+        validate: (value) => typeof value === 'string' && /^\d{4}-(0[1-9]|1[0-2])$/.test(value),
+        defaultMessage: () => '$property must be a month YYYY-MM',
+      },
+    },
     options,
   );
 }
@@ -71,7 +95,9 @@ export function NoNestedArrays(options?: ValidationOptions): PropertyDecorator {
       validator: {
         validate: (value) => !Array.isArray(value) || !value.some((item) => Array.isArray(item)),
         defaultMessage: (args) => {
-          const indexes = Array.isArray(args?.value) ? args.value.flatMap((item: unknown, index: number) => (Array.isArray(item) ? [index] : [])) : [];
+          const indexes = Array.isArray(args?.value)
+            ? args.value.flatMap((item: unknown, index: number) => (Array.isArray(item) ? [index] : []))
+            : [];
           return `${indexes.map((index) => `${args?.property}[${index}]`).join(', ')} must be an object, not an array`;
         },
       },

@@ -43,7 +43,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
         if (stored) {
           if (stored.requestHash !== requestHash)
             throw new HttpException(
-              { message: 'This Idempotency-Key was already used with another request', problem: { type: '/problems/idempotency-key-reused' } },
+              {
+                message: 'This Idempotency-Key was already used with another request',
+                problem: { type: '/problems/idempotency-key-reused' },
+              },
               HttpStatus.UNPROCESSABLE_ENTITY,
             );
           response.status(stored.status);
@@ -58,7 +61,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
               const value = response.getHeader(name);
               if (typeof value === 'string') headers[name] = value;
             }
-            return from(this.answers.save(scope, header, { requestHash, status: response.statusCode, body, headers })).pipe(switchMap((kept) => of(kept.body)));
+            return from(this.answers.save(scope, header, { requestHash, status: response.statusCode, body, headers })).pipe(
+              switchMap((kept) => of(kept.body)),
+            );
           }),
         );
       }),

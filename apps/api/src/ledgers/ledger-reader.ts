@@ -3,7 +3,16 @@ import { LedgerFactsSource } from '@lib/application/ledgers';
 import { SQL_DATABASE } from '@lib/event-store/event-store.module';
 import { Position } from '@lib/event-store/event-store.port';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
-import { FeeLedgerLine, IssuedLedger, LedgerFact, LedgerIssued, computeLedgerLines, evolveIssuedLedger, foldLedgerFacts, noIssue } from '@lib/domain/ledger';
+import {
+  FeeLedgerLine,
+  IssuedLedger,
+  LedgerFact,
+  LedgerIssued,
+  computeLedgerLines,
+  evolveIssuedLedger,
+  foldLedgerFacts,
+  noIssue,
+} from '@lib/domain/ledger';
 import { FEE_LEDGER_TABLES, readLedgerFacts } from '@lib/projections/fee-ledger';
 import { ProjectionHost } from '../projections/projection-host';
 
@@ -36,5 +45,8 @@ export class LedgerReader implements LedgerFactsSource {
 function issuedOf(facts: readonly LedgerFact[]): IssuedLedger {
   return facts
     .filter((fact) => fact.type === 'LedgerIssued')
-    .reduce((state, fact) => evolveIssuedLedger(state, { type: 'LedgerIssued', schemaVersion: 1, data: fact.data as LedgerIssued['data'] }), noIssue());
+    .reduce(
+      (state, fact) => evolveIssuedLedger(state, { type: 'LedgerIssued', schemaVersion: 1, data: fact.data as LedgerIssued['data'] }),
+      noIssue(),
+    );
 }

@@ -2,9 +2,17 @@ import { Dec, MoneyString, dec, toMoneyString } from '@lib/domain/shared/money';
 import type { CommuneLedgerView, LedgerView } from '@lib/contract';
 import { FeeLedgerLine, IssuedLedger, compareWithIssued, feeLedgerTotals, lineIdentityOf } from '@lib/domain/ledger';
 
-export function ledgerView(year: number, knownAt: string, lines: readonly FeeLedgerLine[], issued: IssuedLedger, communeInsee?: string): LedgerView {
+export function ledgerView(
+  year: number,
+  knownAt: string,
+  lines: readonly FeeLedgerLine[],
+  issued: IssuedLedger,
+  communeInsee?: string,
+): LedgerView {
   const scoped: IssuedLedger =
-    communeInsee === undefined ? issued : { ...issued, lines: new Map([...issued.lines].filter(([, entry]) => entry.line.communeInsee === communeInsee)) };
+    communeInsee === undefined
+      ? issued
+      : { ...issued, lines: new Map([...issued.lines].filter(([, entry]) => entry.line.communeInsee === communeInsee)) };
   const comparison = compareWithIssued(lines, scoped);
   const isIssued = issued.issues.length > 0;
   const viewLines = comparison.lines.map(({ line, issuedAmount, difference }) => ({ ...line, issuedAmount, difference }));
@@ -19,7 +27,13 @@ export function ledgerView(year: number, knownAt: string, lines: readonly FeeLed
   const communes = new Map<string, { communeName: string; total: MoneyString; pendingLines: number; issued: Dec; difference: Dec }>();
   for (const commune of totals.byCommune) communes.set(commune.communeInsee, { ...commune, issued: dec(0), difference: dec(0) });
   const communeOf = (insee: string, name: string) => {
-    const found = communes.get(insee) ?? { communeName: name, total: '0.00' as MoneyString, pendingLines: 0, issued: dec(0), difference: dec(0) };
+    const found = communes.get(insee) ?? {
+      communeName: name,
+      total: '0.00' as MoneyString,
+      pendingLines: 0,
+      issued: dec(0),
+      difference: dec(0),
+    };
     communes.set(insee, found);
     return found;
   };

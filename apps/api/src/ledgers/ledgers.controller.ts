@@ -38,7 +38,10 @@ export class LedgersController {
 
   @Get('ledgers/:year')
   @Roles('admin', 'auditor')
-  @ApiOperation({ summary: 'The fee ledger of a billing year (R-FEE-1..9) as known at knownAt (R-TIME-1), with issued amounts and differences once issued' })
+  @ApiOperation({
+    summary:
+      'The fee ledger of a billing year (R-FEE-1..9) as known at knownAt (R-TIME-1), with issued amounts and differences once issued',
+  })
   @ApiProduces('application/json', 'text/csv')
   async ledger(
     @Param('year') yearParam: string,
@@ -68,7 +71,8 @@ export class LedgersController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<CommuneLedgerView | string> {
-    if (!INSEE_FORMAT.test(insee)) throw new ValidationProblem([{ field: 'insee', message: 'insee must be a 5-character INSEE code such as 69123 or 2A004' }]);
+    if (!INSEE_FORMAT.test(insee))
+      throw new ValidationProblem([{ field: 'insee', message: 'insee must be a 5-character INSEE code such as 69123 or 2A004' }]);
     assertMayReadCommune(actor, insee);
     const year = yearOf(yearParam);
     const { knownAt, minPosition } = parseReadQuery(query, ['knownAt', 'minPosition']);
@@ -110,7 +114,14 @@ export class LedgersController {
     const issues = [];
     for await (const event of this.store.readStream(ledgerStreamId(year))) {
       if (known && !known(event)) break;
-      issues.push({ ...(event.data as object), eventId: event.id, position: formatPosition(event.position), recordedAt: event.recordedAt, actor: event.metadata.actor ?? null, reason: event.metadata.reason ?? null });
+      issues.push({
+        ...(event.data as object),
+        eventId: event.id,
+        position: formatPosition(event.position),
+        recordedAt: event.recordedAt,
+        actor: event.metadata.actor ?? null,
+        reason: event.metadata.reason ?? null,
+      });
     }
     return { year, issues, version: issues.length };
   }
@@ -139,7 +150,9 @@ function issueAnswer({ year, version, position, issued, computed }: IssueLedgerR
 function yearOf(text: string): number {
   const year = /^\d{4}$/.test(text) ? Number(text) : NaN;
   if (!(year >= LEDGER_YEARS.min && year <= LEDGER_YEARS.max))
-    throw new ValidationProblem([{ field: 'year', message: `year must be a billing year from ${LEDGER_YEARS.min} to ${LEDGER_YEARS.max}` }]);
+    throw new ValidationProblem([
+      { field: 'year', message: `year must be a billing year from ${LEDGER_YEARS.min} to ${LEDGER_YEARS.max}` },
+    ]);
   return year;
 }
 

@@ -10,7 +10,11 @@ import { LedgersController } from './ledgers.controller';
   providers: [
     LedgerReader,
     IssueLedgerHandler,
-    { provide: ISSUE_LEDGER_PORTS, useFactory: (facts: LedgerReader, clock: Clock): IssueLedgerPorts => ({ facts, now: () => clock.now() }), inject: [LedgerReader, CLOCK] },
+    {
+      provide: ISSUE_LEDGER_PORTS,
+      useFactory: (facts: LedgerReader, clock: Clock): IssueLedgerPorts => ({ facts, now: () => clock.now() }),
+      inject: [LedgerReader, CLOCK],
+    },
   ],
 })
 export class LedgersModule {}

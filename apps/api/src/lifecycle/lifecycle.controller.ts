@@ -14,8 +14,17 @@ import { RunLifecycleRequest } from './lifecycle.requests';
 
 /** A run writes many streams: no ETag; each recorded event names its stream. */
 function lifecycleAnswer({ asOf, recorded }: LifecycleRunResult): HttpCommandAnswer {
-  const last = recorded.map((e) => e.position).sort(comparePositions).pop();
-  return { body: { asOf, recorded: recorded.map((e) => ({ streamId: e.streamId, ...eventSummary(e) })), position: last ? formatPosition(last) : null } };
+  const last = recorded
+    .map((e) => e.position)
+    .sort(comparePositions)
+    .pop();
+  return {
+    body: {
+      asOf,
+      recorded: recorded.map((e) => ({ streamId: e.streamId, ...eventSummary(e) })),
+      position: last ? formatPosition(last) : null,
+    },
+  };
 }
 
 @ApiTags('lifecycle')

@@ -22,13 +22,19 @@ export class ProjectionsAdminController {
   @Roles('admin')
   @ApiOperation({ summary: 'Each live projection: state, checkpoint, failure' })
   status() {
-    return this.host.runner.status().map((status) => ({ ...status, position: formatPosition(status.position), ...(status.failure ? { failure: { ...status.failure, position: formatPosition(status.failure.position) } } : {}) }));
+    return this.host.runner.status().map((status) => ({
+      ...status,
+      position: formatPosition(status.position),
+      ...(status.failure ? { failure: { ...status.failure, position: formatPosition(status.failure.position) } } : {}),
+    }));
   }
 
   @Post('rebuild')
   @Roles('admin')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Rebuild every projection from position 0 into fresh tables beside the live ones, then compare them (checksums)' })
+  @ApiOperation({
+    summary: 'Rebuild every projection from position 0 into fresh tables beside the live ones, then compare them (checksums)',
+  })
   start(): Promise<RebuildView> {
     return this.rebuilds.start();
   }

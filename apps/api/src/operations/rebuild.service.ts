@@ -12,7 +12,6 @@ export const REBUILD_SUFFIX = '_rebuild';
 /** How long the check waits for the copy and the live tables to stand at the same checkpoint. */
 const SETTLE_MS = 10_000;
 
-
 interface Job {
   id: string;
   state: RebuildState;
@@ -45,8 +44,21 @@ export class RebuildService implements OnApplicationShutdown {
   async start(): Promise<RebuildView> {
     if (this.job && ['rebuilding', 'checking', 'ready', 'swapping'].includes(this.job.state))
       throw new ConflictException(`Rebuild ${this.job.id} is ${this.job.state}: swap or cancel it first`);
-    const runner = new ProjectionRunner({ db: this.db, store: this.store, projections: [...PROJECTIONS], suffix: REBUILD_SUFFIX, logger: this.logger });
-    const job: Job = { id: randomUUID(), state: 'rebuilding', startedAt: Date.now(), totalEvents: await this.store.eventCount(), runner, checks: [] };
+    const runner = new ProjectionRunner({
+      db: this.db,
+      store: this.store,
+      projections: [...PROJECTIONS],
+      suffix: REBUILD_SUFFIX,
+      logger: this.logger,
+    });
+    const job: Job = {
+      id: randomUUID(),
+      state: 'rebuilding',
+      startedAt: Date.now(),
+      totalEvents: await this.store.eventCount(),
+      runner,
+      checks: [],
+    };
     this.job = job;
     void this.run(job);
     return this.view(job);
@@ -91,7 +103,9 @@ export class RebuildService implements OnApplicationShutdown {
       job.state = 'checking';
       for (const projection of PROJECTIONS) job.checks.push(await this.compare(projection.name));
       if (job.state === 'checking') job.state = 'ready';
-      this.logger.log(`Rebuild ${job.id}: ready, ${job.checks.filter((check) => !check.equal).length} projection(s) differ from the live ones`);
+      this.logger.log(
+        `Rebuild ${job.id}: ready, ${job.checks.filter((check) => !check.equal).length} projection(s) differ from the live ones`,
+      );
     } catch (error) {
       if (job.state === 'rebuilding' || job.state === 'checking') this.fail(job, error);
     }
@@ -141,7 +155,15 @@ export class RebuildService implements OnApplicationShutdown {
           position: formatPosition(status.position),
           state: status.failure ? `failed: ${status.failure.message}` : status.state,
           ...(check
-            ? { check: { equal: check.equal, samePosition: check.samePosition, position: formatPosition(check.copy.position), live: check.live.tables, rebuilt: check.copy.tables } }
+            ? {
+                check: {
+                  equal: check.equal,
+                  samePosition: check.samePosition,
+                  position: formatPosition(check.copy.position),
+                  live: check.live.tables,
+                  rebuilt: check.copy.tables,
+                },
+              }
             : {}),
         };
       }),

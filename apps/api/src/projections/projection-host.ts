@@ -43,7 +43,13 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(SQL_DATABASE) db: SqlDatabase,
   ) {
-    this.runner = new ProjectionRunner({ db, store, projections: [...PROJECTIONS], logger: new Logger('Projections'), retry: PROJECTION_RETRY });
+    this.runner = new ProjectionRunner({
+      db,
+      store,
+      projections: [...PROJECTIONS],
+      logger: new Logger('Projections'),
+      retry: PROJECTION_RETRY,
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -79,14 +85,17 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
     const projections = this.describe();
     const notRunning = projections.filter((projection) => projection.state !== 'running');
     if (caughtUp && notRunning.length === 0) return { ready: true, head: formatPosition(head), projections };
-    await Promise.all(projections.map(async (projection, i) => {
-      const status = this.runner.status()[i];
-      if (comparePositions(status.position, head) >= 0) return void (projection.lagEvents = 0);
-      projection.lagEvents = await withinBound(this.countAfter(status.position), boundMs).catch(() => undefined);
-    }));
-    const reason = notRunning.length > 0
-      ? `Projection(s) not running: ${notRunning.map((projection) => `${projection.name} (${projection.state})`).join(', ')}`
-      : `Projection(s) more than ${READY_LAG_MS} ms behind the head`;
+    await Promise.all(
+      projections.map(async (projection, i) => {
+        const status = this.runner.status()[i];
+        if (comparePositions(status.position, head) >= 0) return void (projection.lagEvents = 0);
+        projection.lagEvents = await withinBound(this.countAfter(status.position), boundMs).catch(() => undefined);
+      }),
+    );
+    const reason =
+      notRunning.length > 0
+        ? `Projection(s) not running: ${notRunning.map((projection) => `${projection.name} (${projection.state})`).join(', ')}`
+        : `Projection(s) more than ${READY_LAG_MS} ms behind the head`;
     return { ready: false, reason, head: formatPosition(head), projections };
   }
 

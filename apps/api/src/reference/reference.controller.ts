@@ -19,13 +19,14 @@ export class ReferenceController {
   @HttpCode(201)
   @CommandRoute()
   @ApiOperation({ summary: "Record a commune's legal population with the date it came into force (R-FEE-2)" })
-  population(
-    @Body() body: RecordPopulationRequest,
-    @CommandCtx() context: CommandContext,
-  ): Promise<StreamCommandResult> {
+  population(@Body() body: RecordPopulationRequest, @CommandCtx() context: CommandContext): Promise<StreamCommandResult> {
     const { communeInsee, population, effectiveDate, source, reason } = body;
     return this.commands.execute(
-      new ExecuteCommuneCommand({ type: 'RecordPopulation', data: { communeInsee, population, effectiveDate, source, ...(reason ? { reason } : {}) } }, context));
+      new ExecuteCommuneCommand(
+        { type: 'RecordPopulation', data: { communeInsee, population, effectiveDate, source, ...(reason ? { reason } : {}) } },
+        context,
+      ),
+    );
   }
 
   @Post('reference/syntec')
@@ -33,13 +34,11 @@ export class ReferenceController {
   @HttpCode(201)
   @CommandRoute()
   @ApiOperation({ summary: 'Record a Syntec index value with its publication date (R-FEE-3)' })
-  syntec(
-    @Body() body: RecordSyntecRequest,
-    @CommandCtx() context: CommandContext,
-  ): Promise<StreamCommandResult> {
+  syntec(@Body() body: RecordSyntecRequest, @CommandCtx() context: CommandContext): Promise<StreamCommandResult> {
     const { period, value, publishedOn, reason } = body;
     return this.commands.execute(
-      new ExecuteSyntecCommand({ type: 'RecordSyntecIndex', data: { period, value, publishedOn, ...(reason ? { reason } : {}) } }, context));
+      new ExecuteSyntecCommand({ type: 'RecordSyntecIndex', data: { period, value, publishedOn, ...(reason ? { reason } : {}) } }, context),
+    );
   }
 
   @Post('legacy-conventions')
@@ -47,16 +46,22 @@ export class ReferenceController {
   @HttpCode(201)
   @CommandRoute()
   @ApiOperation({ summary: 'Record a legacy convention (convention de mise à disposition) and its 2025 contribution (R-LEG-1)' })
-  legacyConvention(
-    @Body() body: RecordLegacyConventionRequest,
-    @CommandCtx() context: CommandContext,
-  ): Promise<StreamCommandResult> {
+  legacyConvention(@Body() body: RecordLegacyConventionRequest, @CommandCtx() context: CommandContext): Promise<StreamCommandResult> {
     const { communeInsee, communeName, serviceId, offerId, annualContribution, year, startDate, reason } = body;
     return this.commands.execute(
       new ExecuteCommuneCommand(
         {
           type: 'RecordLegacyConvention',
-          data: { communeInsee, communeName, serviceId, offerId, annualContribution: annualContribution ?? null, year, startDate: startDate ?? null, ...(reason ? { reason } : {}) },
+          data: {
+            communeInsee,
+            communeName,
+            serviceId,
+            offerId,
+            annualContribution: annualContribution ?? null,
+            year,
+            startDate: startDate ?? null,
+            ...(reason ? { reason } : {}),
+          },
         },
         context,
       ),

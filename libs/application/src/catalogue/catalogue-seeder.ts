@@ -47,7 +47,11 @@ export class CatalogueSeeder implements OnApplicationBootstrap {
 
   // The bus has its handlers by now: CqrsModule is global, and Nest runs global modules' hooks first.
   async onApplicationBootstrap(): Promise<void> {
-    const { recorded } = await this.commands.execute(new SeedCatalogueCommand(systemCommandContext('Catalogue of the framework agreement recorded at first start (R-CAT-2)', 'CP-2025-4074')));
+    const { recorded } = await this.commands.execute(
+      new SeedCatalogueCommand(
+        systemCommandContext('Catalogue of the framework agreement recorded at first start (R-CAT-2)', 'CP-2025-4074'),
+      ),
+    );
     if (recorded.length > 0) this.logger.log(`Recorded the catalogue of CP-2025-4074 (${recorded.length} services)`);
   }
 }

@@ -1,7 +1,15 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, EventStore, Position, formatPosition } from '@lib/event-store/event-store.port';
-import { IssueLedgerContext, LedgerFact, LedgerIssued, computeLedgerLines, foldLedgerFacts, issueLedgerDecider, ledgerStreamId } from '@lib/domain/ledger';
+import {
+  IssueLedgerContext,
+  LedgerFact,
+  LedgerIssued,
+  computeLedgerLines,
+  foldLedgerFacts,
+  issueLedgerDecider,
+  ledgerStreamId,
+} from '@lib/domain/ledger';
 import { CommandContext } from '../command-context';
 import { StreamCommandResult, executeStreamCommand } from '../stream-command';
 
@@ -34,7 +42,14 @@ export interface IssueLedgerResult extends StreamCommandResult {
  * (exactly: up to that position), then decides on the `ledger-<year>` stream with its expected
  * revision. A concurrent issue makes the command decide again on fresh facts (or 409 with If-Match).
  */
-export async function issueLedger({ store, facts, year, commandContext, expectedVersion, now }: IssueLedgerSpec): Promise<IssueLedgerResult> {
+export async function issueLedger({
+  store,
+  facts,
+  year,
+  commandContext,
+  expectedVersion,
+  now,
+}: IssueLedgerSpec): Promise<IssueLedgerResult> {
   let computed: IssueLedgerContext | undefined;
   const result = await executeStreamCommand({
     store,
@@ -44,7 +59,11 @@ export async function issueLedger({ store, facts, year, commandContext, expected
     context: async () => {
       const head = await store.headPosition();
       const known = await facts.factsUpTo(year, head);
-      computed = { lines: computeLedgerLines(year, foldLedgerFacts(known)), facts: known, basedOn: { position: formatPosition(head), at: now().toISOString() } };
+      computed = {
+        lines: computeLedgerLines(year, foldLedgerFacts(known)),
+        facts: known,
+        basedOn: { position: formatPosition(head), at: now().toISOString() },
+      };
       return computed;
     },
     commandContext,

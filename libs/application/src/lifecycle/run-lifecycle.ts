@@ -39,11 +39,18 @@ export class RunLifecycleHandler implements ICommandHandler<RunLifecycleCommand,
   async execute({ asOf, context }: RunLifecycleCommand): Promise<LifecycleRunResult> {
     const recorded: RecordedEvent[] = [];
     for (const conventionId of await this.distinct('ConventionSigned', (e) => (e.data as { conventionId: string }).conventionId)) {
-      const result = await this.commands.execute(new ExecuteConventionCommand({ type: 'RunLifecycle', data: { conventionId, asOf } }, context));
+      const result = await this.commands.execute(
+        new ExecuteConventionCommand({ type: 'RunLifecycle', data: { conventionId, asOf } }, context),
+      );
       recorded.push(...result.recorded);
     }
-    for (const communeInsee of await this.distinct(CommuneEventType.LegacyConventionRecorded, (e) => (e.data as { communeInsee: string }).communeInsee)) {
-      const result = await this.commands.execute(new ExecuteCommuneCommand({ type: 'RunLegacyTransition', data: { communeInsee, asOf } }, context));
+    for (const communeInsee of await this.distinct(
+      CommuneEventType.LegacyConventionRecorded,
+      (e) => (e.data as { communeInsee: string }).communeInsee,
+    )) {
+      const result = await this.commands.execute(
+        new ExecuteCommuneCommand({ type: 'RunLegacyTransition', data: { communeInsee, asOf } }, context),
+      );
       recorded.push(...result.recorded);
     }
     return { asOf, recorded };
@@ -53,7 +60,8 @@ export class RunLifecycleHandler implements ICommandHandler<RunLifecycleCommand,
   private async distinct(type: string, key: (event: RecordedEvent) => string): Promise<string[]> {
     const keys = new Set<string>();
     const streamPrefix = type === 'ConventionSigned' ? CONVENTION_STREAM_PREFIX : undefined;
-    for await (const event of this.store.readAll({ filter: { eventTypes: [type], ...(streamPrefix ? { streamPrefix } : {}) } })) keys.add(key(event));
+    for await (const event of this.store.readAll({ filter: { eventTypes: [type], ...(streamPrefix ? { streamPrefix } : {}) } }))
+      keys.add(key(event));
     return [...keys];
   }
 }

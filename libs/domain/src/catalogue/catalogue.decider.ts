@@ -35,7 +35,11 @@ function addService({ data }: AddServiceToCatalogue, state: CatalogueState): Cat
   if (duplicate !== undefined)
     return refusal('R-CAT-1', 'DuplicateOffer', `Offer ${duplicate} is listed twice`, { serviceId, offerId: duplicate });
   const invalid = data.offers.find((offer) => !isValidFeeSchedule(offer.feeSchedule));
-  if (invalid) return refusal('R-CAT-4', 'InvalidFeeSchedule', `The fee schedule of ${invalid.offerId} is not valid`, { serviceId, offerId: invalid.offerId });
+  if (invalid)
+    return refusal('R-CAT-4', 'InvalidFeeSchedule', `The fee schedule of ${invalid.offerId} is not valid`, {
+      serviceId,
+      offerId: invalid.offerId,
+    });
   return [
     {
       type: 'ServiceEnteredCatalogue',
@@ -56,15 +60,27 @@ function openOffer({ data }: OpenOffer, state: CatalogueState): CatalogueEvent[]
   const found = knownOffer(state, serviceId, offerId);
   if ('kind' in found) return found;
   if (found.offer.openedOn !== null)
-    return refusal('R-CAT-3', 'OfferAlreadyOpen', `Offer ${serviceId}/${offerId} is open since ${found.offer.openedOn}`, { serviceId, offerId, openedOn: found.offer.openedOn }, 'conflict');
+    return refusal(
+      'R-CAT-3',
+      'OfferAlreadyOpen',
+      `Offer ${serviceId}/${offerId} is open since ${found.offer.openedOn}`,
+      { serviceId, offerId, openedOn: found.offer.openedOn },
+      'conflict',
+    );
   if (openedOn < found.service.effectiveFrom)
-    return refusal('R-CAT-3', 'OfferOpenedBeforeServiceEntered', `Service ${serviceId} entered the catalogue on ${found.service.effectiveFrom}`, {
-      serviceId,
-      offerId,
-      openedOn,
-      serviceEffectiveFrom: found.service.effectiveFrom,
-    });
-  if (!legalReference.trim()) return refusal('R-CAT-3', 'LegalReferenceMissing', 'Opening an offer cites its legal reference', { serviceId, offerId });
+    return refusal(
+      'R-CAT-3',
+      'OfferOpenedBeforeServiceEntered',
+      `Service ${serviceId} entered the catalogue on ${found.service.effectiveFrom}`,
+      {
+        serviceId,
+        offerId,
+        openedOn,
+        serviceEffectiveFrom: found.service.effectiveFrom,
+      },
+    );
+  if (!legalReference.trim())
+    return refusal('R-CAT-3', 'LegalReferenceMissing', 'Opening an offer cites its legal reference', { serviceId, offerId });
   return [{ type: 'OfferOpened', schemaVersion: 1, data: { serviceId, offerId, openedOn, legalReference } }];
 }
 
@@ -72,11 +88,21 @@ function replaceFeeSchedule({ data }: ReplaceFeeSchedule, state: CatalogueState)
   const { serviceId, offerId, fromYear, feeSchedule, legalReference } = data;
   const found = knownOffer(state, serviceId, offerId);
   if ('kind' in found) return found;
-  if (!legalReference.trim()) return refusal('R-CAT-5', 'LegalReferenceMissing', 'A fee schedule is replaced by a decision citing its legal reference', { serviceId, offerId });
+  if (!legalReference.trim())
+    return refusal('R-CAT-5', 'LegalReferenceMissing', 'A fee schedule is replaced by a decision citing its legal reference', {
+      serviceId,
+      offerId,
+    });
   const entryYear = yearOf(found.service.effectiveFrom);
   if (!Number.isInteger(fromYear) || fromYear < entryYear)
-    return refusal('R-CAT-5', 'ReplacementBeforeServiceEntered', `Service ${serviceId} entered the catalogue in ${entryYear}`, { serviceId, offerId, fromYear, entryYear });
-  if (!isValidFeeSchedule(feeSchedule)) return refusal('R-CAT-4', 'InvalidFeeSchedule', 'The fee schedule is not valid', { serviceId, offerId });
+    return refusal('R-CAT-5', 'ReplacementBeforeServiceEntered', `Service ${serviceId} entered the catalogue in ${entryYear}`, {
+      serviceId,
+      offerId,
+      fromYear,
+      entryYear,
+    });
+  if (!isValidFeeSchedule(feeSchedule))
+    return refusal('R-CAT-4', 'InvalidFeeSchedule', 'The fee schedule is not valid', { serviceId, offerId });
   return [{ type: 'FeeScheduleReplaced', schemaVersion: 1, data: { serviceId, offerId, fromYear, feeSchedule, legalReference } }];
 }
 
@@ -84,7 +110,8 @@ function knownOffer(state: CatalogueState, serviceId: string, offerId: string) {
   const service = findService(state, serviceId);
   if (!service) return refusal('R-CAT-1', 'UnknownService', `Service ${serviceId} is not in the catalogue`, { serviceId }, 'not_found');
   const offer = service.offers.find((candidate) => candidate.offerId === offerId);
-  if (!offer) return refusal('R-CAT-1', 'UnknownOffer', `Service ${serviceId} has no offer ${offerId}`, { serviceId, offerId }, 'not_found');
+  if (!offer)
+    return refusal('R-CAT-1', 'UnknownOffer', `Service ${serviceId} has no offer ${offerId}`, { serviceId, offerId }, 'not_found');
   return { service: service, offer };
 }
 

@@ -65,10 +65,17 @@ export function evolveCatalogue(state: CatalogueState, event: CatalogueEvent): C
   }
 }
 
-function updateOffer(state: CatalogueState, serviceId: string, offerId: string, update: (offer: CatalogueOffer) => CatalogueOffer): CatalogueState {
+function updateOffer(
+  state: CatalogueState,
+  serviceId: string,
+  offerId: string,
+  update: (offer: CatalogueOffer) => CatalogueOffer,
+): CatalogueState {
   return {
     services: state.services.map((service) =>
-      service.serviceId !== serviceId ? service : { ...service, offers: service.offers.map((offer) => (offer.offerId === offerId ? update(offer) : offer)) },
+      service.serviceId !== serviceId
+        ? service
+        : { ...service, offers: service.offers.map((offer) => (offer.offerId === offerId ? update(offer) : offer)) },
     ),
   };
 }
@@ -98,7 +105,12 @@ export function isOpen(catalogue: CatalogueState, serviceId: string, offerId: st
  * (a later decision from an earlier year overrides an earlier decision from a later year).
  * `undefined` for an unknown offer or a year before the service entered the catalogue.
  */
-export function scheduleFor(catalogue: CatalogueState, serviceId: string, offerId: string, billingYear: number): ScheduleDecision | undefined {
+export function scheduleFor(
+  catalogue: CatalogueState,
+  serviceId: string,
+  offerId: string,
+  billingYear: number,
+): ScheduleDecision | undefined {
   const schedules = findOffer(catalogue, serviceId, offerId)?.schedules ?? [];
   return schedules.filter((decision) => decision.fromYear <= billingYear).at(-1);
 }

@@ -27,7 +27,12 @@ export function catalogueCommandsOf(file: CatalogueFile): AddServiceToCatalogue[
       legalReference: file.legalReference,
       effectiveFrom: calendarDate(file.effectiveFrom),
       // The file is ours and checked by its test; the decider still refuses an invalid schedule (R-CAT-4).
-      offers: service.offers.map(({ offerId, name, open, feeSchedule }) => ({ offerId, name, open, feeSchedule: feeSchedule as FeeSchedule })),
+      offers: service.offers.map(({ offerId, name, open, feeSchedule }) => ({
+        offerId,
+        name,
+        open,
+        feeSchedule: feeSchedule as FeeSchedule,
+      })),
     },
   }));
 }

@@ -56,4 +56,5 @@ export interface RunLifecycle {
   data: { conventionId: string; asOf: CalendarDate };
 }
 
-export type ConventionCommand = SignConvention | AddAnnex | StopService | ChangeOffer | NotifyNonRenewal | TerminateConvention | RunLifecycle;
+export type ConventionCommand =
+  SignConvention | AddAnnex | StopService | ChangeOffer | NotifyNonRenewal | TerminateConvention | RunLifecycle;

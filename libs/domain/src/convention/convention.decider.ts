@@ -14,7 +14,16 @@ import {
 } from './convention.commands';
 import { AnnexAdded, ConventionEvent } from './convention.events';
 import { dueLifecycleEvents } from './convention.lifecycle';
-import { ActiveConvention, ConventionState, ConventionSummary, currentOffer, currentPeriod, evolveConvention, noConvention, runningAnnex } from './convention.state';
+import {
+  ActiveConvention,
+  ConventionState,
+  ConventionSummary,
+  currentOffer,
+  currentPeriod,
+  evolveConvention,
+  noConvention,
+  runningAnnex,
+} from './convention.state';
 import { periodContaining, periodStartingOn } from './period';
 
 /**
@@ -45,7 +54,13 @@ export const conventionDecider: Decider<ConventionState, ConventionCommand, Conv
       default: {
         // R-CONV-8: every other command needs a convention that has not ended.
         if (state.status === 'none')
-          return refusal('R-CONV-8', 'ConventionNotFound', `No convention ${command.data.conventionId}`, { conventionId: command.data.conventionId }, 'not_found');
+          return refusal(
+            'R-CONV-8',
+            'ConventionNotFound',
+            `No convention ${command.data.conventionId}`,
+            { conventionId: command.data.conventionId },
+            'not_found',
+          );
         if (state.status === 'ended')
           return refusal('R-CONV-8', 'ConventionEnded', `Convention ${state.conventionId} ended on ${state.end.lastDay}`, {
             conventionId: state.conventionId,
@@ -70,9 +85,14 @@ export const conventionDecider: Decider<ConventionState, ConventionCommand, Conv
   evolve: evolveConvention,
 };
 
-function sign({ data }: SignConvention, state: ConventionState, { catalogue, communeConventions }: ConventionContext): ConventionEvent[] | Refusal {
+function sign(
+  { data }: SignConvention,
+  state: ConventionState,
+  { catalogue, communeConventions }: ConventionContext,
+): ConventionEvent[] | Refusal {
   const { conventionId, communeInsee, signedOn, effectiveFrom } = data;
-  if (state.status !== 'none') return refusal('R-CONV-1', 'ConventionAlreadySigned', `Convention ${conventionId} already exists`, { conventionId }, 'conflict');
+  if (state.status !== 'none')
+    return refusal('R-CONV-1', 'ConventionAlreadySigned', `Convention ${conventionId} already exists`, { conventionId }, 'conflict');
   // R-CONV-1: one convention at a time: any other must have ended, and before this one starts.
   const others = communeConventions.filter((other) => other.communeInsee === communeInsee && other.conventionId !== conventionId);
   const live = others.find((other) => other.status === 'active');
@@ -91,7 +111,12 @@ function sign({ data }: SignConvention, state: ConventionState, { catalogue, com
     });
   // R-CONV-2: the effective date may precede the signature by one year at most.
   const earliest = addYears(signedOn, -1);
-  if (effectiveFrom < earliest) return refusal('R-CONV-2', 'EffectiveDateTooEarly', `The effective date may not precede ${earliest}`, { signedOn, effectiveFrom, earliest });
+  if (effectiveFrom < earliest)
+    return refusal('R-CONV-2', 'EffectiveDateTooEarly', `The effective date may not precede ${earliest}`, {
+      signedOn,
+      effectiveFrom,
+      earliest,
+    });
 
   const initialPeriod = periodStartingOn(effectiveFrom, 1); // R-CONV-3
   const events: ConventionEvent[] = [
@@ -125,7 +150,12 @@ function addAnnex({ data }: AddAnnex, convention: ActiveConvention, catalogue: C
   return isRefusal(decided) ? decided : [decided];
 }
 
-function decideAnnex(conventionId: string, { serviceId, offerId, effectiveFrom }: AnnexRequest, convention: ActiveConvention, catalogue: CatalogueState): AnnexAdded | Refusal {
+function decideAnnex(
+  conventionId: string,
+  { serviceId, offerId, effectiveFrom }: AnnexRequest,
+  convention: ActiveConvention,
+  catalogue: CatalogueState,
+): AnnexAdded | Refusal {
   const known = knownOffer(catalogue, serviceId, offerId);
   if (known) return known;
   if (!isOpen(catalogue, serviceId, offerId, effectiveFrom)) return offerNotOpen(catalogue, serviceId, offerId, effectiveFrom);
@@ -151,10 +181,18 @@ function stopService({ data }: StopService, convention: ActiveConvention): Conve
   // R-ANX-3, R-TIME-3: the last day is effectiveOn − 1. Stopping on the current offer's first day
   // is allowed (it cancels an annex or offer change not yet in force); stopping earlier would rewrite it.
   if (effectiveOn < offer.from)
-    return refusal('R-ANX-3', 'StopBeforeOfferStart', `The ${serviceId} offer ${offer.offerId} runs from ${offer.from}`, { serviceId, effectiveOn, offerFrom: offer.from });
+    return refusal('R-ANX-3', 'StopBeforeOfferStart', `The ${serviceId} offer ${offer.offerId} runs from ${offer.from}`, {
+      serviceId,
+      effectiveOn,
+      offerFrom: offer.from,
+    });
   const periodEnd = currentPeriod(convention).end;
   if (effectiveOn > addDays(periodEnd, 1))
-    return refusal('R-ANX-3', 'StopOutsideConventionLife', `The convention's known life ends on ${periodEnd}`, { serviceId, effectiveOn, conventionEnd: periodEnd });
+    return refusal('R-ANX-3', 'StopOutsideConventionLife', `The convention's known life ends on ${periodEnd}`, {
+      serviceId,
+      effectiveOn,
+      conventionEnd: periodEnd,
+    });
   return [{ type: 'ServiceStopped', schemaVersion: 1, data: { conventionId, serviceId, offerId: offer.offerId, effectiveOn, reason } }];
 }
 
@@ -165,42 +203,72 @@ function changeOffer({ data }: ChangeOffer, convention: ActiveConvention, catalo
   const known = knownOffer(catalogue, serviceId, offerId);
   if (known) return known;
   const current = currentOffer(annex);
-  if (current.offerId === offerId) return refusal('R-ANX-4', 'SameOffer', `The ${serviceId} annex already has offer ${offerId}`, { serviceId, offerId });
+  if (current.offerId === offerId)
+    return refusal('R-ANX-4', 'SameOffer', `The ${serviceId} annex already has offer ${offerId}`, { serviceId, offerId });
   // R-ANX-4: the old offer keeps at least its first day (it ends on effectiveFrom − 1).
   if (effectiveFrom <= current.from)
-    return refusal('R-ANX-4', 'OfferChangeNotAfterCurrentStart', `Offer ${current.offerId} runs from ${current.from}`, { serviceId, effectiveFrom, offerFrom: current.from });
+    return refusal('R-ANX-4', 'OfferChangeNotAfterCurrentStart', `Offer ${current.offerId} runs from ${current.from}`, {
+      serviceId,
+      effectiveFrom,
+      offerFrom: current.from,
+    });
   const outside = outsideLife(convention, effectiveFrom);
   if (outside) return outside;
   if (!isOpen(catalogue, serviceId, offerId, effectiveFrom)) return offerNotOpen(catalogue, serviceId, offerId, effectiveFrom);
-  return [{ type: 'OfferChanged', schemaVersion: 1, data: { conventionId, serviceId, previousOfferId: current.offerId, offerId, effectiveFrom } }];
+  return [
+    { type: 'OfferChanged', schemaVersion: 1, data: { conventionId, serviceId, previousOfferId: current.offerId, offerId, effectiveFrom } },
+  ];
 }
 
 function notifyNonRenewal({ data }: NotifyNonRenewal, convention: ActiveConvention): ConventionEvent[] | Refusal {
   const { conventionId, notifiedOn, by, reason } = data;
   if (convention.nonRenewal)
-    return refusal('R-CONV-5', 'NonRenewalAlreadyNotified', `Non-renewal was notified on ${convention.nonRenewal.notifiedOn}`, {
-      notifiedOn: convention.nonRenewal.notifiedOn,
-      periodEnd: convention.nonRenewal.appliesToPeriod.end,
-    }, 'conflict');
+    return refusal(
+      'R-CONV-5',
+      'NonRenewalAlreadyNotified',
+      `Non-renewal was notified on ${convention.nonRenewal.notifiedOn}`,
+      {
+        notifiedOn: convention.nonRenewal.notifiedOn,
+        periodEnd: convention.nonRenewal.appliesToPeriod.end,
+      },
+      'conflict',
+    );
   if (notifiedOn < convention.signedOn)
-    return refusal('R-CONV-5', 'NoticeBeforeSignature', `The convention was signed on ${convention.signedOn}`, { notifiedOn, signedOn: convention.signedOn });
+    return refusal('R-CONV-5', 'NoticeBeforeSignature', `The convention was signed on ${convention.signedOn}`, {
+      notifiedOn,
+      signedOn: convention.signedOn,
+    });
   const current = currentPeriod(convention);
   // Reading: a notice between signature and start applies to the first period; a notice dated in a
   // period already renewed came too late to prevent that renewal.
   if (notifiedOn < current.start && current.number > 1)
-    return refusal('R-CONV-5', 'NoticeBeforeCurrentPeriod', `Period ${current.number} started on ${current.start}`, { notifiedOn, periodStart: current.start });
+    return refusal('R-CONV-5', 'NoticeBeforeCurrentPeriod', `Period ${current.number} started on ${current.start}`, {
+      notifiedOn,
+      periodStart: current.start,
+    });
   // R-CONV-5: the notice applies to the period it falls in, counting the renewals the lifecycle has not
   // recorded yet (a notice after a period's end applies to the next period).
   const period = periodContaining(current, notifiedOn);
   if (!period)
-    return refusal('R-CONV-5', 'NoticeAfterLastPeriod', 'The convention has reached its six years (R-CONV-4) and expires anyway', { notifiedOn });
-  return [{ type: 'NonRenewalNotified', schemaVersion: 1, data: { conventionId, notifiedOn, by, reason, appliesToPeriod: { number: period.number, start: period.start, end: period.end } } }];
+    return refusal('R-CONV-5', 'NoticeAfterLastPeriod', 'The convention has reached its six years (R-CONV-4) and expires anyway', {
+      notifiedOn,
+    });
+  return [
+    {
+      type: 'NonRenewalNotified',
+      schemaVersion: 1,
+      data: { conventionId, notifiedOn, by, reason, appliesToPeriod: { number: period.number, start: period.start, end: period.end } },
+    },
+  ];
 }
 
 function terminate({ data }: TerminateConvention, convention: ActiveConvention): ConventionEvent[] | Refusal {
   const { conventionId, effectiveOn, by, reason } = data;
   if (effectiveOn < convention.effectiveFrom)
-    return refusal('R-CONV-6', 'TerminationBeforeStart', `The convention starts on ${convention.effectiveFrom}`, { effectiveOn, start: convention.effectiveFrom });
+    return refusal('R-CONV-6', 'TerminationBeforeStart', `The convention starts on ${convention.effectiveFrom}`, {
+      effectiveOn,
+      start: convention.effectiveFrom,
+    });
   if (effectiveOn < convention.latestEffectiveDate)
     return refusal('R-CONV-6', 'TerminationBeforeLatestEvent', `A recorded event takes effect on ${convention.latestEffectiveDate}`, {
       effectiveOn,
@@ -209,21 +277,33 @@ function terminate({ data }: TerminateConvention, convention: ActiveConvention):
   // The current life ends on the current period's end: the termination's last day (effectiveOn − 1) lies in it.
   const periodEnd = currentPeriod(convention).end;
   if (effectiveOn > addDays(periodEnd, 1))
-    return refusal('R-CONV-6', 'TerminationAfterConventionLife', `The convention's known life ends on ${periodEnd}`, { effectiveOn, conventionEnd: periodEnd });
-  return [{ type: 'ConventionTerminated', schemaVersion: 1, data: { conventionId, effectiveOn, lastDay: addDays(effectiveOn, -1), by, reason } }];
+    return refusal('R-CONV-6', 'TerminationAfterConventionLife', `The convention's known life ends on ${periodEnd}`, {
+      effectiveOn,
+      conventionEnd: periodEnd,
+    });
+  return [
+    { type: 'ConventionTerminated', schemaVersion: 1, data: { conventionId, effectiveOn, lastDay: addDays(effectiveOn, -1), by, reason } },
+  ];
 }
 
 /** R-ANX-1: the service and the offer must be in the catalogue. */
 function knownOffer(catalogue: CatalogueState, serviceId: string, offerId: string): Refusal | undefined {
-  if (!findService(catalogue, serviceId)) return refusal('R-ANX-1', 'UnknownService', `Service ${serviceId} is not in the catalogue`, { serviceId });
-  if (!findOffer(catalogue, serviceId, offerId)) return refusal('R-ANX-1', 'UnknownOffer', `Service ${serviceId} has no offer ${offerId}`, { serviceId, offerId });
+  if (!findService(catalogue, serviceId))
+    return refusal('R-ANX-1', 'UnknownService', `Service ${serviceId} is not in the catalogue`, { serviceId });
+  if (!findOffer(catalogue, serviceId, offerId))
+    return refusal('R-ANX-1', 'UnknownOffer', `Service ${serviceId} has no offer ${offerId}`, { serviceId, offerId });
   return undefined;
 }
 
 /** R-CAT-3 */
 function offerNotOpen(catalogue: CatalogueState, serviceId: string, offerId: string, date: CalendarDate): Refusal {
   const openedOn = findOffer(catalogue, serviceId, offerId)?.openedOn ?? null;
-  return refusal('R-CAT-3', 'OfferNotOpen', `Offer ${serviceId}/${offerId} is not open on ${date}`, { serviceId, offerId, effectiveFrom: date, openedOn });
+  return refusal('R-CAT-3', 'OfferNotOpen', `Offer ${serviceId}/${offerId} is not open on ${date}`, {
+    serviceId,
+    offerId,
+    effectiveFrom: date,
+    openedOn,
+  });
 }
 
 /**

@@ -3,7 +3,15 @@ import { CalendarDate, addDays, fromDayNumber, toDayNumber } from '../shared/cal
 import { isRefusal } from '../shared/refusal';
 import { fold } from '../shared/decider';
 import { catalogueDecider } from '../catalogue/catalogue.decider';
-import { CONVENTION_ID, addAnnex, catalogueOfCp2025_4074, changeOffer, notifyNonRenewal, stopService, terminateConvention } from '../testing';
+import {
+  CONVENTION_ID,
+  addAnnex,
+  catalogueOfCp2025_4074,
+  changeOffer,
+  notifyNonRenewal,
+  stopService,
+  terminateConvention,
+} from '../testing';
 import { ConventionCommand } from './convention.commands';
 import { ConventionContext, conventionDecider } from './convention.decider';
 import { ConventionEvent, ConventionRenewed } from './convention.events';
@@ -27,7 +35,10 @@ const dayBefore = (date: CalendarDate) => addDays(date, -1);
 const anyDate = (from: string, to: string) =>
   fc.integer({ min: toDayNumber(from as CalendarDate), max: toDayNumber(to as CalendarDate) }).map((n) => fromDayNumber(n));
 /** Starts between 2020 and 2040, with 29 February drawn often. */
-const startDate = fc.oneof(anyDate('2020-01-01', '2040-12-31'), fc.constantFrom(2020, 2024, 2028, 2032, 2036).map((y) => `${y}-02-29` as CalendarDate));
+const startDate = fc.oneof(
+  anyDate('2020-01-01', '2040-12-31'),
+  fc.constantFrom(2020, 2024, 2028, 2032, 2036).map((y) => `${y}-02-29` as CalendarDate),
+);
 
 function decide(state: ConventionState, command: ConventionCommand): ConventionEvent[] {
   const decided = conventionDecider.decide(command, state, context);
@@ -44,7 +55,13 @@ function signedOn(start: CalendarDate, annexes = false): { state: ConventionStat
       communeName: 'Lyon',
       signedOn: start,
       effectiveFrom: start,
-      annexes: annexes && start >= '2025-04-14' ? [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: start }, { serviceId: 'laclasse', offerId: 'standard', effectiveFrom: start }] : [],
+      annexes:
+        annexes && start >= '2025-04-14'
+          ? [
+              { serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: start },
+              { serviceId: 'laclasse', offerId: 'standard', effectiveFrom: start },
+            ]
+          : [],
     },
   });
   return { state: fold(conventionDecider, events), events };
@@ -58,7 +75,14 @@ describe('Period arithmetic, for any start date (R-CONV-3, R-CONV-4)', () => {
       fc.property(startDate, (start) => {
         const { state } = signedOn(start);
         const events = dueLifecycleEvents(state, sameDateLater(start, 10));
-        expect(events.map((event) => (event.type === 'ConventionRenewed' ? event.data.renewalNumber : event.type))).toEqual([1, 2, 3, 4, 5, 'ConventionExpired']);
+        expect(events.map((event) => (event.type === 'ConventionRenewed' ? event.data.renewalNumber : event.type))).toEqual([
+          1,
+          2,
+          3,
+          4,
+          5,
+          'ConventionExpired',
+        ]);
         expect(events[5]).toMatchObject({ data: { reason: 'max_duration' } });
       }),
     ));
@@ -84,7 +108,8 @@ describe('Period arithmetic, for any start date (R-CONV-3, R-CONV-4)', () => {
       fc.property(startDate, anyDate('2020-01-01', '2060-12-31'), (start, asOf) => {
         const { state } = signedOn(start);
         const after = apply(state, dueLifecycleEvents(state, asOf));
-        const lastKnownDay = after.status === 'ended' ? after.end.lastDay : after.status === 'active' ? after.periods[after.periods.length - 1].end : start;
+        const lastKnownDay =
+          after.status === 'ended' ? after.end.lastDay : after.status === 'active' ? after.periods[after.periods.length - 1].end : start;
         expect(lastKnownDay <= dayBefore(sameDateLater(start, 6))).toBe(true);
         // Exactly six years when the start is not a 29 February.
         if (!start.endsWith('-02-29') && after.status === 'ended') expect(after.end.lastDay).toBe(dayBefore(sameDateLater(start, 6)));
@@ -102,23 +127,28 @@ describe('Period arithmetic, for any start date (R-CONV-3, R-CONV-4)', () => {
 
   it('running the lifecycle at increasing dates records the same as running it once at the last date (R-CONV-4)', () =>
     fc.assert(
-      fc.property(startDate, fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 12 }), fc.option(fc.integer({ min: 0, max: 2150 })) /* within the six years */, (start, offsets, noticeOffset) => {
-        let { state } = signedOn(start);
-        if (noticeOffset !== null) state = apply(state, decide(state, notifyNonRenewal({ notifiedOn: addDays(start, noticeOffset) })));
-        const dates = offsets.map((offset) => addDays(start, offset)).sort();
-        const once = dueLifecycleEvents(state, dates[dates.length - 1]);
-        let stepwise: ConventionEvent[] = [];
-        let stepped = state;
-        for (const asOf of dates) {
-          const events = dueLifecycleEvents(stepped, asOf);
-          stepwise = [...stepwise, ...events];
-          stepped = apply(stepped, events);
-          // Idempotent: the same date, or an earlier one, gives nothing new.
-          expect(dueLifecycleEvents(stepped, asOf)).toEqual([]);
-          expect(dueLifecycleEvents(stepped, dates[0])).toEqual([]);
-        }
-        expect(stepwise).toEqual(once);
-      }),
+      fc.property(
+        startDate,
+        fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 12 }),
+        fc.option(fc.integer({ min: 0, max: 2150 })) /* within the six years */,
+        (start, offsets, noticeOffset) => {
+          let { state } = signedOn(start);
+          if (noticeOffset !== null) state = apply(state, decide(state, notifyNonRenewal({ notifiedOn: addDays(start, noticeOffset) })));
+          const dates = offsets.map((offset) => addDays(start, offset)).sort();
+          const once = dueLifecycleEvents(state, dates[dates.length - 1]);
+          let stepwise: ConventionEvent[] = [];
+          let stepped = state;
+          for (const asOf of dates) {
+            const events = dueLifecycleEvents(stepped, asOf);
+            stepwise = [...stepwise, ...events];
+            stepped = apply(stepped, events);
+            // Idempotent: the same date, or an earlier one, gives nothing new.
+            expect(dueLifecycleEvents(stepped, asOf)).toEqual([]);
+            expect(dueLifecycleEvents(stepped, dates[0])).toEqual([]);
+          }
+          expect(stepwise).toEqual(once);
+        },
+      ),
     ));
 
   it('a notice expires the convention at the end of the period it falls in, after renewals numbered 1..k (R-CONV-5)', () =>
@@ -154,7 +184,8 @@ describe('Period arithmetic, for any start date (R-CONV-3, R-CONV-4)', () => {
           fc.pre(state.status === 'active');
           if (state.status !== 'active') return;
           const period = state.periods[state.periods.length - 1];
-          if (withChange && period.start < period.end) state = apply(state, decide(state, changeOffer({ offerId: 'connecte', effectiveFrom: addDays(period.start, 1) })));
+          if (withChange && period.start < period.end)
+            state = apply(state, decide(state, changeOffer({ offerId: 'connecte', effectiveFrom: addDays(period.start, 1) })));
           if (state.status !== 'active') return;
           const earliest = state.latestEffectiveDate;
           const effectiveOn = addDays(earliest, Math.min(terminationOffset, toDayNumber(addDays(period.end, 1)) - toDayNumber(earliest)));
@@ -167,7 +198,12 @@ describe('Period arithmetic, for any start date (R-CONV-3, R-CONV-4)', () => {
             for (const offer of annex.offers) expect(offer.until !== null && offer.until <= lastDay).toBe(true);
           }
           expect(dueLifecycleEvents(ended, sameDateLater(start, 10))).toEqual([]);
-          for (const command of [addAnnex({ effectiveFrom: effectiveOn }), stopService({ effectiveOn }), notifyNonRenewal({ notifiedOn: effectiveOn }), terminateConvention({ effectiveOn })]) {
+          for (const command of [
+            addAnnex({ effectiveFrom: effectiveOn }),
+            stopService({ effectiveOn }),
+            notifyNonRenewal({ notifiedOn: effectiveOn }),
+            terminateConvention({ effectiveOn }),
+          ]) {
             const decided = conventionDecider.decide(command, ended, context);
             expect(isRefusal(decided) && decided.rule).toBe('R-CONV-8');
           }

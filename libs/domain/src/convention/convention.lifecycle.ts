@@ -24,9 +24,14 @@ function endOfCurrentPeriod(convention: ActiveConvention): ConventionEvent {
   const { conventionId } = convention;
   // Reading: a notice given during the sixth period changes nothing, so that expiry keeps reason
   // `max_duration` (the cause that would have ended it anyway).
-  if (period.number >= MAX_PERIODS) return { type: 'ConventionExpired', schemaVersion: 1, data: { conventionId, lastDay: period.end, reason: 'max_duration' } };
+  if (period.number >= MAX_PERIODS)
+    return { type: 'ConventionExpired', schemaVersion: 1, data: { conventionId, lastDay: period.end, reason: 'max_duration' } };
   if (convention.nonRenewal?.appliesToPeriod.number === period.number)
     return { type: 'ConventionExpired', schemaVersion: 1, data: { conventionId, lastDay: period.end, reason: 'not_renewed' } };
   const next = nextPeriod(period);
-  return { type: 'ConventionRenewed', schemaVersion: 1, data: { conventionId, renewalNumber: period.number, period: { start: next.start, end: next.end } } };
+  return {
+    type: 'ConventionRenewed',
+    schemaVersion: 1,
+    data: { conventionId, renewalNumber: period.number, period: { start: next.start, end: next.end } },
+  };
 }

@@ -96,7 +96,13 @@ export function evolveConvention(state: ConventionState, event: ConventionEvent)
   switch (event.type) {
     case 'AnnexAdded': {
       const { serviceId, offerId, effectiveFrom } = event.data;
-      const annex: Annex = { serviceId, from: effectiveFrom, until: null, offers: [{ offerId, from: effectiveFrom, until: null }], stop: null };
+      const annex: Annex = {
+        serviceId,
+        from: effectiveFrom,
+        until: null,
+        offers: [{ offerId, from: effectiveFrom, until: null }],
+        stop: null,
+      };
       return { ...state, annexes: [...state.annexes, annex], latestEffectiveDate: maxDate(state.latestEffectiveDate, effectiveFrom) };
     }
     case 'ServiceStopped': {
@@ -104,7 +110,9 @@ export function evolveConvention(state: ConventionState, event: ConventionEvent)
       const lastDay = addDays(effectiveOn, -1); // R-TIME-3
       return {
         ...state,
-        annexes: state.annexes.map((annex) => (annex.serviceId === serviceId && annex.until === null ? { ...closeAnnex(annex, lastDay), stop: { effectiveOn, reason } } : annex)),
+        annexes: state.annexes.map((annex) =>
+          annex.serviceId === serviceId && annex.until === null ? { ...closeAnnex(annex, lastDay), stop: { effectiveOn, reason } } : annex,
+        ),
         latestEffectiveDate: maxDate(state.latestEffectiveDate, effectiveOn),
       };
     }
@@ -115,7 +123,13 @@ export function evolveConvention(state: ConventionState, event: ConventionEvent)
         ...state,
         annexes: state.annexes.map((annex) =>
           annex.serviceId === serviceId && annex.until === null
-            ? { ...annex, offers: [...annex.offers.map((offer) => (offer.until === null ? { ...offer, until: lastDay } : offer)), { offerId, from: effectiveFrom, until: null }] }
+            ? {
+                ...annex,
+                offers: [
+                  ...annex.offers.map((offer) => (offer.until === null ? { ...offer, until: lastDay } : offer)),
+                  { offerId, from: effectiveFrom, until: null },
+                ],
+              }
             : annex,
         ),
         latestEffectiveDate: maxDate(state.latestEffectiveDate, effectiveFrom),
@@ -123,11 +137,19 @@ export function evolveConvention(state: ConventionState, event: ConventionEvent)
     }
     case 'NonRenewalNotified': {
       const { notifiedOn, by, reason, appliesToPeriod } = event.data;
-      return { ...state, nonRenewal: { notifiedOn, by, reason, appliesToPeriod }, latestEffectiveDate: maxDate(state.latestEffectiveDate, notifiedOn) };
+      return {
+        ...state,
+        nonRenewal: { notifiedOn, by, reason, appliesToPeriod },
+        latestEffectiveDate: maxDate(state.latestEffectiveDate, notifiedOn),
+      };
     }
     case 'ConventionRenewed': {
       const { renewalNumber, period } = event.data;
-      return { ...state, periods: [...state.periods, { number: renewalNumber + 1, ...period }], latestEffectiveDate: maxDate(state.latestEffectiveDate, period.start) };
+      return {
+        ...state,
+        periods: [...state.periods, { number: renewalNumber + 1, ...period }],
+        latestEffectiveDate: maxDate(state.latestEffectiveDate, period.start),
+      };
     }
     case 'ConventionTerminated': {
       const { effectiveOn, lastDay, by, reason } = event.data;
@@ -175,5 +197,10 @@ export interface ConventionSummary {
 
 export function conventionSummary(state: ConventionState): ConventionSummary | undefined {
   if (state.status === 'none') return undefined;
-  return { conventionId: state.conventionId, communeInsee: state.communeInsee, status: state.status, lastDay: state.status === 'ended' ? state.end.lastDay : null };
+  return {
+    conventionId: state.conventionId,
+    communeInsee: state.communeInsee,
+    status: state.status,
+    lastDay: state.status === 'ended' ? state.end.lastDay : null,
+  };
 }

@@ -5,8 +5,7 @@ import { ContinuityConvention, legacyContinuity } from '../reference/legacy-cont
 
 /** Where an access comes from: an annex of a convention (the convention and the annex's first day), or a legacy convention. */
 export type EntitlementSource =
-  | { readonly kind: 'convention'; readonly id: string; readonly annexFrom: CalendarDate }
-  | { readonly kind: 'legacy'; readonly id: string };
+  { readonly kind: 'convention'; readonly id: string; readonly annexFrom: CalendarDate } | { readonly kind: 'legacy'; readonly id: string };
 
 /**
  * A commune's access to one offer of one service over [from, until], both days included (R-TIME-3);
@@ -59,7 +58,9 @@ export function entitlementsOfConvention(state: ConventionState): Entitlement[] 
  *   time-driven fact, and a read never anticipates a fact nobody recorded (docs/audit.md).
  */
 export function legacyEntitlements(commune: CommuneState, conventions: readonly ConventionState[]): Entitlement[] {
-  const signed: ContinuityConvention[] = conventions.filter((state): state is Exclude<ConventionState, { status: 'none' }> => state.status !== 'none');
+  const signed: ContinuityConvention[] = conventions.filter(
+    (state): state is Exclude<ConventionState, { status: 'none' }> => state.status !== 'none',
+  );
   return commune.legacyConventions.flatMap((legacy) => {
     const continuity = legacyContinuity(legacy, signed);
     const until = continuity.continuity ? continuity.legacyLastDay : (legacy.accessEnded?.lastDay ?? null);

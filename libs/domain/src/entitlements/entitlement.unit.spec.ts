@@ -22,7 +22,14 @@ import { Entitlement, communeEntitlements, entitlementsOfConvention, inForceOn, 
 const convention = (...events: ConventionEvent[]): ConventionState => fold(conventionDecider, events);
 const commune = (...events: CommuneEvent[]): CommuneState => events.reduce(evolveCommune, emptyCommune());
 
-const fromConvention = (serviceId: string, offerId: string, from: string, until: string | null, annexFrom: string, conventionId = CONVENTION_ID): Entitlement => ({
+const fromConvention = (
+  serviceId: string,
+  offerId: string,
+  from: string,
+  until: string | null,
+  annexFrom: string,
+  conventionId = CONVENTION_ID,
+): Entitlement => ({
   communeInsee: '69123',
   serviceId,
   offerId,
@@ -83,14 +90,18 @@ describe('entitlementsOfConvention', () => {
 
   it('an annex stopped on its first day never gave access', () => {
     const stopped = serviceStopped({ serviceId: 'laclasse', offerId: 'standard', effectiveOn: '2026-02-01' });
-    expect(entitlementsOfConvention(convention(signed, toodego, laclasse, stopped))).toEqual([fromConvention('toodego', 'partenaire', '2026-01-01', null, '2026-01-01')]);
+    expect(entitlementsOfConvention(convention(signed, toodego, laclasse, stopped))).toEqual([
+      fromConvention('toodego', 'partenaire', '2026-01-01', null, '2026-01-01'),
+    ]);
   });
 
   it('renewals change nothing; termination ends every annex and offer on effectiveOn − 1 (R-CONV-6, R-CONV-7)', () => {
     const renewed = conventionRenewed({ renewalNumber: 1, start: '2027-01-01', end: '2027-12-31' });
     const changed = offerChanged({ offerId: 'connecte', effectiveFrom: '2027-03-01' });
     const terminated = conventionTerminated({ effectiveOn: '2027-05-01', lastDay: '2027-04-30' });
-    expect(entitlementsOfConvention(convention(signed, toodego, laclasse, renewed))).toEqual(entitlementsOfConvention(convention(signed, toodego, laclasse)));
+    expect(entitlementsOfConvention(convention(signed, toodego, laclasse, renewed))).toEqual(
+      entitlementsOfConvention(convention(signed, toodego, laclasse)),
+    );
     expect(entitlementsOfConvention(convention(signed, toodego, laclasse, renewed, changed, terminated))).toEqual([
       fromConvention('toodego', 'partenaire', '2026-01-01', '2027-02-28', '2026-01-01'),
       fromConvention('toodego', 'connecte', '2027-03-01', '2027-04-30', '2026-01-01'),
@@ -118,11 +129,15 @@ describe('legacyEntitlements', () => {
   });
 
   it('with continuity it runs until the day before the annex starts, as soon as the annex is recorded (R-LEG-2)', () => {
-    expect(legacyEntitlements(commune(legacy), [convention(signed, toodego)])).toEqual([fromLegacy('toodego', 'partenaire', null, '2025-12-31')]);
+    expect(legacyEntitlements(commune(legacy), [convention(signed, toodego)])).toEqual([
+      fromLegacy('toodego', 'partenaire', null, '2025-12-31'),
+    ]);
     // An annex from 1 December 2025 (effective before the convention's signature is allowed by R-CONV-2).
     const early = conventionSigned({ signedOn: '2025-12-10', effectiveFrom: '2025-12-01', initialPeriodEnd: '2026-11-30' });
     const earlyAnnex = annexAdded({ serviceId: 'toodego', offerId: 'connecte', effectiveFrom: '2025-12-01' });
-    expect(legacyEntitlements(commune(legacy), [convention(early, earlyAnnex)])).toEqual([fromLegacy('toodego', 'partenaire', null, '2025-11-30')]);
+    expect(legacyEntitlements(commune(legacy), [convention(early, earlyAnnex)])).toEqual([
+      fromLegacy('toodego', 'partenaire', null, '2025-11-30'),
+    ]);
   });
 
   it('without continuity it stays open until the lifecycle records its end, then ends on 2025-12-31 (R-LEG-3)', () => {
@@ -142,8 +157,12 @@ describe('legacyEntitlements', () => {
   it('a continuing annex stopped on its first day gives no continuity: the recorded end stands (R-LEG-2)', () => {
     const cancelled = serviceStopped({ serviceId: 'toodego', effectiveOn: '2026-01-01' });
     const ended = legacyAccessEnded({ lastDay: '2025-12-31', reason: 'no_continuity' });
-    expect(legacyEntitlements(commune(legacy), [convention(signed, toodego, cancelled)])).toEqual([fromLegacy('toodego', 'partenaire', null, null)]);
-    expect(legacyEntitlements(commune(legacy, ended), [convention(signed, toodego, cancelled)])).toEqual([fromLegacy('toodego', 'partenaire', null, '2025-12-31')]);
+    expect(legacyEntitlements(commune(legacy), [convention(signed, toodego, cancelled)])).toEqual([
+      fromLegacy('toodego', 'partenaire', null, null),
+    ]);
+    expect(legacyEntitlements(commune(legacy, ended), [convention(signed, toodego, cancelled)])).toEqual([
+      fromLegacy('toodego', 'partenaire', null, '2025-12-31'),
+    ]);
   });
 
   it('a corrected legacy convention reads as last recorded (R-TIME-2)', () => {
@@ -159,7 +178,9 @@ describe('legacyEntitlements', () => {
 
 describe('communeEntitlements and inForceOn', () => {
   it('hands over from the legacy convention to the annex with no gap and no overlap (R-LEG-2, R-TIME-3)', () => {
-    const all = communeEntitlements(commune(legacyConventionRecorded({ serviceId: 'toodego', offerId: 'partenaire' })), [convention(signed, toodego)]);
+    const all = communeEntitlements(commune(legacyConventionRecorded({ serviceId: 'toodego', offerId: 'partenaire' })), [
+      convention(signed, toodego),
+    ]);
     expect(inForceOn(all, day('2025-12-31'))).toEqual([fromLegacy('toodego', 'partenaire', null, '2025-12-31')]);
     expect(inForceOn(all, day('2026-01-01'))).toEqual([fromConvention('toodego', 'partenaire', '2026-01-01', null, '2026-01-01')]);
     expect(inForceOn(all, day('2001-01-01'))).toEqual([fromLegacy('toodego', 'partenaire', null, '2025-12-31')]);

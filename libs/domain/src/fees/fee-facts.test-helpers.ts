@@ -7,11 +7,7 @@ import { SyntecIndexValue } from './syntec-index';
 
 let recorded = 0;
 
-export function populationFigure(
-  population: number,
-  effectiveDate: string,
-  overrides: Partial<PopulationFigure> = {},
-): PopulationFigure {
+export function populationFigure(population: number, effectiveDate: string, overrides: Partial<PopulationFigure> = {}): PopulationFigure {
   recorded += 1;
   return {
     communeInsee: '69999',
@@ -24,7 +20,12 @@ export function populationFigure(
   };
 }
 
-export function indexValue(period: string, value: string, publishedOn: string, overrides: Partial<SyntecIndexValue> = {}): SyntecIndexValue {
+export function indexValue(
+  period: string,
+  value: string,
+  publishedOn: string,
+  overrides: Partial<SyntecIndexValue> = {},
+): SyntecIndexValue {
   recorded += 1;
   return { period, value, publishedOn: publishedOn as CalendarDate, sequence: recorded, eventId: `syntec-${recorded}`, ...overrides };
 }

@@ -11,7 +11,10 @@ export const fixedPlusPerInhabitantCalculator: FeeCalculator<FixedPlusPerInhabit
   proration: (schedule) => schedule.proration ?? 'prorata_days',
 };
 
-function targetOf(schedule: FixedPlusPerInhabitantSchedule, { year, communeInsee, populations, indexValues }: FeeInputs): TargetComputation {
+function targetOf(
+  schedule: FixedPlusPerInhabitantSchedule,
+  { year, communeInsee, populations, indexValues }: FeeInputs,
+): TargetComputation {
   const fixed = dec(schedule.fixed);
   const perInhabitant = dec(schedule.perInhabitant);
   const population = populationForYear(populations, communeInsee, year) ?? null; // R-FEE-2

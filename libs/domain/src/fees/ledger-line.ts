@@ -97,7 +97,8 @@ export interface LedgerLineInput {
 /** R-FEE-1..8: one ledger line, pure. */
 export function computeLedgerLine({ year, commune, annex, schedule, populations, indexValues, legacy }: LedgerLineInput): LedgerLine {
   const inForce = daysInForceIn(year, annex);
-  if (!inForce) throw new RangeError(`Annex ${annex.serviceId}/${annex.offerId} [${annex.from}, ${annex.until ?? ''}] is not in force in ${year}`);
+  if (!inForce)
+    throw new RangeError(`Annex ${annex.serviceId}/${annex.offerId} [${annex.from}, ${annex.until ?? ''}] is not in force in ${year}`);
   const inputsFor = (y: number): FeeInputs => ({ year: y, communeInsee: commune.insee, populations, indexValues });
 
   const target = computeTarget(schedule, inputsFor(year));

@@ -212,7 +212,9 @@ describe('computeLedgerLine: amounts worked out by hand (R-FEE-1..7)', () => {
   });
 
   it('a free schedule appears with 0.00, needs no population nor index, and is never pending (R-FEE-1)', () => {
-    expect(line({ schedule: { kind: 'free' }, annex: annex('laclasse', 'standard', '2026-03-01'), populations: [], indexValues: [] })).toMatchObject({
+    expect(
+      line({ schedule: { kind: 'free' }, annex: annex('laclasse', 'standard', '2026-03-01'), populations: [], indexValues: [] }),
+    ).toMatchObject({
       feeScheduleKind: 'free',
       population: null,
       fixed: null,
@@ -265,7 +267,12 @@ describe('computeLedgerLine: pending lines', () => {
 
   it('without S(base): pending `index_missing` (R-FEE-3)', () => {
     const indexValues = [indexValue('2025-10', '306.0', '2025-11-28')];
-    expect(line({ indexValues })).toMatchObject({ status: 'pending', pendingReason: 'index_missing', baseIndexValue: null, amountDue: null });
+    expect(line({ indexValues })).toMatchObject({
+      status: 'pending',
+      pendingReason: 'index_missing',
+      baseIndexValue: null,
+      amountDue: null,
+    });
   });
 
   it('names the population when both facts are missing', () => {
@@ -282,7 +289,17 @@ describe('computeLedgerLine over the transition years (R-FEE-5)', () => {
     // 2025, before the transition: A = L = 90 000.00, no cap; no population before 2025-01-01, yet final as
     // A does not depend on it. In force from 2025-06-01: d = 365 − 151 = 214;
     // due = round2(90 000 × 214 / 365 = 19 260 000 / 365 = 52 767.1232…) = 52 767.12
-    [2025, { targetAmount: null, capAmount: null, annualAmount: '90000.00', annualAmountBasis: 'legacy', daysInForce: 214, amountDue: '52767.12' }],
+    [
+      2025,
+      {
+        targetAmount: null,
+        capAmount: null,
+        annualAmount: '90000.00',
+        annualAmountBasis: 'legacy',
+        daysInForce: 214,
+        amountDue: '52767.12',
+      },
+    ],
     // T = 109 450 × 1.02 = 111 639.00; cap = round2(90 000 × 1.10) = 99 000.00
     [2026, { targetAmount: '111639.00', capAmount: '99000.00', annualAmount: '99000.00', annualAmountBasis: 'cap' }],
     // T = 109 450 × 1.03 = 112 733.50; cap = round2(99 000 × 1.05) = 103 950.00
@@ -291,7 +308,10 @@ describe('computeLedgerLine over the transition years (R-FEE-5)', () => {
     [2028, { targetAmount: '113828.00', capAmount: '109147.50', annualAmount: '109147.50', annualAmountBasis: 'cap' }],
     // population 400 000: base 5 000 + 80 000 = 85 000.00; T = 85 000 × 1.05 = 89 250.00, a decrease, not capped
     // (cap = round2(109 147.50 × 1.05 = 114 604.875) = 114 604.88)
-    [2029, { baseAmount: '85000.00', targetAmount: '89250.00', capAmount: '114604.88', annualAmount: '89250.00', annualAmountBasis: 'target' }],
+    [
+      2029,
+      { baseAmount: '85000.00', targetAmount: '89250.00', capAmount: '114604.88', annualAmount: '89250.00', annualAmountBasis: 'target' },
+    ],
     // T = 85 000 × 1.06 = 90 100.00; cap = round2(89 250 × 1.05) = 93 712.50: the target is followed
     [2030, { targetAmount: '90100.00', capAmount: '93712.50', annualAmount: '90100.00', annualAmountBasis: 'target' }],
   ])('%i', (year, expected) => {
@@ -334,7 +354,11 @@ describe('ledgerTotals (R-FEE-8)', () => {
     const other = { insee: '2A004', name: 'Ajaccio' };
     const lines = [
       line(), // 111 639.00
-      line({ schedule: laclasseStandard, annex: annex('laclasse', 'standard', '2026-07-01'), populations: [populationFigure(10_000, '2025-01-01')] }), // 462.77
+      line({
+        schedule: laclasseStandard,
+        annex: annex('laclasse', 'standard', '2026-07-01'),
+        populations: [populationFigure(10_000, '2025-01-01')],
+      }), // 462.77
       line({ commune: other, populations: [populationFigure(10_000, '2025-01-01', { communeInsee: '2A004' })] }), // 5 000 + 2 000 = 7 000 × 1.02 = 7 140.00
       line({ commune: other, schedule: laclasseStandard, annex: annex('laclasse', 'standard', '2026-01-01'), populations: [] }), // pending
       line({ commune: { insee: '69001', name: 'Affoux' }, populations: [] }), // pending
@@ -376,7 +400,10 @@ describe('computeLedgerLine properties', () => {
           const inputs = {
             year,
             populations: [populationFigure(population, `${year - 1}-01-01`)],
-            indexValues: [indexValue('1990-01', '300.0', '1990-02-01'), indexValue(`${year - 1}-10`, dec(tenthsOfIndex).dividedBy(10).toFixed(1), `${year - 1}-11-30`)],
+            indexValues: [
+              indexValue('1990-01', '300.0', '1990-02-01'),
+              indexValue(`${year - 1}-10`, dec(tenthsOfIndex).dividedBy(10).toFixed(1), `${year - 1}-11-30`),
+            ],
           };
           const period = (from: number, until: number) => annex('toodego', 'partenaire', addDays(start, from), addDays(start, until));
           const whole = line({ ...inputs, annex: period(first, last) });

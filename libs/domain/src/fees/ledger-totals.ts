@@ -28,7 +28,12 @@ export function ledgerTotals(lines: readonly LedgerLine[]): LedgerTotals {
   }
   const byCommune = [...communes.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([communeInsee, { communeName, total, pendingLines }]) => ({ communeInsee, communeName, total: toMoneyString(total), pendingLines }));
+    .map(([communeInsee, { communeName, total, pendingLines }]) => ({
+      communeInsee,
+      communeName,
+      total: toMoneyString(total),
+      pendingLines,
+    }));
   return {
     byCommune,
     grandTotal: toMoneyString(byCommune.reduce((sum, commune) => sum.plus(commune.total), dec(0))),

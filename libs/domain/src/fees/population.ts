@@ -22,7 +22,11 @@ export function populationForYear(figures: readonly PopulationFigure[], communeI
   for (const figure of figures) {
     if (figure.communeInsee !== communeInsee || figure.effectiveDate > lastDay) continue;
     // `>=` on sequence: of two figures with the same rank, the later in the list counts as recorded later.
-    if (!chosen || figure.effectiveDate > chosen.effectiveDate || (figure.effectiveDate === chosen.effectiveDate && figure.sequence >= chosen.sequence)) {
+    if (
+      !chosen ||
+      figure.effectiveDate > chosen.effectiveDate ||
+      (figure.effectiveDate === chosen.effectiveDate && figure.sequence >= chosen.sequence)
+    ) {
       chosen = figure;
     }
   }

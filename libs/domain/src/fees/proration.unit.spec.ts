@@ -20,7 +20,12 @@ describe('daysInForceIn (R-FEE-6, R-TIME-3)', () => {
   });
 
   it('clips the period to the year and gives D', () => {
-    expect(daysInForceIn(2028, { from: date('2027-05-01'), until: null })).toEqual({ from: '2028-01-01', until: '2028-12-31', days: 366, daysInYear: 366 });
+    expect(daysInForceIn(2028, { from: date('2027-05-01'), until: null })).toEqual({
+      from: '2028-01-01',
+      until: '2028-12-31',
+      days: 366,
+      daysInYear: 366,
+    });
   });
 
   it('finds no day when the period does not touch the year', () => {

@@ -22,8 +22,7 @@ export const CP_2025_4074_TRANSITION: TransitionParameters = Object.freeze({
 
 /** What the transition needs of a year's target: its amount, or why it is not known. */
 export type TargetOutcome =
-  | { readonly status: 'final'; readonly targetAmount: Dec }
-  | { readonly status: 'pending'; readonly pendingReason: PendingReason };
+  { readonly status: 'final'; readonly targetAmount: Dec } | { readonly status: 'pending'; readonly pendingReason: PendingReason };
 
 /** Which bound gave A(N): the legacy amount (before the first year), the cap, or the target itself. */
 export type AnnualAmountBasis = 'legacy' | 'cap' | 'target';
@@ -70,7 +69,8 @@ export function transitionAmount(
     const rise = y === parameters.firstYear ? parameters.firstYearCap : parameters.laterYearsCap;
     const capAmount = round2(previous.times(dec(1).plus(rise)));
     const annualAmount = Dec.min(target.targetAmount, capAmount);
-    if (y === year) return { status: 'final', annualAmount, capAmount, basis: target.targetAmount.lessThanOrEqualTo(capAmount) ? 'target' : 'cap' };
+    if (y === year)
+      return { status: 'final', annualAmount, capAmount, basis: target.targetAmount.lessThanOrEqualTo(capAmount) ? 'target' : 'cap' };
     previous = annualAmount;
   }
 }

@@ -27,7 +27,10 @@ describe('transitionAmount (R-FEE-5)', () => {
     // L = 90 000.00; cap = round2(90 000 × 1.10) = 99 000.00 < T = 111 639.00
     const outcome = A(2026, '90000.00', targetsFrom2026('111639.00'));
     expect(outcome).toMatchObject({ status: 'final', basis: 'cap' });
-    expect(outcome.status === 'final' && [outcome.annualAmount.toFixed(2), outcome.capAmount?.toFixed(2)]).toEqual(['99000.00', '99000.00']);
+    expect(outcome.status === 'final' && [outcome.annualAmount.toFixed(2), outcome.capAmount?.toFixed(2)]).toEqual([
+      '99000.00',
+      '99000.00',
+    ]);
   });
 
   it.each([
@@ -85,7 +88,12 @@ describe('transitionAmount properties (R-FEE-5)', () => {
   /** A(firstYear..firstYear+n-1) for the given targets. */
   function sequence(legacy: Dec, targets: Dec[]): Dec[] {
     return targets.map((_, i) => {
-      const outcome = transitionAmount(FIRST + i, legacy, (y) => ({ status: 'final', targetAmount: targets[y - FIRST] }), CP_2025_4074_TRANSITION);
+      const outcome = transitionAmount(
+        FIRST + i,
+        legacy,
+        (y) => ({ status: 'final', targetAmount: targets[y - FIRST] }),
+        CP_2025_4074_TRANSITION,
+      );
       if (outcome.status !== 'final') throw new Error('unexpected pending');
       return outcome.annualAmount;
     });
@@ -122,10 +130,15 @@ describe('transitionAmount properties (R-FEE-5)', () => {
       fc.property(fc.integer({ min: 100_00, max: 10_000_000 }), fc.integer({ min: 100, max: 1000 }), (legacyCents, tenthsOfL) => {
         const legacy = dec(legacyCents).dividedBy(100);
         const target = round2(legacy.times(tenthsOfL).dividedBy(100));
-        const amounts = sequence(legacy, Array.from({ length: 60 }, () => target));
+        const amounts = sequence(
+          legacy,
+          Array.from({ length: 60 }, () => target),
+        );
         const reached = amounts.findIndex((amount) => amount.equals(target));
         expect(reached).toBeGreaterThanOrEqual(0);
-        amounts.slice(0, reached).forEach((amount, i) => expect(amount.lessThan(target) && (i === 0 || amount.greaterThan(amounts[i - 1]))).toBe(true));
+        amounts
+          .slice(0, reached)
+          .forEach((amount, i) => expect(amount.lessThan(target) && (i === 0 || amount.greaterThan(amounts[i - 1]))).toBe(true));
         amounts.slice(reached).forEach((amount) => expect(amount.equals(target)).toBe(true));
       }),
     );

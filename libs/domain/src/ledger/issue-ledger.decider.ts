@@ -3,7 +3,15 @@ import { MoneyString } from '../shared/money';
 import { FeeLedgerLine } from './ledger-lines';
 import { LedgerFact } from './ledger-fact';
 import { LedgerIssued } from './ledger.events';
-import { IssuedLedger, compareWithIssued, evolveIssuedLedger, issueTotals, noIssue, pendingLineRefs, regularisationsOf } from './issued-ledger.state';
+import {
+  IssuedLedger,
+  compareWithIssued,
+  evolveIssuedLedger,
+  issueTotals,
+  noIssue,
+  pendingLineRefs,
+  regularisationsOf,
+} from './issued-ledger.state';
 
 /** Issue the year's ledger (titres de recettes): the first time its lines, then only regularisations. */
 export interface IssueLedger {
@@ -35,12 +43,20 @@ export const issueLedgerDecider: Decider<IssuedLedger, IssueLedger, LedgerIssued
       const issued = lines.filter((line) => line.amountDue !== null);
       if (issued.length === 0) return [];
       const totals = issueTotals(issued.map((line) => ({ ...line, amount: line.amountDue as MoneyString })));
-      return [{ type: 'LedgerIssued', schemaVersion: 1, data: { year, issueNumber, basedOn, lines: issued, regularisations: [], pendingLines, totals } }];
+      return [
+        {
+          type: 'LedgerIssued',
+          schemaVersion: 1,
+          data: { year, issueNumber, basedOn, lines: issued, regularisations: [], pendingLines, totals },
+        },
+      ];
     }
     const regularisations = regularisationsOf(compareWithIssued(lines, state), state, facts);
     if (regularisations.length === 0) return [];
     const totals = issueTotals(regularisations.map((r) => ({ ...r, amount: r.difference })));
-    return [{ type: 'LedgerIssued', schemaVersion: 1, data: { year, issueNumber, basedOn, lines: [], regularisations, pendingLines, totals } }];
+    return [
+      { type: 'LedgerIssued', schemaVersion: 1, data: { year, issueNumber, basedOn, lines: [], regularisations, pendingLines, totals } },
+    ];
   },
   evolve: evolveIssuedLedger,
 };

@@ -5,7 +5,12 @@ import { FeeLedgerLine, IssuedLedger, LedgerFact, LedgerIssued } from '.';
 import { IssueLedgerContext, issueLedgerDecider } from './issue-ledger.decider';
 
 /** A line as the ledger computes it; only what issuing reads is set. */
-function line(commune: string, service: string, amountDue: string | null, pendingReason: FeeLedgerLine['pendingReason'] = amountDue === null ? 'population_missing' : null): FeeLedgerLine {
+function line(
+  commune: string,
+  service: string,
+  amountDue: string | null,
+  pendingReason: FeeLedgerLine['pendingReason'] = amountDue === null ? 'population_missing' : null,
+): FeeLedgerLine {
   return {
     lineId: `${commune}-1/${service}/std/2026-01-01`,
     conventionId: `${commune}-1`,
@@ -24,7 +29,15 @@ function line(commune: string, service: string, amountDue: string | null, pendin
 }
 
 function fact(n: number, type: string, data: Record<string, unknown>): LedgerFact {
-  return { eventId: `fact-${n}`, position: { commit: n, prepare: n }, recordedAt: '2026-03-01T00:00:00.000Z', streamId: 's', type, data, reason: null };
+  return {
+    eventId: `fact-${n}`,
+    position: { commit: n, prepare: n },
+    recordedAt: '2026-03-01T00:00:00.000Z',
+    streamId: 's',
+    type,
+    data,
+    reason: null,
+  };
 }
 
 const basedOn = (n: number) => ({ position: `${n}-${n}`, at: '2026-03-01T00:00:00.000Z' });
@@ -42,7 +55,16 @@ describe('IssueLedger', () => {
     const [event] = issue(after(), [line('69001', 'a', '100.00'), line('69001', 'b', null), line('69002', 'a', '0.00')]);
     expect(event.data).toMatchObject({ year: 2026, issueNumber: 1, regularisations: [], basedOn: basedOn(1) });
     expect(event.data.lines.map((l) => l.lineId)).toEqual(['69001-1/a/std/2026-01-01', '69002-1/a/std/2026-01-01']);
-    expect(event.data.pendingLines).toEqual([{ lineId: '69001-1/b/std/2026-01-01', communeInsee: '69001', serviceId: 'b', offerId: 'std', pendingReason: 'population_missing', pendingYear: 2026 }]);
+    expect(event.data.pendingLines).toEqual([
+      {
+        lineId: '69001-1/b/std/2026-01-01',
+        communeInsee: '69001',
+        serviceId: 'b',
+        offerId: 'std',
+        pendingReason: 'population_missing',
+        pendingYear: 2026,
+      },
+    ]);
     expect(event.data.totals).toEqual({
       byCommune: [
         { communeInsee: '69001', communeName: 'Commune 69001', amount: '100.00', entries: 1 },
@@ -59,7 +81,12 @@ describe('IssueLedger', () => {
   });
 
   it('a later issue records only regularisations: changed, new, removed; a pending line waits', () => {
-    const first = issue(after(), [line('69001', 'a', '100.00'), line('69001', 'b', '50.00'), line('69002', 'a', '30.00'), line('69003', 'a', null)]);
+    const first = issue(after(), [
+      line('69001', 'a', '100.00'),
+      line('69001', 'b', '50.00'),
+      line('69002', 'a', '30.00'),
+      line('69003', 'a', null),
+    ]);
     const [second] = issue(after(...first), [
       line('69001', 'a', '120.50'), // +20.50
       line('69002', 'a', null), // issued, now pending: not regularised while pending
@@ -67,7 +94,9 @@ describe('IssueLedger', () => {
       line('69004', 'a', '0.00'), // a new free line is recorded too
     ]); // 69001 b is gone: −50.00
     expect(second.data).toMatchObject({ issueNumber: 2, lines: [] });
-    expect(second.data.regularisations.map((r) => [r.communeInsee, r.serviceId, r.issuedAmount, r.currentAmount, r.difference, r.reason])).toEqual([
+    expect(
+      second.data.regularisations.map((r) => [r.communeInsee, r.serviceId, r.issuedAmount, r.currentAmount, r.difference, r.reason]),
+    ).toEqual([
       ['69001', 'a', '100.00', '120.50', '20.50', 'amount_changed'],
       ['69003', 'a', '0.00', '40.00', '40.00', 'line_added'],
       ['69004', 'a', '0.00', '0.00', '0.00', 'line_added'],
@@ -80,10 +109,18 @@ describe('IssueLedger', () => {
   });
 
   it('names as causes the facts recorded since the last issue that bear on the line', () => {
-    const population = (n: number, insee: string) => fact(n, 'PopulationRecorded', { communeInsee: insee, population: 1000, effectiveDate: '2025-01-01', source: 's' });
+    const population = (n: number, insee: string) =>
+      fact(n, 'PopulationRecorded', { communeInsee: insee, population: 1000, effectiveDate: '2025-01-01', source: 's' });
     const first = issue(after(), [line('69001', 'a', '100.00')], [population(1, '69001')], 1);
-    const [second] = issue(after(...first), [line('69001', 'a', '110.00')], [population(1, '69001'), population(2, '69002'), population(3, '69001')], 3);
-    expect(second.data.regularisations[0].causes).toEqual([{ eventId: 'fact-3', type: 'PopulationRecorded', position: '3-3', recordedAt: '2026-03-01T00:00:00.000Z', reason: null }]);
+    const [second] = issue(
+      after(...first),
+      [line('69001', 'a', '110.00')],
+      [population(1, '69001'), population(2, '69002'), population(3, '69001')],
+      3,
+    );
+    expect(second.data.regularisations[0].causes).toEqual([
+      { eventId: 'fact-3', type: 'PopulationRecorded', position: '3-3', recordedAt: '2026-03-01T00:00:00.000Z', reason: null },
+    ]);
   });
 
   it('property: after each issue, what was issued for every line equals its current amount, and the issues add up', () => {
@@ -111,7 +148,9 @@ describe('IssueLedger', () => {
           // Issuing again at once records nothing.
           expect(issue(state, lines, [], index + 1)).toEqual([]);
           if (state.issues.length === 0) return;
-          for (const current of lines) if (current.amountDue !== null) expect(state.lines.get(current.lineId)).toMatchObject({ amount: current.amountDue, present: true });
+          for (const current of lines)
+            if (current.amountDue !== null)
+              expect(state.lines.get(current.lineId)).toMatchObject({ amount: current.amountDue, present: true });
           const currentIds = new Set(lines.map((l) => l.lineId));
           for (const [id, entry] of state.lines) if (!currentIds.has(id)) expect(entry).toMatchObject({ amount: '0.00', present: false });
           const held = [...state.lines.values()].reduce((sum, entry) => sum.plus(entry.amount), dec(0));

@@ -117,7 +117,15 @@ export function regularisationsOf(comparison: LedgerComparison, issued: IssuedLe
     });
   }
   for (const { line, issuedAmount, difference } of comparison.removed) {
-    regularisations.push({ ...lineIdentityOf(line), issuedAmount, currentAmount: '0.00' as MoneyString, difference, reason: 'line_removed', causes: causesOf(line), line: null });
+    regularisations.push({
+      ...lineIdentityOf(line),
+      issuedAmount,
+      currentAmount: '0.00' as MoneyString,
+      difference,
+      reason: 'line_removed',
+      causes: causesOf(line),
+      line: null,
+    });
   }
   return regularisations;
 }
@@ -125,7 +133,14 @@ export function regularisationsOf(comparison: LedgerComparison, issued: IssuedLe
 export function pendingLineRefs(lines: readonly FeeLedgerLine[]): PendingLineRef[] {
   return lines
     .filter((line) => line.pendingReason !== null)
-    .map(({ lineId, communeInsee, serviceId, offerId, pendingReason, pendingYear }) => ({ lineId, communeInsee, serviceId, offerId, pendingReason: pendingReason!, pendingYear }));
+    .map(({ lineId, communeInsee, serviceId, offerId, pendingReason, pendingYear }) => ({
+      lineId,
+      communeInsee,
+      serviceId,
+      offerId,
+      pendingReason: pendingReason!,
+      pendingYear,
+    }));
 }
 
 /** What an issue bills per commune and in all: amounts of lines, or differences of regularisations. */
@@ -133,17 +148,32 @@ export function issueTotals(entries: readonly { communeInsee: string; communeNam
   const byCommune = new Map<string, { communeName: string; amount: Dec; entries: number }>();
   for (const entry of entries) {
     const commune = byCommune.get(entry.communeInsee) ?? { communeName: entry.communeName, amount: dec(0), entries: 0 };
-    byCommune.set(entry.communeInsee, { communeName: commune.communeName, amount: commune.amount.plus(entry.amount), entries: commune.entries + 1 });
+    byCommune.set(entry.communeInsee, {
+      communeName: commune.communeName,
+      amount: commune.amount.plus(entry.amount),
+      entries: commune.entries + 1,
+    });
   }
   const sorted = [...byCommune.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return {
-    byCommune: sorted.map(([communeInsee, { communeName, amount, entries: count }]) => ({ communeInsee, communeName, amount: toMoneyString(amount), entries: count })),
+    byCommune: sorted.map(([communeInsee, { communeName, amount, entries: count }]) => ({
+      communeInsee,
+      communeName,
+      amount: toMoneyString(amount),
+      entries: count,
+    })),
     grandTotal: toMoneyString(sorted.reduce((sum, [, { amount }]) => sum.plus(amount), dec(0))),
   };
 }
 
 function factRef(fact: LedgerFact): FactRef {
-  return { eventId: fact.eventId, type: fact.type, position: formatPosition(fact.position), recordedAt: fact.recordedAt, reason: fact.reason };
+  return {
+    eventId: fact.eventId,
+    type: fact.type,
+    position: formatPosition(fact.position),
+    recordedAt: fact.recordedAt,
+    reason: fact.reason,
+  };
 }
 
 /** Differences of amounts already to the cent: exact, nothing to round (R-FEE-7). */

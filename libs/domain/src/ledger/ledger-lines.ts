@@ -1,5 +1,14 @@
 import { CatalogueEvent, CatalogueState, emptyCatalogue, evolveCatalogue, isCatalogueEvent, scheduleFor } from '../catalogue';
-import { ConventionEvent, ConventionState, MAX_PERIODS, currentPeriod, evolveConvention, isConventionEvent, nextPeriod, noConvention } from '../convention';
+import {
+  ConventionEvent,
+  ConventionState,
+  MAX_PERIODS,
+  currentPeriod,
+  evolveConvention,
+  isConventionEvent,
+  nextPeriod,
+  noConvention,
+} from '../convention';
 import type { StoredEvent, StoredEventType } from '../domain-events';
 import {
   CP_2025_4074_TRANSITION,
@@ -13,7 +22,13 @@ import {
   daysInForceIn,
   ledgerTotals,
 } from '../fees';
-import { LEGACY_CONTRIBUTION_YEAR, LegacyConventionRecorded, PopulationRecorded, SyntecIndexRecorded, legacyContinuity } from '../reference';
+import {
+  LEGACY_CONTRIBUTION_YEAR,
+  LegacyConventionRecorded,
+  PopulationRecorded,
+  SyntecIndexRecorded,
+  legacyContinuity,
+} from '../reference';
 import { CalendarDate } from '../shared/calendar-date';
 import { MoneyString } from '../shared/money';
 import { LedgerFact } from './ledger-fact';
@@ -113,7 +128,8 @@ export function computeLedgerLines(year: number, state: LedgerFactsState, commun
             annualContribution: continuing.annualContribution,
             transition: CP_2025_4074_TRANSITION,
             // The chain of earlier years (R-FEE-5) uses the schedule in force each year (R-CAT-5), for the line's offer.
-            scheduleForYear: (y: number): FeeSchedule => scheduleFor(state.catalogue, annex.serviceId, offer.offerId, y)?.feeSchedule ?? schedule,
+            scheduleForYear: (y: number): FeeSchedule =>
+              scheduleFor(state.catalogue, annex.serviceId, offer.offerId, y)?.feeSchedule ?? schedule,
           };
           lines.push(withIdentity(computeLedgerLine({ ...input, legacy }), identity));
         }
@@ -228,9 +244,12 @@ const BEARS_ON: { readonly [K in StoredEventType]: BearsOn<Extract<StoredEvent, 
   ServiceEnteredCatalogue: (data, line) => data.serviceId === line.serviceId,
   // Opening an offer lets annexes take it; the lines come from those annexes' own events.
   OfferOpened: () => false,
-  FeeScheduleReplaced: (data, line) => data.serviceId === line.serviceId && data.offerId === line.offerId && Number(data.fromYear) <= line.year,
+  FeeScheduleReplaced: (data, line) =>
+    data.serviceId === line.serviceId && data.offerId === line.offerId && Number(data.fromYear) <= line.year,
   LedgerIssued: () => false,
 };
 
 /** The event types a ledger is computed from (the fee-ledger read model stores these). */
-export const LEDGER_FACT_TYPES: readonly StoredEventType[] = (Object.keys(BEARS_ON) as StoredEventType[]).filter((type) => BEARS_ON[type] !== null);
+export const LEDGER_FACT_TYPES: readonly StoredEventType[] = (Object.keys(BEARS_ON) as StoredEventType[]).filter(
+  (type) => BEARS_ON[type] !== null,
+);

@@ -39,7 +39,8 @@ const reference = [
   syntecIndexRecorded({ period: '2025-10', value: '306.0', publishedOn: '2025-11-28' }),
 ];
 const signedIn2025 = conventionSigned({ signedOn: '2025-12-15', effectiveFrom: '2026-01-01', initialPeriodEnd: '2026-12-31' });
-const lines = (year: number, ...events: { type: string; data: unknown }[]) => computeLedgerLines(year, foldLedgerFacts(facts(...reference, ...events)));
+const lines = (year: number, ...events: { type: string; data: unknown }[]) =>
+  computeLedgerLines(year, foldLedgerFacts(facts(...reference, ...events)));
 
 describe('computeLedgerLines', () => {
   it('one line per annex in force in the year, with the R-FEE-9 target (R-FEE-1, R-FEE-4, R-FEE-9)', () => {
@@ -89,12 +90,24 @@ describe('computeLedgerLines', () => {
   });
 
   it('keeps the transition across an offer change of the continuing annex (R-FEE-5, R-ANX-4)', () => {
-    const result = lines(2026, legacyConventionRecorded(), signedIn2025, annexAdded({ effectiveFrom: '2026-01-01' }), offerChanged({ offerId: 'connecte', effectiveFrom: '2026-07-01' }));
+    const result = lines(
+      2026,
+      legacyConventionRecorded(),
+      signedIn2025,
+      annexAdded({ effectiveFrom: '2026-01-01' }),
+      offerChanged({ offerId: 'connecte', effectiveFrom: '2026-07-01' }),
+    );
     expect(result).toEqual([
       // partenaire, 181 days: round2(99 000 × 181 / 365 = 49 093.1506…)
       expect.objectContaining({ offerId: 'partenaire', legacyAmount: '90000.00', annualAmount: '99000.00', amountDue: '49093.15' }),
       // connecte: T = (5 000 + 0.02 × 522 250) × 1.02 = 15 753.90, below the cap; 184 days: round2(15 753.90 × 184 / 365 = 7 941.6920…)
-      expect.objectContaining({ offerId: 'connecte', legacyAmount: '90000.00', annualAmount: '15753.90', annualAmountBasis: 'target', amountDue: '7941.69' }),
+      expect.objectContaining({
+        offerId: 'connecte',
+        legacyAmount: '90000.00',
+        annualAmount: '15753.90',
+        annualAmountBasis: 'target',
+        amountDue: '7941.69',
+      }),
     ]);
   });
 
@@ -115,16 +128,39 @@ describe('computeLedgerLines', () => {
   it('waits for an unknown legacy contribution, showing the target; the population is named first when missing too (R-FEE-5, R-FEE-2)', () => {
     const unknown = legacyConventionRecorded({ annualContribution: null });
     expect(lines(2026, unknown, signedIn2025, annexAdded({ effectiveFrom: '2026-01-01' }))).toEqual([
-      expect.objectContaining({ status: 'pending', pendingReason: 'legacy_amount_missing', pendingYear: 2025, targetAmount: '111639.00', amountDue: null, annualAmount: null }),
+      expect.objectContaining({
+        status: 'pending',
+        pendingReason: 'legacy_amount_missing',
+        pendingYear: 2025,
+        targetAmount: '111639.00',
+        amountDue: null,
+        annualAmount: null,
+      }),
     ]);
-    const elsewhere = conventionSigned({ ...VILLEURBANNE, conventionId: VILLEURBANNE_CONVENTION_ID, signedOn: '2025-12-15', effectiveFrom: '2026-01-01', initialPeriodEnd: '2026-12-31' });
+    const elsewhere = conventionSigned({
+      ...VILLEURBANNE,
+      conventionId: VILLEURBANNE_CONVENTION_ID,
+      signedOn: '2025-12-15',
+      effectiveFrom: '2026-01-01',
+      initialPeriodEnd: '2026-12-31',
+    });
     expect(
-      lines(2026, legacyConventionRecorded({ communeInsee: '69266', communeName: 'Villeurbanne', annualContribution: null }), elsewhere, annexAdded({ conventionId: VILLEURBANNE_CONVENTION_ID, effectiveFrom: '2026-01-01' })),
+      lines(
+        2026,
+        legacyConventionRecorded({ communeInsee: '69266', communeName: 'Villeurbanne', annualContribution: null }),
+        elsewhere,
+        annexAdded({ conventionId: VILLEURBANNE_CONVENTION_ID, effectiveFrom: '2026-01-01' }),
+      ),
     ).toEqual([expect.objectContaining({ status: 'pending', pendingReason: 'population_missing' })]);
   });
 
   it('uses the schedule in force for the billing year (R-CAT-5)', () => {
-    const replaced = feeScheduleReplaced({ serviceId: 'toodego', offerId: 'partenaire', fromYear: 2027, feeSchedule: fixedPlusPerInhabitant({ fixed: '5000.00', perInhabitant: '0.25' }) });
+    const replaced = feeScheduleReplaced({
+      serviceId: 'toodego',
+      offerId: 'partenaire',
+      fromYear: 2027,
+      feeSchedule: fixedPlusPerInhabitant({ fixed: '5000.00', perInhabitant: '0.25' }),
+    });
     const events = [signedIn2025, annexAdded({ effectiveFrom: '2026-01-01' }), replaced];
     expect(lines(2026, ...events)).toEqual([expect.objectContaining({ perInhabitant: '0.20', amountDue: '111639.00' })]);
     // (5 000 + 0.25 × 522 250 = 135 562.50) × 1.02 = 138 273.75
@@ -132,8 +168,15 @@ describe('computeLedgerLines', () => {
   });
 
   it('filters one commune', () => {
-    const other = conventionSigned({ ...VILLEURBANNE, conventionId: VILLEURBANNE_CONVENTION_ID, effectiveFrom: '2026-01-01', initialPeriodEnd: '2026-12-31' });
-    const state = foldLedgerFacts(facts(...reference, signedIn2025, annexAdded(), other, annexAdded({ conventionId: VILLEURBANNE_CONVENTION_ID })));
+    const other = conventionSigned({
+      ...VILLEURBANNE,
+      conventionId: VILLEURBANNE_CONVENTION_ID,
+      effectiveFrom: '2026-01-01',
+      initialPeriodEnd: '2026-12-31',
+    });
+    const state = foldLedgerFacts(
+      facts(...reference, signedIn2025, annexAdded(), other, annexAdded({ conventionId: VILLEURBANNE_CONVENTION_ID })),
+    );
     expect(computeLedgerLines(2026, state, '69266').map((l) => l.communeInsee)).toEqual(['69266']);
     expect(computeLedgerLines(2026, state).map((l) => l.communeInsee)).toEqual(['69123', '69266']);
   });
@@ -152,7 +195,16 @@ describe('factBearsOn (the facts named behind a regularisation)', () => {
   it('a Syntec value published by 1 January of N, or a correction of one (R-FEE-3)', () => {
     expect(bears(syntecIndexRecorded({ period: '2025-10', value: '306.0', publishedOn: '2025-11-28' }))).toBe(true);
     expect(bears(syntecIndexRecorded({ period: '2025-12', value: '306.0', publishedOn: '2026-01-30' }))).toBe(false);
-    expect(bears(syntecIndexRecorded({ period: '2025-11', value: '306.0', publishedOn: '2026-01-30', corrects: { value: '306.0', publishedOn: '2025-12-30', reason: 'date' } }))).toBe(true);
+    expect(
+      bears(
+        syntecIndexRecorded({
+          period: '2025-11',
+          value: '306.0',
+          publishedOn: '2026-01-30',
+          corrects: { value: '306.0', publishedOn: '2025-12-30', reason: 'date' },
+        }),
+      ),
+    ).toBe(true);
   });
 
   it("the line's convention, its legacy convention and its schedule decisions (R-LEG-1, R-CAT-5)", () => {
@@ -160,7 +212,25 @@ describe('factBearsOn (the facts named behind a regularisation)', () => {
     expect(bears(serviceStopped({ conventionId: 'other', effectiveOn: '2026-04-01' }))).toBe(false);
     expect(bears(legacyConventionRecorded())).toBe(true);
     expect(bears(legacyConventionRecorded({ serviceId: 'laclasse', offerId: 'standard' }))).toBe(false);
-    expect(bears(feeScheduleReplaced({ serviceId: 'toodego', offerId: 'partenaire', fromYear: 2026, feeSchedule: fixedPlusPerInhabitant({ fixed: '1.00', perInhabitant: '0.01' }) }))).toBe(true);
-    expect(bears(feeScheduleReplaced({ serviceId: 'toodego', offerId: 'partenaire', fromYear: 2027, feeSchedule: fixedPlusPerInhabitant({ fixed: '1.00', perInhabitant: '0.01' }) }))).toBe(false);
+    expect(
+      bears(
+        feeScheduleReplaced({
+          serviceId: 'toodego',
+          offerId: 'partenaire',
+          fromYear: 2026,
+          feeSchedule: fixedPlusPerInhabitant({ fixed: '1.00', perInhabitant: '0.01' }),
+        }),
+      ),
+    ).toBe(true);
+    expect(
+      bears(
+        feeScheduleReplaced({
+          serviceId: 'toodego',
+          offerId: 'partenaire',
+          fromYear: 2027,
+          feeSchedule: fixedPlusPerInhabitant({ fixed: '1.00', perInhabitant: '0.01' }),
+        }),
+      ),
+    ).toBe(false);
   });
 });

@@ -39,7 +39,10 @@ function recordPopulation({ data }: RecordPopulation, state: CommuneState): Comm
   const { communeInsee, population, effectiveDate, source } = data;
   // Reading: a commune that takes services has inhabitants, so 0 is taken for a typing mistake.
   if (!Number.isSafeInteger(population) || population < 1)
-    return refusal('R-FEE-2', 'InvalidPopulation', 'A population is a whole number of inhabitants, at least 1', { communeInsee, population });
+    return refusal('R-FEE-2', 'InvalidPopulation', 'A population is a whole number of inhabitants, at least 1', {
+      communeInsee,
+      population,
+    });
   if (!source.trim()) return refusal('R-FEE-2', 'SourceMissing', 'A population figure names its source', { communeInsee, effectiveDate });
   const recorded = populationRecordedFor(state, effectiveDate);
   const event = { communeInsee, population, effectiveDate, source };
@@ -48,33 +51,60 @@ function recordPopulation({ data }: RecordPopulation, state: CommuneState): Comm
   if (recorded.population === population && recorded.source === source) return [];
   const reason = correctionReason(data.reason, { communeInsee, effectiveDate, recordedPopulation: recorded.population });
   if (typeof reason !== 'string') return reason;
-  return [{ type: 'PopulationRecorded', schemaVersion: 1, data: { ...event, corrects: { population: recorded.population, source: recorded.source, reason } } }];
+  return [
+    {
+      type: 'PopulationRecorded',
+      schemaVersion: 1,
+      data: { ...event, corrects: { population: recorded.population, source: recorded.source, reason } },
+    },
+  ];
 }
 
-function recordLegacyConvention({ data }: RecordLegacyConvention, state: CommuneState, catalogue: CatalogueState): CommuneEvent[] | Refusal {
+function recordLegacyConvention(
+  { data }: RecordLegacyConvention,
+  state: CommuneState,
+  catalogue: CatalogueState,
+): CommuneEvent[] | Refusal {
   const { communeInsee, communeName, serviceId, offerId, year } = data;
-  if (!findService(catalogue, serviceId)) return refusal('R-LEG-1', 'UnknownService', `Service ${serviceId} is not in the catalogue`, { serviceId });
-  if (!findOffer(catalogue, serviceId, offerId)) return refusal('R-LEG-1', 'UnknownOffer', `Service ${serviceId} has no offer ${offerId}`, { serviceId, offerId });
+  if (!findService(catalogue, serviceId))
+    return refusal('R-LEG-1', 'UnknownService', `Service ${serviceId} is not in the catalogue`, { serviceId });
+  if (!findOffer(catalogue, serviceId, offerId))
+    return refusal('R-LEG-1', 'UnknownOffer', `Service ${serviceId} has no offer ${offerId}`, { serviceId, offerId });
   if (year !== LEGACY_CONTRIBUTION_YEAR)
-    return refusal('R-LEG-1', 'WrongContributionYear', `The legacy contribution recorded is the one for ${LEGACY_CONTRIBUTION_YEAR}`, { year });
+    return refusal('R-LEG-1', 'WrongContributionYear', `The legacy contribution recorded is the one for ${LEGACY_CONTRIBUTION_YEAR}`, {
+      year,
+    });
   const contribution = data.annualContribution ?? null;
   if (contribution !== null && !isMoneyInput(contribution))
-    return refusal('R-LEG-1', 'InvalidContribution', 'A contribution is a non-negative amount in euros, two decimals at most', { annualContribution: contribution });
+    return refusal('R-LEG-1', 'InvalidContribution', 'A contribution is a non-negative amount in euros, two decimals at most', {
+      annualContribution: contribution,
+    });
   const startDate = data.startDate ?? null;
   if (startDate !== null && startDate > LEGACY_END_WITHOUT_CONTINUITY)
-    return refusal('R-LEG-1', 'LegacyStartAfterTransition', `A legacy convention starts before ${LEGACY_END_WITHOUT_CONTINUITY}`, { startDate });
+    return refusal('R-LEG-1', 'LegacyStartAfterTransition', `A legacy convention starts before ${LEGACY_END_WITHOUT_CONTINUITY}`, {
+      startDate,
+    });
   const annualContribution: MoneyString | null = contribution === null ? null : money(contribution);
   const event = { communeInsee, communeName, serviceId, offerId, annualContribution, year, startDate };
   const recorded = legacyConventionOf(state, serviceId);
   if (!recorded) return [{ type: 'LegacyConventionRecorded', schemaVersion: 1, data: event }];
-  if (recorded.offerId === offerId && recorded.annualContribution === annualContribution && recorded.startDate === startDate && recorded.communeName === communeName) return [];
+  if (
+    recorded.offerId === offerId &&
+    recorded.annualContribution === annualContribution &&
+    recorded.startDate === startDate &&
+    recorded.communeName === communeName
+  )
+    return [];
   const reason = correctionReason(data.reason, { communeInsee, serviceId });
   if (typeof reason !== 'string') return reason;
   return [
     {
       type: 'LegacyConventionRecorded',
       schemaVersion: 1,
-      data: { ...event, corrects: { offerId: recorded.offerId, annualContribution: recorded.annualContribution, startDate: recorded.startDate, reason } },
+      data: {
+        ...event,
+        corrects: { offerId: recorded.offerId, annualContribution: recorded.annualContribution, startDate: recorded.startDate, reason },
+      },
     },
   ];
 }

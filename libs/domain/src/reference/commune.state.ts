@@ -38,14 +38,25 @@ export function evolveCommune(state: CommuneState, event: CommuneEvent): Commune
     case 'LegacyConventionRecorded': {
       const { communeInsee, communeName, serviceId, offerId, annualContribution, year, startDate } = event.data;
       const previous = legacyConventionOf(state, serviceId);
-      const recorded: LegacyConvention = { communeInsee, communeName, serviceId, offerId, annualContribution, year, startDate, accessEnded: previous?.accessEnded ?? null };
+      const recorded: LegacyConvention = {
+        communeInsee,
+        communeName,
+        serviceId,
+        offerId,
+        annualContribution,
+        year,
+        startDate,
+        accessEnded: previous?.accessEnded ?? null,
+      };
       return { ...state, legacyConventions: [...state.legacyConventions.filter((legacy) => legacy.serviceId !== serviceId), recorded] };
     }
     case 'LegacyAccessEnded': {
       const { serviceId, lastDay, reason, conventionId } = event.data;
       return {
         ...state,
-        legacyConventions: state.legacyConventions.map((legacy) => (legacy.serviceId === serviceId ? { ...legacy, accessEnded: { lastDay, reason, conventionId } } : legacy)),
+        legacyConventions: state.legacyConventions.map((legacy) =>
+          legacy.serviceId === serviceId ? { ...legacy, accessEnded: { lastDay, reason, conventionId } } : legacy,
+        ),
       };
     }
   }

@@ -27,7 +27,10 @@ export type Continuity =
  * Reading: an annex ended on its first day (until < from) never took effect, so it gives no continuity.
  * The offer need not match: the rule speaks of the service.
  */
-export function legacyContinuity(legacy: { readonly communeInsee: string; readonly serviceId: string }, conventions: readonly ContinuityConvention[]): Continuity {
+export function legacyContinuity(
+  legacy: { readonly communeInsee: string; readonly serviceId: string },
+  conventions: readonly ContinuityConvention[],
+): Continuity {
   let taking: { conventionId: string; annexFrom: CalendarDate } | undefined;
   for (const convention of conventions) {
     if (convention.communeInsee !== legacy.communeInsee || convention.signedOn > TRANSITION_SIGNATURE_DEADLINE) continue;

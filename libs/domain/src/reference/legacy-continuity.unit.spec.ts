@@ -2,7 +2,12 @@ import { day } from '../testing';
 import { ContinuityConvention, legacyContinuity } from './legacy-continuity';
 
 const lyonToodego = { communeInsee: '69123', serviceId: 'toodego' };
-const convention = (signedOn: string, annexes: [string, string, string | null][], communeInsee = '69123', conventionId = 'c1'): ContinuityConvention => ({
+const convention = (
+  signedOn: string,
+  annexes: [string, string, string | null][],
+  communeInsee = '69123',
+  conventionId = 'c1',
+): ContinuityConvention => ({
   conventionId,
   communeInsee,
   signedOn: day(signedOn),
@@ -19,7 +24,10 @@ describe('legacyContinuity (R-LEG-2)', () => {
     }));
 
   it('does not hold when signed on 2026-01-01 (R-LEG-2)', () =>
-    expect(legacyContinuity(lyonToodego, [convention('2026-01-01', [['toodego', '2026-01-01', null]])])).toEqual({ continuity: false, legacyLastDay: '2025-12-31' }));
+    expect(legacyContinuity(lyonToodego, [convention('2026-01-01', [['toodego', '2026-01-01', null]])])).toEqual({
+      continuity: false,
+      legacyLastDay: '2025-12-31',
+    }));
 
   it('does not hold for an annex from 2026-01-02 (R-LEG-2)', () =>
     expect(legacyContinuity(lyonToodego, [convention('2025-10-01', [['toodego', '2026-01-02', null]])]).continuity).toBe(false));

@@ -9,7 +9,11 @@ import { ContinuityConvention, legacyContinuity } from './legacy-continuity';
  * recorded end already says the same. When later facts change the outcome (a convention signed in
  * 2025 but recorded late, an annex cancelled), the new outcome is recorded as a correction.
  */
-export function dueLegacyAccessEnds(commune: CommuneState, conventions: readonly ContinuityConvention[], asOf: CalendarDate): LegacyAccessEnded[] {
+export function dueLegacyAccessEnds(
+  commune: CommuneState,
+  conventions: readonly ContinuityConvention[],
+  asOf: CalendarDate,
+): LegacyAccessEnded[] {
   const events: LegacyAccessEnded[] = [];
   for (const legacy of commune.legacyConventions) {
     const outcome = legacyContinuity(legacy, conventions);
@@ -17,7 +21,8 @@ export function dueLegacyAccessEnds(commune: CommuneState, conventions: readonly
     const reason = outcome.continuity ? 'continued_by_convention' : 'no_continuity';
     const conventionId = outcome.continuity ? outcome.conventionId : null;
     const recorded = legacy.accessEnded;
-    if (recorded && recorded.lastDay === outcome.legacyLastDay && recorded.reason === reason && recorded.conventionId === conventionId) continue;
+    if (recorded && recorded.lastDay === outcome.legacyLastDay && recorded.reason === reason && recorded.conventionId === conventionId)
+      continue;
     events.push({
       type: 'LegacyAccessEnded',
       schemaVersion: 1,

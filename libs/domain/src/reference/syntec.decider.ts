@@ -30,15 +30,27 @@ function recordIndex({ data }: RecordSyntecIndex, state: SyntecState): SyntecEve
   const { period, value, publishedOn } = data;
   const month = PERIOD.exec(period);
   if (!month) return refusal('R-FEE-3', 'InvalidPeriod', 'A Syntec period is a month, YYYY-MM', { period });
-  if (!isDecimalInput(value) || dec(value).lte(0)) return refusal('R-FEE-3', 'InvalidIndexValue', 'An index value is a positive decimal', { period, value });
+  if (!isDecimalInput(value) || dec(value).lte(0))
+    return refusal('R-FEE-3', 'InvalidIndexValue', 'An index value is a positive decimal', { period, value });
   // A month's index can only be published once the month is over.
-  const monthAfter = Number(month[2]) === 12 ? `${Number(month[1]) + 1}-01-01` : `${month[1]}-${String(Number(month[2]) + 1).padStart(2, '0')}-01`;
-  if (publishedOn < monthAfter) return refusal('R-FEE-3', 'PublishedBeforePeriodEnd', `The index of ${period} is published from ${monthAfter}`, { period, publishedOn });
+  const monthAfter =
+    Number(month[2]) === 12 ? `${Number(month[1]) + 1}-01-01` : `${month[1]}-${String(Number(month[2]) + 1).padStart(2, '0')}-01`;
+  if (publishedOn < monthAfter)
+    return refusal('R-FEE-3', 'PublishedBeforePeriodEnd', `The index of ${period} is published from ${monthAfter}`, {
+      period,
+      publishedOn,
+    });
   const recorded = state.values.find((candidate) => candidate.period === period);
   if (!recorded) return [{ type: 'SyntecIndexRecorded', schemaVersion: 1, data: { period, value, publishedOn } }];
   // The same value again (a re-run import, a retry) records nothing new.
   if (dec(recorded.value).equals(dec(value)) && recorded.publishedOn === publishedOn) return [];
   const reason = correctionReason(data.reason, { period, recordedValue: recorded.value, recordedPublishedOn: recorded.publishedOn });
   if (typeof reason !== 'string') return reason;
-  return [{ type: 'SyntecIndexRecorded', schemaVersion: 1, data: { period, value, publishedOn, corrects: { value: recorded.value, publishedOn: recorded.publishedOn, reason } } }];
+  return [
+    {
+      type: 'SyntecIndexRecorded',
+      schemaVersion: 1,
+      data: { period, value, publishedOn, corrects: { value: recorded.value, publishedOn: recorded.publishedOn, reason } },
+    },
+  ];
 }

@@ -77,6 +77,8 @@ export function daysInclusive(from: CalendarDate, to: CalendarDate): number {
 
 /** Today's date in Europe/Paris (R-TIME-1). Only the edges (HTTP, schedule) call this, never the domain. */
 export function parisDateOf(instant: Date): CalendarDate {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    instant,
+  );
   return calendarDate(parts);
 }

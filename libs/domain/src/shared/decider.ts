@@ -13,6 +13,9 @@ export interface Decider<State, Command, Event, Context = void> {
   readonly evolve: (state: State, event: Event) => State;
 }
 
-export function fold<State, Event>(decider: Pick<Decider<State, unknown, Event, unknown>, 'initialState' | 'evolve'>, events: readonly Event[]): State {
+export function fold<State, Event>(
+  decider: Pick<Decider<State, unknown, Event, unknown>, 'initialState' | 'evolve'>,
+  events: readonly Event[],
+): State {
   return events.reduce((state, event) => decider.evolve(state, event), decider.initialState());
 }

@@ -10,7 +10,16 @@ import { MoneyString, money } from '../shared/money';
 import { FeeSchedule } from '../fees/fee-schedule';
 import { AddServiceToCatalogue, OpenOffer, ReplaceFeeSchedule } from '../catalogue/catalogue.commands';
 import { CatalogueEvent, FeeScheduleReplaced, OfferAtEntry, OfferOpened, ServiceEnteredCatalogue } from '../catalogue/catalogue.events';
-import { AddAnnex, AnnexRequest, ChangeOffer, NotifyNonRenewal, RunLifecycle, SignConvention, StopService, TerminateConvention } from '../convention/convention.commands';
+import {
+  AddAnnex,
+  AnnexRequest,
+  ChangeOffer,
+  NotifyNonRenewal,
+  RunLifecycle,
+  SignConvention,
+  StopService,
+  TerminateConvention,
+} from '../convention/convention.commands';
 import {
   AnnexAdded,
   ConventionExpired,
@@ -62,9 +71,24 @@ export const catalogueOfCp2025_4074: CatalogueEvent[] = [
       legalReference: 'CP-2025-4074',
       effectiveFrom: day('2025-04-14'),
       offers: [
-        { offerId: 'partenaire', name: 'Partenaire', open: true, feeSchedule: fixedPlusPerInhabitant({ fixed: '5000.00', perInhabitant: '0.20' }) },
-        { offerId: 'connecte', name: 'Connecté', open: true, feeSchedule: fixedPlusPerInhabitant({ fixed: '5000.00', perInhabitant: '0.02' }) },
-        { offerId: 'abonne', name: 'Abonné', open: false, feeSchedule: fixedPlusPerInhabitant({ fixed: '5000.00', perInhabitant: '0.20' }) },
+        {
+          offerId: 'partenaire',
+          name: 'Partenaire',
+          open: true,
+          feeSchedule: fixedPlusPerInhabitant({ fixed: '5000.00', perInhabitant: '0.20' }),
+        },
+        {
+          offerId: 'connecte',
+          name: 'Connecté',
+          open: true,
+          feeSchedule: fixedPlusPerInhabitant({ fixed: '5000.00', perInhabitant: '0.02' }),
+        },
+        {
+          offerId: 'abonne',
+          name: 'Abonné',
+          open: false,
+          feeSchedule: fixedPlusPerInhabitant({ fixed: '5000.00', perInhabitant: '0.20' }),
+        },
       ],
     },
   },
@@ -76,7 +100,14 @@ export const catalogueOfCp2025_4074: CatalogueEvent[] = [
       name: 'laclasse.com',
       legalReference: 'CP-2025-4074',
       effectiveFrom: day('2025-04-14'),
-      offers: [{ offerId: 'standard', name: 'Standard', open: true, feeSchedule: fixedPlusPerInhabitant({ fixed: '300.00', perInhabitant: '0.06' }) }],
+      offers: [
+        {
+          offerId: 'standard',
+          name: 'Standard',
+          open: true,
+          feeSchedule: fixedPlusPerInhabitant({ fixed: '300.00', perInhabitant: '0.06' }),
+        },
+      ],
     },
   },
 ];
@@ -119,7 +150,12 @@ export function offerOpened(options: OpeningOptions): OfferOpened {
   return {
     type: 'OfferOpened',
     schemaVersion: 1,
-    data: { serviceId: options.serviceId, offerId: options.offerId, openedOn: day(options.openedOn), legalReference: options.legalReference ?? 'CP-2026-0042' },
+    data: {
+      serviceId: options.serviceId,
+      offerId: options.offerId,
+      openedOn: day(options.openedOn),
+      legalReference: options.legalReference ?? 'CP-2026-0042',
+    },
   };
 }
 
@@ -137,7 +173,11 @@ interface ReplacementOptions {
 
 export function feeScheduleReplaced(options: ReplacementOptions): FeeScheduleReplaced {
   const { serviceId, offerId, fromYear, feeSchedule } = options;
-  return { type: 'FeeScheduleReplaced', schemaVersion: 1, data: { serviceId, offerId, fromYear, feeSchedule, legalReference: options.legalReference ?? 'CP-2027-0100' } };
+  return {
+    type: 'FeeScheduleReplaced',
+    schemaVersion: 1,
+    data: { serviceId, offerId, fromYear, feeSchedule, legalReference: options.legalReference ?? 'CP-2027-0100' },
+  };
 }
 
 export function replaceFeeSchedule(options: ReplacementOptions): ReplaceFeeSchedule {
@@ -169,7 +209,8 @@ function signature(options: Omit<SignedOptions, 'legalReference' | 'initialPerio
 }
 
 export function conventionSigned(options: SignedOptions = {}): ConventionSigned {
-  if (options.effectiveFrom !== undefined && options.initialPeriodEnd === undefined) throw new Error('conventionSigned: give initialPeriodEnd with effectiveFrom');
+  if (options.effectiveFrom !== undefined && options.initialPeriodEnd === undefined)
+    throw new Error('conventionSigned: give initialPeriodEnd with effectiveFrom');
   const data = signature(options);
   return {
     type: 'ConventionSigned',
@@ -184,13 +225,17 @@ export function conventionSigned(options: SignedOptions = {}): ConventionSigned 
 }
 
 /** The command carries a legal reference only when the test gives one: without it the decider picks its default. */
-export function signConvention(options: Omit<SignedOptions, 'initialPeriodEnd'> & { annexes?: { serviceId: string; offerId: string; effectiveFrom: string }[] } = {}): SignConvention {
+export function signConvention(
+  options: Omit<SignedOptions, 'initialPeriodEnd'> & { annexes?: { serviceId: string; offerId: string; effectiveFrom: string }[] } = {},
+): SignConvention {
   return {
     type: 'SignConvention',
     data: {
       ...signature(options),
       ...(options.legalReference !== undefined ? { legalReference: options.legalReference } : {}),
-      ...(options.annexes ? { annexes: options.annexes.map((annex): AnnexRequest => ({ ...annex, effectiveFrom: day(annex.effectiveFrom) })) } : {}),
+      ...(options.annexes
+        ? { annexes: options.annexes.map((annex): AnnexRequest => ({ ...annex, effectiveFrom: day(annex.effectiveFrom) })) }
+        : {}),
     },
   };
 }
@@ -291,9 +336,15 @@ function notice(options: NoticeOptions): NotifyNonRenewal['data'] {
   };
 }
 
-export function nonRenewalNotified(options: NoticeOptions & { appliesToPeriod: { number: number; start: string; end: string } }): NonRenewalNotified {
+export function nonRenewalNotified(
+  options: NoticeOptions & { appliesToPeriod: { number: number; start: string; end: string } },
+): NonRenewalNotified {
   const { number, start, end } = options.appliesToPeriod;
-  return { type: 'NonRenewalNotified', schemaVersion: 1, data: { ...notice(options), appliesToPeriod: { number, start: day(start), end: day(end) } } };
+  return {
+    type: 'NonRenewalNotified',
+    schemaVersion: 1,
+    data: { ...notice(options), appliesToPeriod: { number, start: day(start), end: day(end) } },
+  };
 }
 
 export function notifyNonRenewal(options: NoticeOptions): NotifyNonRenewal {
@@ -325,16 +376,29 @@ export function terminateConvention(options: TerminationOptions): TerminateConve
   return { type: 'TerminateConvention', data: termination(options) };
 }
 
-export function conventionRenewed(options: { conventionId?: string; renewalNumber: number; start: string; end: string }): ConventionRenewed {
+export function conventionRenewed(options: {
+  conventionId?: string;
+  renewalNumber: number;
+  start: string;
+  end: string;
+}): ConventionRenewed {
   return {
     type: 'ConventionRenewed',
     schemaVersion: 1,
-    data: { conventionId: options.conventionId ?? CONVENTION_ID, renewalNumber: options.renewalNumber, period: { start: day(options.start), end: day(options.end) } },
+    data: {
+      conventionId: options.conventionId ?? CONVENTION_ID,
+      renewalNumber: options.renewalNumber,
+      period: { start: day(options.start), end: day(options.end) },
+    },
   };
 }
 
 export function conventionExpired(options: { conventionId?: string; lastDay: string; reason: ExpiryReason }): ConventionExpired {
-  return { type: 'ConventionExpired', schemaVersion: 1, data: { conventionId: options.conventionId ?? CONVENTION_ID, lastDay: day(options.lastDay), reason: options.reason } };
+  return {
+    type: 'ConventionExpired',
+    schemaVersion: 1,
+    data: { conventionId: options.conventionId ?? CONVENTION_ID, lastDay: day(options.lastDay), reason: options.reason },
+  };
 }
 
 export function runLifecycle(options: { conventionId?: string; asOf: string }): RunLifecycle {
@@ -350,7 +414,9 @@ interface PopulationOptions {
   source?: string;
 }
 
-export function populationRecorded(options: PopulationOptions & { corrects?: { population: number; source: string; reason: string } }): PopulationRecorded {
+export function populationRecorded(
+  options: PopulationOptions & { corrects?: { population: number; source: string; reason: string } },
+): PopulationRecorded {
   return {
     type: 'PopulationRecorded',
     schemaVersion: 1,
@@ -376,12 +442,19 @@ interface SyntecOptions {
   publishedOn: string;
 }
 
-export function syntecIndexRecorded(options: SyntecOptions & { corrects?: { value: string; publishedOn: string; reason: string } }): SyntecIndexRecorded {
+export function syntecIndexRecorded(
+  options: SyntecOptions & { corrects?: { value: string; publishedOn: string; reason: string } },
+): SyntecIndexRecorded {
   const { period, value, corrects } = options;
   return {
     type: 'SyntecIndexRecorded',
     schemaVersion: 1,
-    data: { period, value, publishedOn: day(options.publishedOn), ...(corrects ? { corrects: { ...corrects, publishedOn: day(corrects.publishedOn) } } : {}) },
+    data: {
+      period,
+      value,
+      publishedOn: day(options.publishedOn),
+      ...(corrects ? { corrects: { ...corrects, publishedOn: day(corrects.publishedOn) } } : {}),
+    },
   };
 }
 
@@ -401,7 +474,9 @@ interface LegacyOptions {
 }
 
 export function legacyConventionRecorded(
-  options: LegacyOptions & { corrects?: { offerId: string; annualContribution: string | null; startDate: string | null; reason: string } } = {},
+  options: LegacyOptions & {
+    corrects?: { offerId: string; annualContribution: string | null; startDate: string | null; reason: string };
+  } = {},
 ): LegacyConventionRecorded {
   const contribution = options.annualContribution === undefined ? '90000.00' : options.annualContribution;
   const corrects = options.corrects;

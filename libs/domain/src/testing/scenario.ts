@@ -115,7 +115,8 @@ export class When {
   ) {}
 
   then(expected: readonly DomainEvent[]): void {
-    if (isRefusal(this.outcome)) throw new Error(`Expected events, got a refusal: ${this.outcome.rule} ${this.outcome.code} (${this.outcome.detail})`);
+    if (isRefusal(this.outcome))
+      throw new Error(`Expected events, got a refusal: ${this.outcome.rule} ${this.outcome.code} (${this.outcome.detail})`);
     expect(this.outcome).toEqual(expected);
   }
 

@@ -141,26 +141,33 @@ describe('envelope', () => {
     const key = fc.stringMatching(/^[a-z][a-zA-Z0-9]{0,8}$/).filter((k) => k !== 'schemaVersion');
     const jsonObject = fc.dictionary(key, fc.jsonValue(), { maxKeys: 5 });
     fc.assert(
-      fc.property(fc.uuid(), fc.stringMatching(/^[A-Z][A-Za-z]{0,20}$/), fc.integer({ min: 1, max: 50 }), jsonObject, jsonObject, (id, type, schemaVersion, data, metadata) => {
-        const written = toEsdbEvent({ id, type, schemaVersion, data, metadata });
-        const viaServer = JSON.parse(JSON.stringify(written)) as { data: unknown; metadata: unknown };
-        const read = fromEsdbEvent({
-          streamId: 's-1',
-          id: written.id,
-          isJson: true,
-          revision: 0n,
-          type: written.type,
-          created: new Date(0),
-          data: viaServer.data,
-          metadata: viaServer.metadata,
-          position: { commit: 1n, prepare: 1n },
-        } as EsdbRecordedEvent);
-        expect(read.id).toBe(id);
-        expect(read.type).toBe(type);
-        expect(read.schemaVersion).toBe(schemaVersion);
-        expect(read.data).toEqual(JSON.parse(JSON.stringify(data)));
-        expect(read.metadata).toEqual(JSON.parse(JSON.stringify(metadata)));
-      }),
+      fc.property(
+        fc.uuid(),
+        fc.stringMatching(/^[A-Z][A-Za-z]{0,20}$/),
+        fc.integer({ min: 1, max: 50 }),
+        jsonObject,
+        jsonObject,
+        (id, type, schemaVersion, data, metadata) => {
+          const written = toEsdbEvent({ id, type, schemaVersion, data, metadata });
+          const viaServer = JSON.parse(JSON.stringify(written)) as { data: unknown; metadata: unknown };
+          const read = fromEsdbEvent({
+            streamId: 's-1',
+            id: written.id,
+            isJson: true,
+            revision: 0n,
+            type: written.type,
+            created: new Date(0),
+            data: viaServer.data,
+            metadata: viaServer.metadata,
+            position: { commit: 1n, prepare: 1n },
+          } as EsdbRecordedEvent);
+          expect(read.id).toBe(id);
+          expect(read.type).toBe(type);
+          expect(read.schemaVersion).toBe(schemaVersion);
+          expect(read.data).toEqual(JSON.parse(JSON.stringify(data)));
+          expect(read.metadata).toEqual(JSON.parse(JSON.stringify(metadata)));
+        },
+      ),
     );
   });
 });
@@ -180,7 +187,10 @@ describe('filters', () => {
   });
 
   it('asks the server to filter by stream prefix first, else by exact event types, else to drop system events', () => {
-    expect(toServerFilter({ streamPrefix: 'convention-', eventTypes: ['AnnexAdded'] })).toMatchObject({ filterOn: 'streamName', prefixes: ['convention-'] });
+    expect(toServerFilter({ streamPrefix: 'convention-', eventTypes: ['AnnexAdded'] })).toMatchObject({
+      filterOn: 'streamName',
+      prefixes: ['convention-'],
+    });
     expect(toServerFilter({ eventTypes: ['A.b', 'C'] })).toMatchObject({ filterOn: 'eventType', regex: '^(?:A\\.b|C)$' });
     expect(toServerFilter(undefined)).toMatchObject({ filterOn: 'eventType', regex: '^[^$].*' });
   });
@@ -189,7 +199,10 @@ describe('filters', () => {
     // Small alphabets with '$' and regex metacharacters, so that collisions and escapes are exercised.
     const name = fc.stringMatching(/^[$a-c.-]{1,4}$/);
     const prefix = fc.stringMatching(/^[$a-c.-]{0,3}$/);
-    const filter = fc.record({ eventTypes: fc.option(fc.array(name, { maxLength: 3 }), { nil: undefined }), streamPrefix: fc.option(prefix, { nil: undefined }) });
+    const filter = fc.record({
+      eventTypes: fc.option(fc.array(name, { maxLength: 3 }), { nil: undefined }),
+      streamPrefix: fc.option(prefix, { nil: undefined }),
+    });
     fc.assert(
       fc.property(filter, name, name, (f, streamId, type) => {
         if (matchesFilter({ streamId, type }, f)) expect(serverAccepts(toServerFilter(f), { streamId, type })).toBe(true);

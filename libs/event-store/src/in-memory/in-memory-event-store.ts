@@ -130,7 +130,7 @@ export class InMemoryEventStore implements EventStore, ChainedEventStore {
     return {
       async *[Symbol.asyncIterator]() {
         try {
-          for (let i = firstIndexAfter(log, options.after ?? START); !isClosed(); ) {
+          for (let i = firstIndexAfter(log, options.after ?? START); !isClosed();) {
             if (i < log.length) {
               const event = log[i++];
               if (matches(event, options.filter)) yield copy(event);
@@ -172,7 +172,11 @@ export class InMemoryEventStore implements EventStore, ChainedEventStore {
   /** A retry only if the whole batch is recorded, in order, where its expectation designates (append-rules.ts). */
   private retriedAppend(streamId: string, ids: string[], expected: ExpectedRevision): AppendResult {
     const recorded = ids.map((id) => this.byId.get(id));
-    if (!isRetryInPlace(streamId, expected, recorded)) throw new DuplicateEventIdError(streamId, ids.find((id) => this.byId.has(id))!);
+    if (!isRetryInPlace(streamId, expected, recorded))
+      throw new DuplicateEventIdError(
+        streamId,
+        ids.find((id) => this.byId.has(id))!,
+      );
     const last = recorded[recorded.length - 1]!;
     return { nextExpectedRevision: last.revision, position: last.position };
   }

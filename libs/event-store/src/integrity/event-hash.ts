@@ -7,7 +7,10 @@ import { Position, RecordedEvent } from '../event-store.port';
  * the chain from that event on. SHA-256 over a canonical JSON text, so that any tool can recompute it
  * (docs/audit.md gives the recipe).
  */
-export type HashedContent = Pick<RecordedEvent, 'id' | 'streamId' | 'revision' | 'type' | 'schemaVersion' | 'data' | 'metadata' | 'recordedAt'>;
+export type HashedContent = Pick<
+  RecordedEvent,
+  'id' | 'streamId' | 'revision' | 'type' | 'schemaVersion' | 'data' | 'metadata' | 'recordedAt'
+>;
 
 /**
  * JSON with object keys sorted (by UTF-16 code units, JavaScript's default order) and no spaces: the

@@ -80,7 +80,9 @@ describe('the PGlite data-directory lock', () => {
     await new Promise((resolve) => holder.once('exit', resolve));
     writeLock({ pid });
     const lock = lockDataDir(dataDir);
-    expect(JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8'))).toEqual(expect.objectContaining({ pid: process.pid, token: lock.holder.token }));
+    expect(JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8'))).toEqual(
+      expect.objectContaining({ pid: process.pid, token: lock.holder.token }),
+    );
     lock.release();
   });
 
@@ -121,7 +123,9 @@ describe('the PGlite data-directory lock', () => {
       [1, 2, 3, 4].map(
         () =>
           new Promise<string>((resolve) => {
-            const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+            const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
+              stdio: ['ignore', 'pipe', 'inherit'],
+            });
             children.push(child);
             let out = '';
             child.stdout.on('data', (chunk) => (out += chunk));

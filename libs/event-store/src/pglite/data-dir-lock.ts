@@ -70,12 +70,19 @@ const GUARD_STALE_MS = 10_000;
 /** Takes the lock of `dataDir` (an existing directory), or throws DataDirLockedError naming the holder. */
 export function lockDataDir(dataDir: string): DataDirLock {
   const lockFile = join(dataDir, LOCK_FILE);
-  const mine: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), startTicks: processStartTicks(process.pid), token: randomUUID() };
+  const mine: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    startTicks: processStartTicks(process.pid),
+    token: randomUUID(),
+  };
   for (let attempt = 0; attempt < 5; attempt++) {
     if (createExclusive(lockFile, mine)) return held(lockFile, mine);
     const current = readHolder(lockFile);
     if (current === 'absent') continue; // released meanwhile: try again
-    if (current === 'unreadable' || !isStale(current)) throw new DataDirLockedError(dataDir, current === 'unreadable' ? undefined : current, lockFile);
+    if (current === 'unreadable' || !isStale(current))
+      throw new DataDirLockedError(dataDir, current === 'unreadable' ? undefined : current, lockFile);
     removeIfStill(lockFile, current);
   }
   // Several openers racing for one stale lock: another one won it.

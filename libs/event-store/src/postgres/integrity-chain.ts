@@ -49,13 +49,22 @@ export function chainBatch(
  * The global order with each event's stored hash (R-AUD-1), streamed in pages below the horizon.
  * `seeCommitted` first: a verification covers every event acknowledged before it began.
  */
-export function readChain(db: SqlDatabase, pageSize: number, seeCommitted: () => Promise<void>, after: Position = START): AsyncIterable<ChainLink> {
+export function readChain(
+  db: SqlDatabase,
+  pageSize: number,
+  seeCommitted: () => Promise<void>,
+  after: Position = START,
+): AsyncIterable<ChainLink> {
   return {
     async *[Symbol.asyncIterator]() {
       await seeCommitted();
       let cursor = after;
       for (;;) {
-        const { rows } = await db.query<EventRow & { hash_hex: string | null }>(READ_CHAIN_PAGE, [String(cursor.commit), cursor.prepare, pageSize]);
+        const { rows } = await db.query<EventRow & { hash_hex: string | null }>(READ_CHAIN_PAGE, [
+          String(cursor.commit),
+          cursor.prepare,
+          pageSize,
+        ]);
         for (const row of rows) yield { event: toRecordedEvent(row), hash: row.hash_hex };
         if (rows.length < pageSize) return;
         cursor = toRecordedEvent(rows[rows.length - 1]).position;
@@ -91,7 +100,6 @@ export async function sealUnchained(db: SqlDatabase): Promise<void> {
     }
   });
 }
-
 
 function jsonCopy(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value));

@@ -87,7 +87,13 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
   static async create(db: SqlDatabase, options: PostgresEventStoreOptions = {}): Promise<PostgresEventStore> {
     await migrate(db);
     await sealUnchained(db);
-    return new PostgresEventStore(db, options.channel ?? 'events', options.pageSize ?? 500, options.pollIntervalMs ?? 1000, options.readYourWritesTimeoutMs ?? 30_000);
+    return new PostgresEventStore(
+      db,
+      options.channel ?? 'events',
+      options.pageSize ?? 500,
+      options.pollIntervalMs ?? 1000,
+      options.readYourWritesTimeoutMs ?? 30_000,
+    );
   }
 
   async appendToStream(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -106,7 +112,12 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
     }
   }
 
-  private async tryAppend(tx: SqlExecutor, streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+  private async tryAppend(
+    tx: SqlExecutor,
+    streamId: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
     // First, before the transaction has an id: appends take turns, so the chain follows the global order.
     await tx.query(CHAIN_LOCK);
     // Idempotency comes before the expectation: a retried batch meets the revision its first try produced.

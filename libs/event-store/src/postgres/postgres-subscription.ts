@@ -104,4 +104,3 @@ export class PostgresSubscription implements Subscription {
     wakeUp?.();
   }
 }
-

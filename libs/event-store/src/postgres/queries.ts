@@ -132,7 +132,9 @@ export const READ_ALL_PAGE = `
   ) e ON true
   ORDER BY e.xid, e.seq`;
 
-export type ReadAllPageRow = { horizon: string; pending: boolean } & ({ [K in keyof EventRow]: EventRow[K] } | { [K in keyof EventRow]: null });
+export type ReadAllPageRow = { horizon: string; pending: boolean } & (
+  { [K in keyof EventRow]: EventRow[K] } | { [K in keyof EventRow]: null }
+);
 
 /**
  * Read-your-writes for one-shot reads: true once the horizon has passed every event committed before the

@@ -40,7 +40,10 @@ describeWithPostgres('PgPoolDatabase when its connections are terminated', () =>
       await tx.query(`SELECT pg_sleep(10) AS ${tag}`);
     });
     await terminate(`%${tag}%`);
-    const error = await running.then(() => undefined, (caught: unknown) => caught);
+    const error = await running.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
     expect(isConnectionFailure(error)).toBe(true);
     // The connection was thrown away, not reused: every pooled query answers.
     const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => database.db.query<{ n: number }>('SELECT $1::int AS n', [i])));
@@ -91,10 +94,21 @@ describeWithPostgres('PgPoolDatabase when its connections are terminated', () =>
   });
 
   it('bounds a statement by DATABASE_STATEMENT_TIMEOUT_MS (57014, a connection-level failure: 503)', async () => {
-    const bounded = await PgPoolDatabase.connect({ connectionString: DATABASE_URL, schema: database.schema, max: 2, timeouts: { statementTimeoutMs: 200 } });
+    const bounded = await PgPoolDatabase.connect({
+      connectionString: DATABASE_URL,
+      schema: database.schema,
+      max: 2,
+      timeouts: { statementTimeoutMs: 200 },
+    });
     try {
-      const error = await bounded.query('SELECT pg_sleep(5)').then(() => undefined, (caught: unknown) => caught);
-      expect({ code: (error as { code?: string }).code, transient: isConnectionFailure(error) }).toEqual({ code: '57014', transient: true });
+      const error = await bounded.query('SELECT pg_sleep(5)').then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect({ code: (error as { code?: string }).code, transient: isConnectionFailure(error) }).toEqual({
+        code: '57014',
+        transient: true,
+      });
       expect((await bounded.query<{ ok: number }>('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
     } finally {
       await bounded.close();

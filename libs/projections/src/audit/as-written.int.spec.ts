@@ -32,13 +32,25 @@ describe('read models keep events as written (R-TIME-2)', () => {
     const { position } = await store.appendToStream('convention-69300-1', [
       { id, type: 'AnnexAdded', schemaVersion: 0, data: written, metadata: { actor: { id: 'pilot', role: 'admin' } } },
     ]);
-    runner = new ProjectionRunner({ db, store, projections: [auditProjection, feeLedgerProjection], logger: { log: () => undefined, error: () => undefined } });
+    runner = new ProjectionRunner({
+      db,
+      store,
+      projections: [auditProjection, feeLedgerProjection],
+      logger: { log: () => undefined, error: () => undefined },
+    });
     await runner.start();
     expect(await runner.waitForPosition(position, 10_000)).toBe(true);
 
     const { events } = await readAuditPage(db, AUDIT_TABLES, { limit: 10 });
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ eventId: id, type: 'AnnexAdded', schemaVersion: 0, data: written, businessDate: '2025-11-01', actor: { id: 'pilot', role: 'admin' } });
+    expect(events[0]).toMatchObject({
+      eventId: id,
+      type: 'AnnexAdded',
+      schemaVersion: 0,
+      data: written,
+      businessDate: '2025-11-01',
+      actor: { id: 'pilot', role: 'admin' },
+    });
 
     const chain = [];
     for await (const link of readAuditChain(db, AUDIT_TABLES)) chain.push(link.hash);
@@ -46,9 +58,13 @@ describe('read models keep events as written (R-TIME-2)', () => {
     for await (const link of store.readChain()) stored.push(link.hash);
     expect(chain).toEqual(stored);
 
-    const { rows } = await db.query<{ data: unknown; schema_version: number }>(`SELECT data, schema_version FROM ${FEE_LEDGER_TABLES.fee_ledger_facts}`);
+    const { rows } = await db.query<{ data: unknown; schema_version: number }>(
+      `SELECT data, schema_version FROM ${FEE_LEDGER_TABLES.fee_ledger_facts}`,
+    );
     expect(rows).toEqual([{ data: written, schema_version: 0 }]);
     const facts = await readLedgerFacts(db, FEE_LEDGER_TABLES, { year: 2026 });
-    expect(facts.map((fact) => fact.data)).toEqual([{ conventionId: '69300-1', serviceId: 'toodego', offerId: 'connecte', effectiveFrom: '2025-11-01' }]);
+    expect(facts.map((fact) => fact.data)).toEqual([
+      { conventionId: '69300-1', serviceId: 'toodego', offerId: 'connecte', effectiveFrom: '2025-11-01' },
+    ]);
   });
 });

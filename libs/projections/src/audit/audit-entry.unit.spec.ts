@@ -36,13 +36,25 @@ describe('business date of an event: the first day it applies (R-TIME-3)', () =>
   });
 
   it('reads an old schema version through its upcaster (AnnexAdded@0 carries `from`)', () => {
-    expect(businessDateOf({ type: 'AnnexAdded', schemaVersion: 0, data: { conventionId: 'x', service: 'toodego', offer: 'partenaire', from: '2025-11-01' } })).toBe('2025-11-01');
+    expect(
+      businessDateOf({
+        type: 'AnnexAdded',
+        schemaVersion: 0,
+        data: { conventionId: 'x', service: 'toodego', offer: 'partenaire', from: '2025-11-01' },
+      }),
+    ).toBe('2025-11-01');
   });
 });
 
 describe('audit entry (R-AUD-1)', () => {
   it('shows who, why, when and the ids, the command’s reason first, else the one the fact carries', () => {
-    const metadata = { actor: { id: 'alice', role: 'admin' }, legalReference: 'DEL-1', commandId: 'c1', correlationId: 'k1', causationId: 'c1' };
+    const metadata = {
+      actor: { id: 'alice', role: 'admin' },
+      legalReference: 'DEL-1',
+      commandId: 'c1',
+      correlationId: 'k1',
+      causationId: 'c1',
+    };
     expect(auditEntryOf(recorded('ServiceStopped', { effectiveOn: '2026-09-01', reason: 'Fin' }, metadata), 'ab')).toEqual({
       position: '812-40',
       eventId: '00000000-0000-4000-8000-000000000001',
@@ -67,6 +79,12 @@ describe('audit entry (R-AUD-1)', () => {
   });
 
   it('gives null for what an event does not carry', () => {
-    expect(auditEntryOf(recorded('Happened', null))).toMatchObject({ actor: null, reason: null, legalReference: null, commandId: null, businessDate: null });
+    expect(auditEntryOf(recorded('Happened', null))).toMatchObject({
+      actor: null,
+      reason: null,
+      legalReference: null,
+      commandId: null,
+      businessDate: null,
+    });
   });
 });

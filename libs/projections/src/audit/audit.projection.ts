@@ -37,8 +37,12 @@ export const auditProjection: Projection<AuditTable> = {
          PRIMARY KEY (position_commit, position_prepare)
        )`,
     );
-    await tx.query(`CREATE INDEX IF NOT EXISTS ${tables.audit_events}_by_type ON ${tables.audit_events} (type, position_commit, position_prepare)`);
-    await tx.query(`CREATE INDEX IF NOT EXISTS ${tables.audit_events}_by_actor ON ${tables.audit_events} (actor_id, position_commit, position_prepare)`);
+    await tx.query(
+      `CREATE INDEX IF NOT EXISTS ${tables.audit_events}_by_type ON ${tables.audit_events} (type, position_commit, position_prepare)`,
+    );
+    await tx.query(
+      `CREATE INDEX IF NOT EXISTS ${tables.audit_events}_by_actor ON ${tables.audit_events} (actor_id, position_commit, position_prepare)`,
+    );
     await tx.query(`CREATE INDEX IF NOT EXISTS ${tables.audit_events}_by_recorded_at ON ${tables.audit_events} (recorded_at)`);
   },
 
@@ -118,10 +122,20 @@ export async function readAuditPage(db: SqlExecutor, tables: TableNames<AuditTab
 }
 
 /** The chain hashes the projection computed, in global order from a position (exclusive), by pages. */
-export async function* readAuditChain(db: SqlExecutor, tables: TableNames<AuditTable>, after: Position = START, pageSize = 500): AsyncGenerator<{ position: Position; eventId: string; hash: string }> {
+export async function* readAuditChain(
+  db: SqlExecutor,
+  tables: TableNames<AuditTable>,
+  after: Position = START,
+  pageSize = 500,
+): AsyncGenerator<{ position: Position; eventId: string; hash: string }> {
   let cursor = after;
   for (;;) {
-    const { rows } = await db.query<{ position_commit: string | number; position_prepare: string | number; event_id: string; chain_hash: string }>(
+    const { rows } = await db.query<{
+      position_commit: string | number;
+      position_prepare: string | number;
+      event_id: string;
+      chain_hash: string;
+    }>(
       `SELECT position_commit, position_prepare, event_id, chain_hash FROM ${tables.audit_events}
        WHERE (position_commit, position_prepare) > ($1::bigint, $2::bigint) ORDER BY position_commit, position_prepare LIMIT $3`,
       [cursor.commit, cursor.prepare, pageSize],

@@ -20,7 +20,11 @@ export type CommuneSource =
  * seen yet). undefined for an event that says nothing about access: a stream of another kind, or a
  * convention stream not yet signed.
  */
-export function evolveCommuneSource(streamId: string, before: CommuneSource['state'] | undefined, event: ConventionEvent | CommuneEvent): CommuneSource | undefined {
+export function evolveCommuneSource(
+  streamId: string,
+  before: CommuneSource['state'] | undefined,
+  event: ConventionEvent | CommuneEvent,
+): CommuneSource | undefined {
   if (streamId.startsWith(CONVENTION_STREAM_PREFIX)) {
     const state = evolveConvention((before as ConventionState | undefined) ?? noConvention(), event as ConventionEvent);
     return state.status === 'none' ? undefined : { kind: 'convention', communeInsee: state.communeInsee, state };
@@ -45,7 +49,9 @@ export function entitlementsOf(sources: readonly CommuneSource[]): Entitlement[]
 
 /** Creates the sources table (and its index by commune) if missing. */
 export async function setupCommuneSources(tx: SqlExecutor, table: string): Promise<void> {
-  await tx.query(`CREATE TABLE IF NOT EXISTS ${table} (stream_id text PRIMARY KEY, commune_insee text NOT NULL, kind text NOT NULL, state jsonb NOT NULL)`);
+  await tx.query(
+    `CREATE TABLE IF NOT EXISTS ${table} (stream_id text PRIMARY KEY, commune_insee text NOT NULL, kind text NOT NULL, state jsonb NOT NULL)`,
+  );
   await tx.query(`CREATE INDEX IF NOT EXISTS ${table}_by_commune ON ${table} (commune_insee)`);
 }
 

@@ -51,8 +51,12 @@ export const entitlementsProjection: Projection<EntitlementsTable> = {
          recorded_to_at timestamptz
        )`,
     );
-    await tx.query(`CREATE INDEX IF NOT EXISTS ${tables.entitlement_versions}_by_commune ON ${tables.entitlement_versions} (commune_insee, recorded_from_at)`);
-    await tx.query(`CREATE INDEX IF NOT EXISTS ${tables.entitlement_versions}_current ON ${tables.entitlement_versions} (commune_insee) WHERE recorded_to_commit IS NULL`);
+    await tx.query(
+      `CREATE INDEX IF NOT EXISTS ${tables.entitlement_versions}_by_commune ON ${tables.entitlement_versions} (commune_insee, recorded_from_at)`,
+    );
+    await tx.query(
+      `CREATE INDEX IF NOT EXISTS ${tables.entitlement_versions}_current ON ${tables.entitlement_versions} (commune_insee) WHERE recorded_to_commit IS NULL`,
+    );
   },
 
   async apply(event: ProjectedEvent, tx: SqlExecutor, tables: TableNames<EntitlementsTable>): Promise<void> {
@@ -63,7 +67,12 @@ export const entitlementsProjection: Projection<EntitlementsTable> = {
 };
 
 /** Derives the commune's entitlements again and records the difference as new versions. */
-async function reviseCommune(communeInsee: string, event: ProjectedEvent, tx: SqlExecutor, tables: TableNames<EntitlementsTable>): Promise<void> {
+async function reviseCommune(
+  communeInsee: string,
+  event: ProjectedEvent,
+  tx: SqlExecutor,
+  tables: TableNames<EntitlementsTable>,
+): Promise<void> {
   const sources = await readCommuneSources(tx, tables.entitlement_sources, communeInsee);
   const wanted = new Map(entitlementsOf(sources).map((entitlement) => [entitlementKey(entitlement), entitlement]));
 
@@ -78,7 +87,19 @@ async function reviseCommune(communeInsee: string, event: ProjectedEvent, tx: Sq
       `UPDATE ${tables.entitlement_versions} SET recorded_to_commit = $1, recorded_to_prepare = $2, recorded_to_at = $3
        WHERE commune_insee = $4 AND recorded_to_commit IS NULL AND service_id = $5 AND offer_id = $6 AND source_kind = $7 AND source_id = $8
          AND valid_from IS NOT DISTINCT FROM $9 AND valid_until IS NOT DISTINCT FROM $10 AND annex_from IS NOT DISTINCT FROM $11`,
-      [event.position.commit, event.position.prepare, event.recordedAt, communeInsee, row.service_id, row.offer_id, row.source_kind, row.source_id, row.valid_from, row.valid_until, row.annex_from],
+      [
+        event.position.commit,
+        event.position.prepare,
+        event.recordedAt,
+        communeInsee,
+        row.service_id,
+        row.offer_id,
+        row.source_kind,
+        row.source_id,
+        row.valid_from,
+        row.valid_until,
+        row.annex_from,
+      ],
     );
   }
   for (const entitlement of wanted.values()) {

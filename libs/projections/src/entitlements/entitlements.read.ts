@@ -19,7 +19,11 @@ export interface EntitlementQuery {
 }
 
 /** The entitlements of the read model on both axes, ordered by commune, service, start, offer (compareEntitlements). */
-export async function readEntitlements(db: SqlExecutor, tables: TableNames<EntitlementsTable>, query: EntitlementQuery): Promise<Entitlement[]> {
+export async function readEntitlements(
+  db: SqlExecutor,
+  tables: TableNames<EntitlementsTable>,
+  query: EntitlementQuery,
+): Promise<Entitlement[]> {
   const conditions: string[] = [];
   const params: unknown[] = [];
   const param = (value: unknown) => {

@@ -35,7 +35,9 @@ export const feeLedgerProjection: Projection<FeeLedgerTable> = {
          reason text
        )`,
     );
-    await tx.query(`CREATE INDEX IF NOT EXISTS ${tables.fee_ledger_facts}_by_position ON ${tables.fee_ledger_facts} (position_commit, position_prepare)`);
+    await tx.query(
+      `CREATE INDEX IF NOT EXISTS ${tables.fee_ledger_facts}_by_position ON ${tables.fee_ledger_facts} (position_commit, position_prepare)`,
+    );
     await tx.query(`CREATE INDEX IF NOT EXISTS ${tables.fee_ledger_facts}_by_commune ON ${tables.fee_ledger_facts} (commune_insee)`);
     await tx.query(`CREATE INDEX IF NOT EXISTS ${tables.fee_ledger_facts}_by_stream ON ${tables.fee_ledger_facts} (stream_id)`);
   },
@@ -46,7 +48,12 @@ export const feeLedgerProjection: Projection<FeeLedgerTable> = {
     const { type, schemaVersion, data: written } = event.recorded;
     const communeInsee = await communeOf(event, data, tx, tables);
     const ledgerYear = type === LedgerEventType.LedgerIssued ? Number(data.year) : null;
-    const reason = typeof data.corrects?.reason === 'string' ? data.corrects.reason : typeof event.metadata?.reason === 'string' ? event.metadata.reason : null;
+    const reason =
+      typeof data.corrects?.reason === 'string'
+        ? data.corrects.reason
+        : typeof event.metadata?.reason === 'string'
+          ? event.metadata.reason
+          : null;
     await tx.query(
       `INSERT INTO ${tables.fee_ledger_facts}
          (event_id, position_commit, position_prepare, recorded_at, stream_id, type, schema_version, commune_insee, ledger_year, data, reason)
@@ -70,7 +77,12 @@ export const feeLedgerProjection: Projection<FeeLedgerTable> = {
 };
 
 /** The commune a fact is about: in the data, or for a convention's later events, its signature's. */
-async function communeOf(event: ProjectedEvent, data: Record<string, unknown>, tx: SqlExecutor, tables: TableNames<FeeLedgerTable>): Promise<string | null> {
+async function communeOf(
+  event: ProjectedEvent,
+  data: Record<string, unknown>,
+  tx: SqlExecutor,
+  tables: TableNames<FeeLedgerTable>,
+): Promise<string | null> {
   if (typeof data.communeInsee === 'string') return data.communeInsee;
   if (!(CONVENTION_EVENT_TYPES as readonly string[]).includes(event.event.type)) return null;
   const { rows } = await tx.query<{ commune_insee: string | null }>(

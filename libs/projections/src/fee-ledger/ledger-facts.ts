@@ -68,4 +68,3 @@ function factOf(row: FactRow): LedgerFact {
     reason: row.reason,
   };
 }
-

@@ -36,7 +36,9 @@ export function evolveFeedSource(
 
 /** The status change a convention's new state makes from the one before (none for a commune's reference facts). */
 export function statusChangeOf(before: CommuneSource['state'] | undefined, source: CommuneSource): FeedDraft | undefined {
-  return source.kind === 'convention' ? conventionStatusChange((before as ConventionState | undefined) ?? noConvention(), source.state) : undefined;
+  return source.kind === 'convention'
+    ? conventionStatusChange((before as ConventionState | undefined) ?? noConvention(), source.state)
+    : undefined;
 }
 
 /**
@@ -79,7 +81,10 @@ export function snapshotsOf(entitlements: readonly Entitlement[]): Map<string, E
       from: first.from,
       until: last.until,
       offers: periods.map(({ offerId, from, until }) => ({ offerId, from, until })),
-      source: first.source.kind === 'convention' ? { kind: 'convention', id: first.source.id, annexFrom: first.source.annexFrom } : { kind: 'legacy', id: first.source.id },
+      source:
+        first.source.kind === 'convention'
+          ? { kind: 'convention', id: first.source.id, annexFrom: first.source.annexFrom }
+          : { kind: 'legacy', id: first.source.id },
     });
   }
   return snapshots;
@@ -118,7 +123,12 @@ export function diffSnapshots(
       if (previous.until === null && next.until !== null) {
         drafts.push({ type: 'EntitlementEnded', version: 1, data: { ...next, until: next.until, withdrawn: false }, services });
       } else {
-        drafts.push({ type: 'EntitlementChanged', version: 1, data: { ...next, changes, previous: { offerId: previous.offerId, from: previous.from, until: previous.until } }, services });
+        drafts.push({
+          type: 'EntitlementChanged',
+          version: 1,
+          data: { ...next, changes, previous: { offerId: previous.offerId, from: previous.from, until: previous.until } },
+          services,
+        });
       }
       keep.push(next);
     }
@@ -187,13 +197,26 @@ export function feeLedgerIssued({ data }: Pick<LedgerIssued, 'data'>): FeedDraft
       difference: r.difference,
       reason: r.reason,
     })),
-    pendingLines: data.pendingLines.map(({ lineId, communeInsee, serviceId, offerId, pendingReason }) => ({ lineId, communeInsee, serviceId, offerId, pendingReason })),
+    pendingLines: data.pendingLines.map(({ lineId, communeInsee, serviceId, offerId, pendingReason }) => ({
+      lineId,
+      communeInsee,
+      serviceId,
+      offerId,
+      pendingReason,
+    })),
     totals: {
-      byCommune: data.totals.byCommune.map(({ communeInsee, communeName, amount, entries }) => ({ communeInsee, communeName, amount, entries })),
+      byCommune: data.totals.byCommune.map(({ communeInsee, communeName, amount, entries }) => ({
+        communeInsee,
+        communeName,
+        amount,
+        entries,
+      })),
       grandTotal: data.totals.grandTotal,
     },
   };
-  const services = [...new Set([...issued.lines, ...issued.regularisations, ...issued.pendingLines].map((line) => line.serviceId))].sort(compareText);
+  const services = [...new Set([...issued.lines, ...issued.regularisations, ...issued.pendingLines].map((line) => line.serviceId))].sort(
+    compareText,
+  );
   return { type: 'FeeLedgerIssued', version: 1, data: issued, services: services.length > 0 ? services : null };
 }
 

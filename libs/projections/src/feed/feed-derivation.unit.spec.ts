@@ -63,7 +63,8 @@ function decided(when: When): Array<ConventionEvent | CommuneEvent> {
 function summary(events: ReturnType<InMemoryFeed['record']>): string[] {
   return events.map((event) => {
     const data = event.data as unknown as Record<string, unknown>;
-    if (event.type === 'ConventionStatusChanged') return `${event.position} ${event.type} ${data.change} ${data.status} period=${(data.period as { number: number }).number} lastDay=${data.lastDay}`;
+    if (event.type === 'ConventionStatusChanged')
+      return `${event.position} ${event.type} ${data.change} ${data.status} period=${(data.period as { number: number }).number} lastDay=${data.lastDay}`;
     if (event.type === 'FeeLedgerIssued') return `${event.position} ${event.type} ${data.year}#${data.issueNumber}`;
     return `${event.position} ${event.type} ${data.entitlementId} ${data.from}..${data.until}`;
   });
@@ -123,14 +124,27 @@ describe('feed: convention status (ConventionStatusChanged)', () => {
     const feed = feedAfter(signed, toodego);
     const notice = decided(given(catalogueOfCp2025_4074, signed, toodego).when(notifyNonRenewal({ notifiedOn: '2026-05-10' })));
     expect(feed.record(...notice).map((event) => event.data)).toEqual([
-      expect.objectContaining({ status: 'active', change: 'non_renewal_notified', period: { number: 1, start: '2026-01-01', end: '2026-12-31' }, expiresAfter: '2026-12-31', lastDay: null, endReason: null }),
+      expect.objectContaining({
+        status: 'active',
+        change: 'non_renewal_notified',
+        period: { number: 1, start: '2026-01-01', end: '2026-12-31' },
+        expiresAfter: '2026-12-31',
+        lastDay: null,
+        endReason: null,
+      }),
     ]);
     const expiry = decided(given(catalogueOfCp2025_4074, signed, toodego, ...notice).when(runLifecycle({ asOf: '2027-01-01' })));
     expect(feed.record(...expiry)).toEqual([
       expect.objectContaining({
         type: 'ConventionStatusChanged',
         // Once ended, lastDay says when; expiresAfter is only for a convention still running.
-        data: expect.objectContaining({ status: 'ended', change: 'expired', expiresAfter: null, lastDay: '2026-12-31', endReason: 'not_renewed' }),
+        data: expect.objectContaining({
+          status: 'ended',
+          change: 'expired',
+          expiresAfter: null,
+          lastDay: '2026-12-31',
+          endReason: 'not_renewed',
+        }),
       }),
       expect.objectContaining({
         type: 'EntitlementEnded',
@@ -154,7 +168,12 @@ describe('feed: convention status (ConventionStatusChanged)', () => {
     const feed = feedAfter(signed, toodego);
     const firstRenewal = decided(given(catalogueOfCp2025_4074, signed, toodego).when(runLifecycle({ asOf: '2027-01-01' })));
     expect(feed.record(...firstRenewal).map((event) => event.data)).toEqual([
-      expect.objectContaining({ status: 'active', change: 'renewed', period: { number: 2, start: '2027-01-01', end: '2027-12-31' }, expiresAfter: null }),
+      expect.objectContaining({
+        status: 'active',
+        change: 'renewed',
+        period: { number: 2, start: '2027-01-01', end: '2027-12-31' },
+        expiresAfter: null,
+      }),
     ]);
     const rest = decided(given(catalogueOfCp2025_4074, signed, toodego, ...firstRenewal).when(runLifecycle({ asOf: '2032-01-01' })));
     expect(summary(feed.record(...rest))).toEqual([
@@ -173,7 +192,9 @@ describe('feed: convention status (ConventionStatusChanged)', () => {
     const laclasse = annexAdded({ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-02-01' });
     const laclasseStopped = serviceStopped({ serviceId: 'laclasse', offerId: 'standard', effectiveOn: '2026-06-01' });
     const feed = feedAfter(signed, toodego, laclasse, laclasseStopped);
-    const termination = decided(given(catalogueOfCp2025_4074, signed, toodego, laclasse, laclasseStopped).when(terminateConvention({ effectiveOn: '2026-10-01' })));
+    const termination = decided(
+      given(catalogueOfCp2025_4074, signed, toodego, laclasse, laclasseStopped).when(terminateConvention({ effectiveOn: '2026-10-01' })),
+    );
     expect(summary(feed.record(...termination))).toEqual([
       // Effective on 2026-10-01: the last day is 2026-09-30.
       '5 ConventionStatusChanged terminated ended period=1 lastDay=2026-09-30',
@@ -185,7 +206,9 @@ describe('feed: convention status (ConventionStatusChanged)', () => {
   it('termination with several running accesses ends each, in a stable order (by entitlementId)', () => {
     const laclasse = annexAdded({ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-03-01' });
     const feed = feedAfter(signed, toodego, laclasse);
-    const termination = decided(given(catalogueOfCp2025_4074, signed, toodego, laclasse).when(terminateConvention({ effectiveOn: '2026-04-15' })));
+    const termination = decided(
+      given(catalogueOfCp2025_4074, signed, toodego, laclasse).when(terminateConvention({ effectiveOn: '2026-04-15' })),
+    );
     expect(summary(feed.record(...termination))).toEqual([
       '4 ConventionStatusChanged terminated ended period=1 lastDay=2026-04-14',
       `5 EntitlementEnded convention/${ID}/laclasse/2026-03-01 2026-03-01..2026-04-14`,
@@ -226,7 +249,11 @@ describe('feed: accesses from annexes (Entitlement*)', () => {
   it('a stop is EntitlementEnded, its last day the day before the stop (R-ANX-3, R-TIME-3); the other accesses are untouched', () => {
     const laclasse = annexAdded({ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-02-01' });
     const feed = feedAfter(signed, toodego, laclasse);
-    expect(feed.record(serviceStopped({ serviceId: 'laclasse', offerId: 'standard', effectiveOn: '2026-09-01' })).map(({ type, data }) => ({ type, data }))).toEqual([
+    expect(
+      feed
+        .record(serviceStopped({ serviceId: 'laclasse', offerId: 'standard', effectiveOn: '2026-09-01' }))
+        .map(({ type, data }) => ({ type, data })),
+    ).toEqual([
       {
         type: 'EntitlementEnded',
         data: {
@@ -266,7 +293,13 @@ describe('feed: accesses from annexes (Entitlement*)', () => {
     expect(onFirstDay.map(({ type, data }) => ({ type, data }))).toEqual([
       {
         type: 'EntitlementEnded',
-        data: expect.objectContaining({ offerId: 'partenaire', from: '2026-01-01', until: '2026-06-30', offers: [{ offerId: 'partenaire', from: '2026-01-01', until: '2026-06-30' }], withdrawn: false }),
+        data: expect.objectContaining({
+          offerId: 'partenaire',
+          from: '2026-01-01',
+          until: '2026-06-30',
+          offers: [{ offerId: 'partenaire', from: '2026-01-01', until: '2026-06-30' }],
+          withdrawn: false,
+        }),
       },
     ]);
   });
@@ -274,7 +307,9 @@ describe('feed: accesses from annexes (Entitlement*)', () => {
   it('an annex stopped on its first day is EntitlementEnded withdrawn: never in force, until = from − 1, no offers', () => {
     const laclasse = annexAdded({ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-03-01' });
     const feed = feedAfter(signed, toodego, laclasse);
-    const stop = decided(given(catalogueOfCp2025_4074, signed, toodego, laclasse).when(stopService({ serviceId: 'laclasse', effectiveOn: '2026-03-01' })));
+    const stop = decided(
+      given(catalogueOfCp2025_4074, signed, toodego, laclasse).when(stopService({ serviceId: 'laclasse', effectiveOn: '2026-03-01' })),
+    );
     expect(feed.record(...stop).map(({ type, data, services }) => ({ type, data, services }))).toEqual([
       {
         type: 'EntitlementEnded',
@@ -297,8 +332,16 @@ describe('feed: accesses from annexes (Entitlement*)', () => {
   it('a service annexed again is EntitlementGranted again: under the same id when it restarts on the withdrawn day, under a new one otherwise (R-ANX-2)', () => {
     const laclasse = annexAdded({ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-03-01' });
     const withdrawn = serviceStopped({ serviceId: 'laclasse', offerId: 'standard', effectiveOn: '2026-03-01' });
-    const again = decided(given(catalogueOfCp2025_4074, signed, laclasse, withdrawn).when(addAnnex({ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-03-01' })));
-    expect(feedAfter(signed, laclasse, withdrawn).record(...again).map(({ type, data }) => ({ type, data }))).toEqual([
+    const again = decided(
+      given(catalogueOfCp2025_4074, signed, laclasse, withdrawn).when(
+        addAnnex({ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-03-01' }),
+      ),
+    );
+    expect(
+      feedAfter(signed, laclasse, withdrawn)
+        .record(...again)
+        .map(({ type, data }) => ({ type, data })),
+    ).toEqual([
       {
         type: 'EntitlementGranted',
         data: {
@@ -315,14 +358,27 @@ describe('feed: accesses from annexes (Entitlement*)', () => {
     ]);
 
     const stopped = serviceStopped({ serviceId: 'laclasse', offerId: 'standard', effectiveOn: '2026-06-01' });
-    const later = decided(given(catalogueOfCp2025_4074, signed, laclasse, stopped).when(addAnnex({ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-09-01' })));
-    expect(summary(feedAfter(signed, laclasse, stopped).record(...later))).toEqual([`4 EntitlementGranted convention/${ID}/laclasse/2026-09-01 2026-09-01..null`]);
+    const later = decided(
+      given(catalogueOfCp2025_4074, signed, laclasse, stopped).when(
+        addAnnex({ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-09-01' }),
+      ),
+    );
+    expect(summary(feedAfter(signed, laclasse, stopped).record(...later))).toEqual([
+      `4 EntitlementGranted convention/${ID}/laclasse/2026-09-01 2026-09-01..null`,
+    ]);
   });
 
   it('events of other communes never touch this commune’s accesses', () => {
     const feed = feedAfter(signed, toodego);
     const villeurbanne = conventionSigned({ conventionId: VILLEURBANNE_CONVENTION_ID, ...VILLEURBANNE });
-    expect(summary(feed.record(villeurbanne, annexAdded({ conventionId: VILLEURBANNE_CONVENTION_ID, serviceId: 'toodego', offerId: 'connecte', effectiveFrom: '2026-01-01' })))).toEqual([
+    expect(
+      summary(
+        feed.record(
+          villeurbanne,
+          annexAdded({ conventionId: VILLEURBANNE_CONVENTION_ID, serviceId: 'toodego', offerId: 'connecte', effectiveFrom: '2026-01-01' }),
+        ),
+      ),
+    ).toEqual([
       '3 ConventionStatusChanged signed active period=1 lastDay=null',
       `4 EntitlementGranted convention/${VILLEURBANNE_CONVENTION_ID}/toodego/2026-01-01 2026-01-01..null`,
     ]);
@@ -333,7 +389,11 @@ describe('feed: legacy accesses (R-LEG-1..3)', () => {
   const legacy = legacyConventionRecorded({ startDate: '2019-09-01' }); // Lyon, toodego partenaire
 
   it('a legacy convention is EntitlementGranted under legacy/<insee>/<service>; with an unknown start, from is null (R-LEG-1)', () => {
-    expect(feedAfter().record(legacy).map(({ type, data, services }) => ({ type, data, services }))).toEqual([
+    expect(
+      feedAfter()
+        .record(legacy)
+        .map(({ type, data, services }) => ({ type, data, services })),
+    ).toEqual([
       {
         type: 'EntitlementGranted',
         data: {
@@ -350,7 +410,14 @@ describe('feed: legacy accesses (R-LEG-1..3)', () => {
       },
     ]);
     const unknownStart = feedAfter().record(legacyConventionRecorded({ serviceId: 'laclasse', offerId: 'standard', startDate: null }));
-    expect(unknownStart.map((event) => event.data)).toEqual([expect.objectContaining({ entitlementId: 'legacy/69123/laclasse', from: null, until: null, offers: [{ offerId: 'standard', from: null, until: null }] })]);
+    expect(unknownStart.map((event) => event.data)).toEqual([
+      expect.objectContaining({
+        entitlementId: 'legacy/69123/laclasse',
+        from: null,
+        until: null,
+        offers: [{ offerId: 'standard', from: null, until: null }],
+      }),
+    ]);
   });
 
   it('with continuity the annex’s arrival ends the legacy access the day before it starts; the lifecycle recording that end later adds nothing (R-LEG-2)', () => {
@@ -360,7 +427,10 @@ describe('feed: legacy accesses (R-LEG-1..3)', () => {
       `3 EntitlementGranted ${TOODEGO} 2026-01-01..null`,
       `4 EntitlementEnded ${LEGACY_TOODEGO} 2019-09-01..2025-12-31`,
     ]);
-    expect(feed.events.at(-1)!.data).toMatchObject({ offers: [{ offerId: 'partenaire', from: '2019-09-01', until: '2025-12-31' }], withdrawn: false });
+    expect(feed.events.at(-1)!.data).toMatchObject({
+      offers: [{ offerId: 'partenaire', from: '2019-09-01', until: '2025-12-31' }],
+      withdrawn: false,
+    });
     const recordedEnd = decided(given(catalogueOfCp2025_4074, legacy, signed, toodego).when(runLegacyTransition({ asOf: '2026-01-02' })));
     expect(recordedEnd.map((event) => event.type)).toEqual(['LegacyAccessEnded']);
     expect(feed.record(...recordedEnd)).toEqual([]);
@@ -382,13 +452,27 @@ describe('feed: legacy accesses (R-LEG-1..3)', () => {
     const feed = feedAfter(legacy, signed, toodego);
     const withdraw = decided(given(catalogueOfCp2025_4074, legacy, signed, toodego).when(stopService({ effectiveOn: '2026-01-01' })));
     const reopened = feed.record(...withdraw);
-    expect(summary(reopened)).toEqual([`5 EntitlementEnded ${TOODEGO} 2026-01-01..2025-12-31`, `6 EntitlementChanged ${LEGACY_TOODEGO} 2019-09-01..null`]);
+    expect(summary(reopened)).toEqual([
+      `5 EntitlementEnded ${TOODEGO} 2026-01-01..2025-12-31`,
+      `6 EntitlementChanged ${LEGACY_TOODEGO} 2019-09-01..null`,
+    ]);
     expect(reopened.map((event) => event.data)).toEqual([
       expect.objectContaining({ withdrawn: true, offers: [] }),
-      expect.objectContaining({ changes: ['until'], previous: { offerId: 'partenaire', from: '2019-09-01', until: '2025-12-31' }, offers: [{ offerId: 'partenaire', from: '2019-09-01', until: null }] }),
+      expect.objectContaining({
+        changes: ['until'],
+        previous: { offerId: 'partenaire', from: '2019-09-01', until: '2025-12-31' },
+        offers: [{ offerId: 'partenaire', from: '2019-09-01', until: null }],
+      }),
     ]);
-    const again = decided(given(catalogueOfCp2025_4074, legacy, signed, toodego, ...withdraw).when(addAnnex({ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-01-01' })));
-    expect(summary(feed.record(...again))).toEqual([`7 EntitlementGranted ${TOODEGO} 2026-01-01..null`, `8 EntitlementEnded ${LEGACY_TOODEGO} 2019-09-01..2025-12-31`]);
+    const again = decided(
+      given(catalogueOfCp2025_4074, legacy, signed, toodego, ...withdraw).when(
+        addAnnex({ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-01-01' }),
+      ),
+    );
+    expect(summary(feed.record(...again))).toEqual([
+      `7 EntitlementGranted ${TOODEGO} 2026-01-01..null`,
+      `8 EntitlementEnded ${LEGACY_TOODEGO} 2019-09-01..2025-12-31`,
+    ]);
   });
 
   it('a legacy access whose continuing annex starts before it is withdrawn: it never was in force', () => {
@@ -397,7 +481,10 @@ describe('feed: legacy accesses (R-LEG-1..3)', () => {
     const annex = annexAdded({ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2025-03-01' });
     const feed = feedAfter(lateLegacy, early);
     expect(feed.record(annex).map(({ type, data }) => ({ type, data }))).toEqual([
-      { type: 'EntitlementGranted', data: expect.objectContaining({ entitlementId: `convention/${ID}/toodego/2025-03-01`, from: '2025-03-01', until: null }) },
+      {
+        type: 'EntitlementGranted',
+        data: expect.objectContaining({ entitlementId: `convention/${ID}/toodego/2025-03-01`, from: '2025-03-01', until: null }),
+      },
       {
         type: 'EntitlementEnded',
         data: {
@@ -417,16 +504,35 @@ describe('feed: legacy accesses (R-LEG-1..3)', () => {
 
   it('a corrected legacy convention is EntitlementChanged: [offer] for its offer, [from] for its start (R-TIME-2)', () => {
     const feed = feedAfter(legacy);
-    const offer = legacyConventionRecorded({ offerId: 'connecte', startDate: '2019-09-01', corrects: { offerId: 'partenaire', annualContribution: '90000.00', startDate: '2019-09-01', reason: 'Erreur de saisie' } });
+    const offer = legacyConventionRecorded({
+      offerId: 'connecte',
+      startDate: '2019-09-01',
+      corrects: { offerId: 'partenaire', annualContribution: '90000.00', startDate: '2019-09-01', reason: 'Erreur de saisie' },
+    });
     expect(feed.record(offer).map((event) => event.data)).toEqual([
-      expect.objectContaining({ offerId: 'connecte', offers: [{ offerId: 'connecte', from: '2019-09-01', until: null }], changes: ['offer'], previous: { offerId: 'partenaire', from: '2019-09-01', until: null } }),
+      expect.objectContaining({
+        offerId: 'connecte',
+        offers: [{ offerId: 'connecte', from: '2019-09-01', until: null }],
+        changes: ['offer'],
+        previous: { offerId: 'partenaire', from: '2019-09-01', until: null },
+      }),
     ]);
-    const start = legacyConventionRecorded({ offerId: 'connecte', startDate: '2018-01-01', corrects: { offerId: 'connecte', annualContribution: '90000.00', startDate: '2019-09-01', reason: 'Date retrouvée' } });
+    const start = legacyConventionRecorded({
+      offerId: 'connecte',
+      startDate: '2018-01-01',
+      corrects: { offerId: 'connecte', annualContribution: '90000.00', startDate: '2019-09-01', reason: 'Date retrouvée' },
+    });
     expect(feed.record(start).map((event) => event.data)).toEqual([
-      expect.objectContaining({ from: '2018-01-01', changes: ['from'], previous: { offerId: 'connecte', from: '2019-09-01', until: null } }),
+      expect.objectContaining({
+        from: '2018-01-01',
+        changes: ['from'],
+        previous: { offerId: 'connecte', from: '2019-09-01', until: null },
+      }),
     ]);
     // A correction that changes nothing about access (the contribution) adds nothing.
-    expect(feed.record(legacyConventionRecorded({ offerId: 'connecte', startDate: '2018-01-01', annualContribution: '95000.00' }))).toEqual([]);
+    expect(feed.record(legacyConventionRecorded({ offerId: 'connecte', startDate: '2018-01-01', annualContribution: '95000.00' }))).toEqual(
+      [],
+    );
   });
 });
 
@@ -446,12 +552,24 @@ describe('feed: FeeLedgerIssued', () => {
     annexAdded({ conventionId: VILLEURBANNE_CONVENTION_ID, serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-01-01' }),
   ];
   const asFacts = (events: Array<{ type: string; data: unknown }>): LedgerFact[] =>
-    events.map((event, i) => ({ eventId: `event-${i + 1}`, position: { commit: i + 1, prepare: i + 1 }, recordedAt: '2026-01-05T10:00:00.000Z', streamId: 's', type: event.type, data: event.data as Record<string, unknown>, reason: null }));
+    events.map((event, i) => ({
+      eventId: `event-${i + 1}`,
+      position: { commit: i + 1, prepare: i + 1 },
+      recordedAt: '2026-01-05T10:00:00.000Z',
+      streamId: 's',
+      type: event.type,
+      data: event.data as Record<string, unknown>,
+      reason: null,
+    }));
 
   function issue(events: Array<{ type: string; data: unknown }>, issued: LedgerIssued[]): LedgerIssued {
     const known = asFacts(events);
     const state = issued.reduce(evolveIssuedLedger, noIssue());
-    const context = { lines: computeLedgerLines(2026, foldLedgerFacts(known)), facts: known, basedOn: { position: `${known.length}-${known.length}`, at: '2026-01-05T10:00:00.000Z' } };
+    const context = {
+      lines: computeLedgerLines(2026, foldLedgerFacts(known)),
+      facts: known,
+      basedOn: { position: `${known.length}-${known.length}`, at: '2026-01-05T10:00:00.000Z' },
+    };
     const outcome = issueLedgerDecider.decide({ type: 'IssueLedger', data: { year: 2026 } }, state, context);
     if (isRefusal(outcome) || outcome.length !== 1) throw new Error('expected one issue');
     return outcome[0];
@@ -473,12 +591,40 @@ describe('feed: FeeLedgerIssued', () => {
         kind: 'initial',
         lines: [
           // laclasse: (300 + 0.06 × 522 250) × 1.02 = 31 635 × 1.02
-          { lineId: `${ID}/laclasse/standard/2026-01-01`, conventionId: ID, communeInsee: LYON, communeName: 'Lyon', serviceId: 'laclasse', offerId: 'standard', inForceFrom: '2026-01-01', inForceUntil: '2026-12-31', amountDue: '32267.70' },
+          {
+            lineId: `${ID}/laclasse/standard/2026-01-01`,
+            conventionId: ID,
+            communeInsee: LYON,
+            communeName: 'Lyon',
+            serviceId: 'laclasse',
+            offerId: 'standard',
+            inForceFrom: '2026-01-01',
+            inForceUntil: '2026-12-31',
+            amountDue: '32267.70',
+          },
           // toodego partenaire: (5000 + 0.20 × 522 250) × 1.02 = 109 450 × 1.02
-          { lineId: `${ID}/toodego/partenaire/2026-01-01`, conventionId: ID, communeInsee: LYON, communeName: 'Lyon', serviceId: 'toodego', offerId: 'partenaire', inForceFrom: '2026-01-01', inForceUntil: '2026-12-31', amountDue: '111639.00' },
+          {
+            lineId: `${ID}/toodego/partenaire/2026-01-01`,
+            conventionId: ID,
+            communeInsee: LYON,
+            communeName: 'Lyon',
+            serviceId: 'toodego',
+            offerId: 'partenaire',
+            inForceFrom: '2026-01-01',
+            inForceUntil: '2026-12-31',
+            amountDue: '111639.00',
+          },
         ],
         regularisations: [],
-        pendingLines: [{ lineId: `${VILLEURBANNE_CONVENTION_ID}/laclasse/standard/2026-01-01`, communeInsee: '69266', serviceId: 'laclasse', offerId: 'standard', pendingReason: 'population_missing' }],
+        pendingLines: [
+          {
+            lineId: `${VILLEURBANNE_CONVENTION_ID}/laclasse/standard/2026-01-01`,
+            communeInsee: '69266',
+            serviceId: 'laclasse',
+            offerId: 'standard',
+            pendingReason: 'population_missing',
+          },
+        ],
         totals: { byCommune: [{ communeInsee: LYON, communeName: 'Lyon', amount: '143906.70', entries: 2 }], grandTotal: '143906.70' },
       },
       services: ['laclasse', 'toodego'],
@@ -519,7 +665,15 @@ describe('feed: FeeLedgerIssued', () => {
             reason: 'amount_changed',
           },
         ],
-        pendingLines: [{ lineId: `${VILLEURBANNE_CONVENTION_ID}/laclasse/standard/2026-01-01`, communeInsee: '69266', serviceId: 'laclasse', offerId: 'standard', pendingReason: 'population_missing' }],
+        pendingLines: [
+          {
+            lineId: `${VILLEURBANNE_CONVENTION_ID}/laclasse/standard/2026-01-01`,
+            communeInsee: '69266',
+            serviceId: 'laclasse',
+            offerId: 'standard',
+            pendingReason: 'population_missing',
+          },
+        ],
         totals: { byCommune: [{ communeInsee: LYON, communeName: 'Lyon', amount: '-56278.29', entries: 1 }], grandTotal: '-56278.29' },
       },
       // The pending line names laclasse too.
@@ -537,11 +691,21 @@ describe('feed: FeeLedgerIssued', () => {
 describe('feed: snapshots', () => {
   it('every Entitlement* event carries the whole access, so the last one per entitlementId is the consumer’s state', () => {
     const laclasse = annexAdded({ serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-02-01' });
-    const feed = feedAfter(legacyConventionRecorded({ startDate: '2019-09-01' }), signed, toodego, laclasse, offerChanged({ offerId: 'connecte', effectiveFrom: '2026-05-01' }));
+    const feed = feedAfter(
+      legacyConventionRecorded({ startDate: '2019-09-01' }),
+      signed,
+      toodego,
+      laclasse,
+      offerChanged({ offerId: 'connecte', effectiveFrom: '2026-05-01' }),
+    );
     feed.record(serviceStopped({ serviceId: 'laclasse', offerId: 'standard', effectiveOn: '2026-06-01' }));
     const last = new Map<string, EntitlementSnapshot>();
-    for (const event of feed.events) if (event.type.startsWith('Entitlement')) last.set((event.data as EntitlementSnapshot).entitlementId, event.data as EntitlementSnapshot);
-    const view = [...last.values()].map((s) => `${s.entitlementId} ${s.offers.map((o) => `${o.offerId} ${o.from}..${o.until}`).join(', ')}`).sort();
+    for (const event of feed.events)
+      if (event.type.startsWith('Entitlement'))
+        last.set((event.data as EntitlementSnapshot).entitlementId, event.data as EntitlementSnapshot);
+    const view = [...last.values()]
+      .map((s) => `${s.entitlementId} ${s.offers.map((o) => `${o.offerId} ${o.from}..${o.until}`).join(', ')}`)
+      .sort();
     expect(view).toEqual([
       `convention/${ID}/laclasse/2026-02-01 standard 2026-02-01..2026-05-31`,
       `${TOODEGO} partenaire 2026-01-01..2026-04-30, connecte 2026-05-01..null`,

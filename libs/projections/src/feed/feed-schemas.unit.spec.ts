@@ -18,7 +18,9 @@ const exampleOf = (type: string) => structuredClone(examples.find((example) => e
 
 describe('published schemas', () => {
   it('one current version per integration event type, version 1 for each today; nothing else', () => {
-    expect(FEED_SCHEMAS.map(({ type, version, status }) => `${type}/${version} ${status}`).sort()).toEqual(FEED_EVENT_TYPES.map((type) => `${type}/1 current`).sort());
+    expect(FEED_SCHEMAS.map(({ type, version, status }) => `${type}/${version} ${status}`).sort()).toEqual(
+      FEED_EVENT_TYPES.map((type) => `${type}/1 current`).sort(),
+    );
     for (const type of FEED_EVENT_TYPES) {
       expect(feedSchema(type)?.version).toBe(1);
       expect(feedSchema(type, 1)?.schema).toBe(feedSchema(type)?.schema);
@@ -54,7 +56,8 @@ describe('published schemas', () => {
 describe('the contract page’s examples', () => {
   it('there is one for each type, and each fits its schema read closed (every field it shows is in the schema)', () => {
     expect(examples.map((example) => example.type).sort()).toEqual([...FEED_EVENT_TYPES].sort());
-    for (const example of examples) expect({ type: example.type, errors: feedSchemaErrors(example, 'closed') }).toEqual({ type: example.type, errors: [] });
+    for (const example of examples)
+      expect({ type: example.type, errors: feedSchemaErrors(example, 'closed') }).toEqual({ type: example.type, errors: [] });
   });
 
   it('a field added later is accepted by the published schemas and refused by the closed reading our tests apply to what we emit', () => {
@@ -100,7 +103,12 @@ describe('the contract page’s examples', () => {
     for (const [type, what, corrupt] of breaks) {
       const event = exampleOf(type);
       corrupt(event);
-      expect({ type, what, published: feedSchemaErrors(event, 'published').length > 0, closed: feedSchemaErrors(event, 'closed').length > 0 }).toEqual({
+      expect({
+        type,
+        what,
+        published: feedSchemaErrors(event, 'published').length > 0,
+        closed: feedSchemaErrors(event, 'closed').length > 0,
+      }).toEqual({
         type,
         what,
         published: true,

@@ -31,12 +31,19 @@ export const feedProjection: Projection<FeedTable> = {
   name: 'feed',
   version: 1,
   tables: ['feed_sources', 'feed_entitlements', 'feed_events'],
-  handles: [...CONVENTION_EVENT_TYPES, CommuneEventType.LegacyConventionRecorded, CommuneEventType.LegacyAccessEnded, LedgerEventType.LedgerIssued],
+  handles: [
+    ...CONVENTION_EVENT_TYPES,
+    CommuneEventType.LegacyConventionRecorded,
+    CommuneEventType.LegacyAccessEnded,
+    LedgerEventType.LedgerIssued,
+  ],
 
   async setup(tx: SqlExecutor, tables: TableNames<FeedTable>): Promise<void> {
     await setupCommuneSources(tx, tables.feed_sources);
     // The last snapshot sent per access, as sent (text keeps the field order).
-    await tx.query(`CREATE TABLE IF NOT EXISTS ${tables.feed_entitlements} (entitlement_id text PRIMARY KEY, commune_insee text NOT NULL, snapshot text NOT NULL)`);
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS ${tables.feed_entitlements} (entitlement_id text PRIMARY KEY, commune_insee text NOT NULL, snapshot text NOT NULL)`,
+    );
     await tx.query(`CREATE INDEX IF NOT EXISTS ${tables.feed_entitlements}_by_commune ON ${tables.feed_entitlements} (commune_insee)`);
     // body: the envelope as served, ready to write. services: null = names no service (every consumer).
     await tx.query(
@@ -70,8 +77,12 @@ export const feedProjection: Projection<FeedTable> = {
 /** Derives the commune's accesses again, keeps the new snapshots, and returns what changed. */
 async function reviseCommune(communeInsee: string, tx: SqlExecutor, tables: TableNames<FeedTable>): Promise<FeedDraft[]> {
   const sources = await readCommuneSources(tx, tables.feed_sources, communeInsee);
-  const { rows: sent } = await tx.query<{ snapshot: string }>(`SELECT snapshot FROM ${tables.feed_entitlements} WHERE commune_insee = $1`, [communeInsee]);
-  const before = new Map(sent.map((row) => JSON.parse(row.snapshot) as EntitlementSnapshot).map((snapshot) => [snapshot.entitlementId, snapshot]));
+  const { rows: sent } = await tx.query<{ snapshot: string }>(`SELECT snapshot FROM ${tables.feed_entitlements} WHERE commune_insee = $1`, [
+    communeInsee,
+  ]);
+  const before = new Map(
+    sent.map((row) => JSON.parse(row.snapshot) as EntitlementSnapshot).map((snapshot) => [snapshot.entitlementId, snapshot]),
+  );
   const { drafts, keep } = reviseEntitlements(sources, before);
   for (const snapshot of keep) {
     await tx.query(
@@ -92,7 +103,15 @@ async function append(tx: SqlExecutor, tables: TableNames<FeedTable>, source: Pr
     seq += 1;
     await tx.query(
       `INSERT INTO ${tables.feed_events} (seq, type, version, services, body, source_commit, source_prepare) VALUES ($1, $2, $3, $4::text[], $5, $6, $7)`,
-      [seq, draft.type, draft.version, draft.services, JSON.stringify(toFeedEvent(draft, seq, source.recordedAt)), source.position.commit, source.position.prepare],
+      [
+        seq,
+        draft.type,
+        draft.version,
+        draft.services,
+        JSON.stringify(toFeedEvent(draft, seq, source.recordedAt)),
+        source.position.commit,
+        source.position.prepare,
+      ],
     );
   }
 }

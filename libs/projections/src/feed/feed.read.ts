@@ -56,7 +56,12 @@ export async function readFeedPage(db: SqlExecutor, tables: TableNames<FeedTable
   // One statement, so the head and the page come from one snapshot. The byte budget is applied in the
   // database, over the `limit` rows only (LIMIT first, then the running sum), so that what is cut off
   // never reaches this process.
-  const { rows } = await db.query<{ head: string | number | bigint; seq: string | number | bigint | null; body: string | null; fetched: string | number | bigint | null }>(
+  const { rows } = await db.query<{
+    head: string | number | bigint;
+    seq: string | number | bigint | null;
+    body: string | null;
+    fetched: string | number | bigint | null;
+  }>(
     `SELECT h.head, p.seq, p.body, p.fetched
      FROM (SELECT coalesce(max(seq), 0) AS head FROM ${tables.feed_events}) h
      LEFT JOIN (

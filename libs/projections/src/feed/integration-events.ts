@@ -5,7 +5,13 @@
  * only additive changes). Every shape here has its JSON Schema in ./schemas.
  */
 
-export const FEED_EVENT_TYPES = ['EntitlementGranted', 'EntitlementChanged', 'EntitlementEnded', 'ConventionStatusChanged', 'FeeLedgerIssued'] as const;
+export const FEED_EVENT_TYPES = [
+  'EntitlementGranted',
+  'EntitlementChanged',
+  'EntitlementEnded',
+  'ConventionStatusChanged',
+  'FeeLedgerIssued',
+] as const;
 export type FeedEventType = (typeof FEED_EVENT_TYPES)[number];
 
 /** What every feed item looks like on the wire. */
@@ -134,4 +140,6 @@ export type FeedEvent =
  * Entitlement events name their service; a convention's status names none; a ledger issue names every
  * service it bills or lists.
  */
-export type FeedDraft = { [E in FeedEvent as E['type']]: { type: E['type']; version: E['version']; data: E['data']; services: string[] | null } }[FeedEvent['type']];
+export type FeedDraft = {
+  [E in FeedEvent as E['type']]: { type: E['type']; version: E['version']; data: E['data']; services: string[] | null };
+}[FeedEvent['type']];

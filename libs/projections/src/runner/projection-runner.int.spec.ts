@@ -67,7 +67,13 @@ registerUpcaster('Counted', 0, (data) => {
   upcasts += 1;
   return { value: (data as { amount: number }).amount };
 });
-const counted = (amount: number): EventToAppend => ({ id: randomUUID(), type: 'Counted', schemaVersion: 0, data: { amount }, metadata: { reason: 'test' } });
+const counted = (amount: number): EventToAppend => ({
+  id: randomUUID(),
+  type: 'Counted',
+  schemaVersion: 0,
+  data: { amount },
+  metadata: { reason: 'test' },
+});
 
 const quiet: RunnerLogger = { log: () => undefined, error: () => undefined };
 
@@ -380,7 +386,8 @@ describe.each(stores)('ProjectionRunner, events from the %s', (_label, openStore
     runners.push(projections);
     await append('account-a', [deposited(13)]);
     await projections.start();
-    for (let tries = 0; tries < 100 && projections.status()[0].state !== 'failed'; tries++) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let tries = 0; tries < 100 && projections.status()[0].state !== 'failed'; tries++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     expect(projections.status()[0]).toMatchObject({ state: 'failed', failure: { attempts: 1 } });
     await projections.stop();
     await new Promise((resolve) => setTimeout(resolve, 200));

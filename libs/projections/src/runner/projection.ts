@@ -11,7 +11,10 @@ import type { SqlExecutor } from '@lib/event-store/sql/sql-database';
  * `event` is typed as one of the domain's events, which it is for every type a projection names in
  * `handles`; a projection without `handles` also receives types the domain does not know, as written.
  */
-export interface ProjectedEvent<E extends StoredEvent = StoredEvent> extends Pick<RecordedEvent, 'id' | 'streamId' | 'revision' | 'position' | 'recordedAt' | 'metadata'> {
+export interface ProjectedEvent<E extends StoredEvent = StoredEvent> extends Pick<
+  RecordedEvent,
+  'id' | 'streamId' | 'revision' | 'position' | 'recordedAt' | 'metadata'
+> {
   readonly event: E;
   readonly recorded: RecordedEvent;
 }

@@ -36,9 +36,16 @@ export function feedSchemaErrors(event: unknown, reading: SchemaReading = 'close
 }
 
 /** Every event that breaks its schema, with its errors: expect it toEqual([]). */
-export function invalidFeedEvents(events: readonly unknown[], reading: SchemaReading = 'closed'): Array<{ position: unknown; type: unknown; errors: string[] }> {
+export function invalidFeedEvents(
+  events: readonly unknown[],
+  reading: SchemaReading = 'closed',
+): Array<{ position: unknown; type: unknown; errors: string[] }> {
   return events
-    .map((event) => ({ position: (event as { position?: unknown }).position, type: (event as { type?: unknown }).type, errors: feedSchemaErrors(event, reading) }))
+    .map((event) => ({
+      position: (event as { position?: unknown }).position,
+      type: (event as { type?: unknown }).type,
+      errors: feedSchemaErrors(event, reading),
+    }))
     .filter((entry) => entry.errors.length > 0);
 }
 

@@ -35,13 +35,20 @@ export class InMemoryFeed {
 
   private derive(event: ConventionEvent | CommuneEvent | LedgerIssued): FeedDraft[] {
     if (event.type === 'LedgerIssued') return [feeLedgerIssued(event)];
-    const streamId = isConventionEvent(event) ? conventionStreamId(event.data.conventionId) : isCommuneEvent(event) ? communeStreamId(event.data.communeInsee) : undefined;
+    const streamId = isConventionEvent(event)
+      ? conventionStreamId(event.data.conventionId)
+      : isCommuneEvent(event)
+        ? communeStreamId(event.data.communeInsee)
+        : undefined;
     if (!streamId) throw new Error(`Not a stream the feed follows: ${(event as { type: string }).type}`);
     const evolved = evolveFeedSource(streamId, this.sources.get(streamId)?.state, event);
     if (!evolved) return [];
     this.sources.set(streamId, evolved.source);
     const insee = evolved.source.communeInsee;
-    const sources = [...this.sources.entries()].filter(([, source]) => source.communeInsee === insee).sort(([a], [b]) => compareText(a, b)).map(([, source]) => source);
+    const sources = [...this.sources.entries()]
+      .filter(([, source]) => source.communeInsee === insee)
+      .sort(([a], [b]) => compareText(a, b))
+      .map(([, source]) => source);
     const sent = new Map([...this.sent].filter(([, snapshot]) => snapshot.communeInsee === insee));
     const { drafts, keep } = reviseEntitlements(sources, sent);
     for (const snapshot of keep) this.sent.set(snapshot.entitlementId, snapshot);
