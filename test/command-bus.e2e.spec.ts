@@ -13,7 +13,7 @@ import { loadConfig } from '../apps/api/src/config/app-config';
 const SECRET = 'command-bus-secret-command-bus-secret';
 
 /**
- * Issue 11 item 3: the CommandBus is the one way a command reaches the store. Every event the app
+ * The CommandBus is the one way a command reaches the store. Every event the app
  * records, the catalogue seeded at start and a ledger issue included, belongs to a command that went
  * over the bus (its metadata's commandId is that command's context's).
  */

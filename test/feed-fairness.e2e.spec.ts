@@ -54,7 +54,7 @@ class CountingStream {
 }
 
 /**
- * Issue 10, item 13: on PGlite one connection serves everything, and 200 streams catching up from the
+ * On PGlite one connection serves everything, and 200 streams catching up from the
  * start of the feed used to queue their page reads ahead of every other query: /api/health went
  * unanswered for about 30 s. Reads of a backlog must leave room for health and commands, while every
  * stream still receives every event, in order. The API is a real process: the test's own clients do not

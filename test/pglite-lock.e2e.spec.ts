@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ApiProcess, spawnApi } from './support/api-process';
 
 /**
- * Issue 10, item 1: two API processes on one PGlite DATA_DIR used to both start, both acknowledge
+ * Two API processes on one PGlite DATA_DIR used to both start, both acknowledge
  * writes, and lose the first one's on the next open. Real processes, killed with SIGKILL.
  */
 describe('one process per PGlite DATA_DIR (the data-directory lock)', () => {

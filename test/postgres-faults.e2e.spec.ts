@@ -4,7 +4,7 @@ import { ApiProcess, spawnApi } from './support/api-process';
 import { describeWithThrowawayPostgres, startThrowawayPostgres, ThrowawayPostgres } from './support/throwaway-postgres';
 
 /**
- * Issue 10, items 3 to 6: the API process (a real one, spawned) on a PostgreSQL server of this test's
+ * The API process (a real one, spawned) on a PostgreSQL server of this test's
  * own, which the test stops (fast, immediate), kills (kill -9 of the postmaster) and freezes (SIGSTOP).
  * The API must stay up, answer 503 problem+json with Retry-After while the database is away, lose
  * nothing it acknowledged, store nothing twice, and serve again (projections included) by itself.

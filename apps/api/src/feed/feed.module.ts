@@ -5,7 +5,7 @@ import { FEED_CONFIG } from './feed.config';
 import { FeedNotifier } from './feed-notifier';
 import { FeedService } from './feed.service';
 
-/** The integration-event feed for downstream consumers (issue 6; docs/integration-events.md). */
+/** The integration-event feed for downstream consumers (docs/integration-events.md). */
 @Module({
   controllers: [FeedController],
   providers: [{ provide: FEED_CONFIG, useFactory: (config: AppConfig) => config.feed, inject: [APP_CONFIG] }, FeedNotifier, FeedService],

@@ -6,7 +6,7 @@ import { inspect } from 'node:util';
 
 /**
  * One process at a time per PGlite data directory. PGlite has no lock of its own: a second process
- * opening a directory another one is writing silently destroys acknowledged writes (issue 10). So the
+ * opening a directory another one is writing silently destroys acknowledged writes. So the
  * opener takes this lock before PGlite touches the directory, and releases it once PGlite is closed.
  *
  * The lock is a file in the directory holding the holder's pid, host and start time. It is stale when its
