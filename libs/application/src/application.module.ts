@@ -1,12 +1,8 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import {
-  CatalogueCommandHandler,
-  CommuneCommandHandler,
-  ConventionCommandHandler,
-  SignConventionHandler,
-  SyntecCommandHandler,
-} from './handlers';
+import { ConventionCommandHandler, SignConventionHandler } from './convention.handlers';
+import { CatalogueCommandHandler } from './catalogue.handlers';
+import { CommuneCommandHandler, SyntecCommandHandler } from './reference.handlers';
 import { RunLifecycleHandler } from './lifecycle/run-lifecycle';
 import { CatalogueSeeder, SeedCatalogueHandler } from './catalogue/catalogue-seeder';
 

@@ -4,7 +4,7 @@ import { InMemoryEventStore } from '@lib/event-store/in-memory/in-memory-event-s
 import { RecordedEvent, WrongExpectedRevisionError } from '@lib/event-store/event-store.port';
 import { SeedCatalogueCommand, SeedCatalogueHandler } from './catalogue/catalogue-seeder';
 import { CommandContext, systemCommandContext } from './command-context';
-import { ConventionCommandHandler, ExecuteConventionCommand, SignConventionCommand, SignConventionHandler } from './handlers';
+import { ConventionCommandHandler, ExecuteConventionCommand, SignConventionCommand, SignConventionHandler } from './convention.handlers';
 import { CommandRefusedError } from './stream-command';
 import { commandIdFor } from './ids';
 

@@ -5,7 +5,8 @@ import { CONVENTION_STREAM_PREFIX } from '@lib/domain/convention';
 import { CommuneEventType } from '@lib/domain/reference';
 import { EVENT_STORE, EventStore, RecordedEvent } from '@lib/event-store/event-store.port';
 import { CommandContext } from '../command-context';
-import { ExecuteCommuneCommand, ExecuteConventionCommand } from '../handlers';
+import { ExecuteConventionCommand } from '../convention.handlers';
+import { ExecuteCommuneCommand } from '../reference.handlers';
 
 export interface LifecycleRunResult {
   asOf: CalendarDate;
