@@ -18,9 +18,11 @@ import {
   PendingReason,
   PopulationFigure,
   SyntecIndexValue,
+  SyntecKnown,
   computeLedgerLine,
   daysInForceIn,
   ledgerTotals,
+  syntecKnown,
 } from '../fees';
 import {
   LEGACY_CONTRIBUTION_YEAR,
@@ -115,33 +117,34 @@ function byCommune(conventions: ReadonlyMap<string, ConventionState>, population
 
 type KnownConvention = Exclude<ConventionState, { status: 'none' }>;
 
-/** Where a line reads its commune's facts from. */
-type Reading = (state: LedgerFactsState, communeInsee: string) => CommuneFacts;
+/** What a line reads: its commune's conventions and population figures, and the Syntec values. */
+type LineFacts = CommuneFacts & { readonly indexValues: readonly SyntecIndexValue[] | SyntecKnown };
 
 const NO_FACTS: CommuneFacts = { conventions: [], populations: [] };
-const indexed: Reading = (state, communeInsee) => state.communes.get(communeInsee) ?? NO_FACTS;
 
 /**
  * R-FEE-1, R-FEE-8: the ledger lines of billing year `year`, one per annex period and offer in force on
  * at least one day of it (an offer change makes two lines), ordered by commune, service and date.
  */
 export function computeLedgerLines(year: number, state: LedgerFactsState, communeInsee?: string): FeeLedgerLine[] {
-  const conventions = communeInsee === undefined ? knownConventions(state) : indexed(state, communeInsee).conventions;
-  return linesOf(year, state, conventions, indexed);
+  const communeFacts = (insee: string) => state.communes.get(insee) ?? NO_FACTS;
+  const conventions = communeInsee === undefined ? knownConventions(state) : communeFacts(communeInsee).conventions;
+  const indexValues = syntecKnown(state.indexValues); // shared by every line: each asks the same few years
+  return linesOf(year, state, conventions, (insee) => ({ ...communeFacts(insee), indexValues }));
 }
 
 /**
- * computeLedgerLines as it was before the per-commune index: every line scans every population figure
- * and every convention. Kept as the oracle the property test checks computeLedgerLines against.
+ * computeLedgerLines without the indexes: every line scans every population figure, every convention
+ * and every Syntec value. Kept as the oracle the property test checks computeLedgerLines against.
  */
 export function computeLedgerLinesByScan(year: number, state: LedgerFactsState, communeInsee?: string): FeeLedgerLine[] {
   const known = knownConventions(state);
-  const scanned: Reading = () => ({ conventions: known, populations: state.populations });
+  const everything: LineFacts = { conventions: known, populations: state.populations, indexValues: state.indexValues };
   return linesOf(
     year,
     state,
     known.filter((c) => communeInsee === undefined || c.communeInsee === communeInsee),
-    scanned,
+    () => everything,
   );
 }
 
@@ -149,10 +152,15 @@ function knownConventions(state: LedgerFactsState): KnownConvention[] {
   return [...state.conventions.values()].filter((c): c is KnownConvention => c.status !== 'none');
 }
 
-function linesOf(year: number, state: LedgerFactsState, conventions: readonly KnownConvention[], read: Reading): FeeLedgerLine[] {
+function linesOf(
+  year: number,
+  state: LedgerFactsState,
+  conventions: readonly KnownConvention[],
+  factsOf: (communeInsee: string) => LineFacts,
+): FeeLedgerLine[] {
   const lines: FeeLedgerLine[] = [];
   for (const convention of conventions) {
-    const communeFacts = read(state, convention.communeInsee);
+    const facts = factsOf(convention.communeInsee);
     const lastDay = foreseeableLastDay(convention);
     for (const annex of convention.annexes) {
       for (const offer of annex.offers) {
@@ -161,14 +169,14 @@ function linesOf(year: number, state: LedgerFactsState, conventions: readonly Kn
         const schedule = scheduleFor(state.catalogue, annex.serviceId, offer.offerId, year)?.feeSchedule;
         // Unreachable through the commands: an annex names an offer of the catalogue, from its entry on (R-ANX-1).
         if (!schedule) throw new Error(`No fee schedule for ${annex.serviceId}/${offer.offerId} in ${year}`);
-        const continuing = continuesLegacy(state, communeFacts.conventions, convention, annex.serviceId, annex.from);
+        const continuing = continuesLegacy(state, facts.conventions, convention, annex.serviceId, annex.from);
         const input = {
           year,
           commune: { insee: convention.communeInsee, name: convention.communeName },
           annex: { serviceId: annex.serviceId, offerId: offer.offerId, from: offer.from, until },
           schedule,
-          populations: communeFacts.populations,
-          indexValues: state.indexValues,
+          populations: facts.populations,
+          indexValues: facts.indexValues,
         };
         const identity = { conventionId: convention.conventionId };
         if (continuing === null) {
