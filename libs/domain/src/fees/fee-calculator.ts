@@ -1,7 +1,7 @@
 import { Dec } from '../shared/money';
 import { FeeSchedule, Proration } from './fee-schedule';
 import { PopulationFigure } from './population';
-import { SyntecIndexValue } from './syntec-index';
+import { SyntecIndexValue, SyntecKnown } from './syntec-index';
 
 /** Why a line cannot be computed yet (R-FEE-2, R-FEE-3). Such a line is shown, never counted in totals. */
 export type PendingReason = 'population_missing' | 'index_missing';
@@ -12,8 +12,8 @@ export interface FeeInputs {
   readonly communeInsee: string;
   /** Every recorded figure (any commune, any date): the strategy picks by R-FEE-2. */
   readonly populations: readonly PopulationFigure[];
-  /** Every recorded Syntec value: the strategy picks by R-FEE-3. */
-  readonly indexValues: readonly SyntecIndexValue[];
+  /** R-FEE-3's S(Y), from every recorded Syntec value. */
+  readonly syntec: SyntecKnown;
 }
 
 /** Every intermediate value of a target (R-FEE-8); null where the schedule does not use it or the fact is missing. */

@@ -2,7 +2,6 @@ import { dec, round2 } from '../shared/money';
 import type { FeeCalculator, FeeInputs, TargetComputation } from './fee-calculator';
 import { FixedPlusPerInhabitantSchedule } from './fee-schedule';
 import { populationForYear } from './population';
-import { syntecKnownOnFirstJanuary } from './syntec-index';
 
 /** R-CAT-4 `fixed_plus_per_inhabitant` with Syntec indexation: R-FEE-1..4. */
 export const fixedPlusPerInhabitantCalculator: FeeCalculator<FixedPlusPerInhabitantSchedule> = {
@@ -11,15 +10,12 @@ export const fixedPlusPerInhabitantCalculator: FeeCalculator<FixedPlusPerInhabit
   proration: (schedule) => schedule.proration ?? 'prorata_days',
 };
 
-function targetOf(
-  schedule: FixedPlusPerInhabitantSchedule,
-  { year, communeInsee, populations, indexValues }: FeeInputs,
-): TargetComputation {
+function targetOf(schedule: FixedPlusPerInhabitantSchedule, { year, communeInsee, populations, syntec }: FeeInputs): TargetComputation {
   const fixed = dec(schedule.fixed);
   const perInhabitant = dec(schedule.perInhabitant);
   const population = populationForYear(populations, communeInsee, year) ?? null; // R-FEE-2
-  const index = syntecKnownOnFirstJanuary(indexValues, year) ?? null; // R-FEE-3: S(N)
-  const baseIndex = syntecKnownOnFirstJanuary(indexValues, schedule.baseYear) ?? null; // S(base)
+  const index = syntec.onFirstJanuary(year) ?? null; // R-FEE-3: S(N)
+  const baseIndex = syntec.onFirstJanuary(schedule.baseYear) ?? null; // S(base)
   // R-FEE-1: fixed + rate × population, exact.
   const baseAmount = population ? fixed.plus(perInhabitant.times(population.population)) : null;
   const coefficient = index && baseIndex ? dec(index.value).dividedBy(baseIndex.value) : null;

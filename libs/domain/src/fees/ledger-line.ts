@@ -5,7 +5,7 @@ import { computeTarget, prorationOf } from './fee-calculators';
 import { FeeSchedule, FeeScheduleKind } from './fee-schedule';
 import { PopulationFigure } from './population';
 import { amountDue, daysInForceIn } from './proration';
-import { SyntecIndexValue } from './syntec-index';
+import { SyntecIndexValue, SyntecKnown, syntecKnownOnFirstJanuary } from './syntec-index';
 import { AnnualAmountBasis, TransitionOutcome, TransitionParameters, transitionAmount } from './transition';
 
 /**
@@ -88,8 +88,8 @@ export interface LedgerLineInput {
   readonly schedule: FeeSchedule;
   /** Every recorded population figure; R-FEE-2 picks. */
   readonly populations: readonly PopulationFigure[];
-  /** Every recorded Syntec value; R-FEE-3 picks. */
-  readonly indexValues: readonly SyntecIndexValue[];
+  /** Every recorded Syntec value, or the same already indexed (syntecKnown) to share across lines; R-FEE-3 picks. */
+  readonly indexValues: readonly SyntecIndexValue[] | SyntecKnown;
   /** Null when the service does not continue a legacy convention: then A(N) = T(N). */
   readonly legacy: LegacyContinuation | null;
 }
@@ -99,7 +99,10 @@ export function computeLedgerLine({ year, commune, annex, schedule, populations,
   const inForce = daysInForceIn(year, annex);
   if (!inForce)
     throw new RangeError(`Annex ${annex.serviceId}/${annex.offerId} [${annex.from}, ${annex.until ?? ''}] is not in force in ${year}`);
-  const inputsFor = (y: number): FeeInputs => ({ year: y, communeInsee: commune.insee, populations, indexValues });
+  // A plain list is scanned at each question, as R-FEE-3 reads (the oracle of the indexed ledger).
+  const syntec: SyntecKnown =
+    'onFirstJanuary' in indexValues ? indexValues : { onFirstJanuary: (y) => syntecKnownOnFirstJanuary(indexValues, y) };
+  const inputsFor = (y: number): FeeInputs => ({ year: y, communeInsee: commune.insee, populations, syntec });
 
   const target = computeTarget(schedule, inputsFor(year));
   const annual: TransitionOutcome = legacy

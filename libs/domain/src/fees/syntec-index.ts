@@ -30,6 +30,26 @@ export function syntecKnownOnFirstJanuary(values: readonly SyntecIndexValue[], y
   return known;
 }
 
+/** S(Y) for every year asked of the same values: R-FEE-3 as syntecKnownOnFirstJanuary gives it. */
+export interface SyntecKnown {
+  readonly onFirstJanuary: (year: number) => SyntecIndexValue | undefined;
+}
+
+/**
+ * The values' answers, each year worked out once on first asking: a national ledger asks the same
+ * few years for each of its lines, and rescanning every value each time cost a quarter of its time.
+ * `values` must not change afterwards.
+ */
+export function syntecKnown(values: readonly SyntecIndexValue[]): SyntecKnown {
+  const answers = new Map<number, SyntecIndexValue | undefined>();
+  return {
+    onFirstJanuary: (year) => {
+      if (!answers.has(year)) answers.set(year, syntecKnownOnFirstJanuary(values, year));
+      return answers.get(year);
+    },
+  };
+}
+
 /** The last recording of each period. Of two with the same rank, the later in the list counts as recorded later. */
 function currentValuesByPeriod(values: readonly SyntecIndexValue[]): Map<string, SyntecIndexValue> {
   const current = new Map<string, SyntecIndexValue>();

@@ -18,9 +18,11 @@ import {
   PendingReason,
   PopulationFigure,
   SyntecIndexValue,
+  SyntecKnown,
   computeLedgerLine,
   daysInForceIn,
   ledgerTotals,
+  syntecKnown,
 } from '../fees';
 import {
   LEGACY_CONTRIBUTION_YEAR,
@@ -60,6 +62,17 @@ export interface LedgerFactsState {
   readonly indexValues: readonly SyntecIndexValue[];
   /** The legacy convention last recorded per `<insee>/<serviceId>` (R-LEG-1). */
   readonly legacy: ReadonlyMap<string, LegacyConventionRecorded['data']>;
+  /**
+   * The same facts indexed once per commune, so that a line reads only its commune's: scanning every
+   * population and every convention for each line made a national year quadratic.
+   */
+  readonly communes: ReadonlyMap<string, CommuneFacts>;
+}
+
+/** One commune's facts, each list in the order of the whole (R-FEE-2 and R-LEG-2 break ties by it). */
+export interface CommuneFacts {
+  readonly conventions: readonly KnownConvention[];
+  readonly populations: readonly PopulationFigure[];
 }
 
 /** Folds the facts (in global order) with the domain's own evolvers: one meaning of each event. */
@@ -87,20 +100,67 @@ export function foldLedgerFacts(facts: readonly LedgerFact[]): LedgerFactsState 
       legacy.set(`${data.communeInsee}/${data.serviceId}`, data);
     }
   });
-  return { conventions, catalogue, populations, indexValues, legacy };
+  return { conventions, catalogue, populations, indexValues, legacy, communes: byCommune(conventions, populations) };
+}
+
+function byCommune(conventions: ReadonlyMap<string, ConventionState>, populations: readonly PopulationFigure[]): Map<string, CommuneFacts> {
+  const communes = new Map<string, { conventions: KnownConvention[]; populations: PopulationFigure[] }>();
+  const of = (insee: string) => {
+    let facts = communes.get(insee);
+    if (!facts) communes.set(insee, (facts = { conventions: [], populations: [] }));
+    return facts;
+  };
+  for (const convention of conventions.values()) if (convention.status !== 'none') of(convention.communeInsee).conventions.push(convention);
+  for (const figure of populations) of(figure.communeInsee).populations.push(figure);
+  return communes;
 }
 
 type KnownConvention = Exclude<ConventionState, { status: 'none' }>;
+
+/** What a line reads: its commune's conventions and population figures, and the Syntec values. */
+type LineFacts = CommuneFacts & { readonly indexValues: readonly SyntecIndexValue[] | SyntecKnown };
+
+const NO_FACTS: CommuneFacts = { conventions: [], populations: [] };
 
 /**
  * R-FEE-1, R-FEE-8: the ledger lines of billing year `year`, one per annex period and offer in force on
  * at least one day of it (an offer change makes two lines), ordered by commune, service and date.
  */
 export function computeLedgerLines(year: number, state: LedgerFactsState, communeInsee?: string): FeeLedgerLine[] {
-  const known = [...state.conventions.values()].filter((c): c is KnownConvention => c.status !== 'none');
+  const communeFacts = (insee: string) => state.communes.get(insee) ?? NO_FACTS;
+  const conventions = communeInsee === undefined ? knownConventions(state) : communeFacts(communeInsee).conventions;
+  const indexValues = syntecKnown(state.indexValues); // shared by every line: each asks the same few years
+  return linesOf(year, state, conventions, (insee) => ({ ...communeFacts(insee), indexValues }));
+}
+
+/**
+ * computeLedgerLines without the indexes: every line scans every population figure, every convention
+ * and every Syntec value. Kept as the oracle the property test checks computeLedgerLines against.
+ */
+export function computeLedgerLinesByScan(year: number, state: LedgerFactsState, communeInsee?: string): FeeLedgerLine[] {
+  const known = knownConventions(state);
+  const everything: LineFacts = { conventions: known, populations: state.populations, indexValues: state.indexValues };
+  return linesOf(
+    year,
+    state,
+    known.filter((c) => communeInsee === undefined || c.communeInsee === communeInsee),
+    () => everything,
+  );
+}
+
+function knownConventions(state: LedgerFactsState): KnownConvention[] {
+  return [...state.conventions.values()].filter((c): c is KnownConvention => c.status !== 'none');
+}
+
+function linesOf(
+  year: number,
+  state: LedgerFactsState,
+  conventions: readonly KnownConvention[],
+  factsOf: (communeInsee: string) => LineFacts,
+): FeeLedgerLine[] {
   const lines: FeeLedgerLine[] = [];
-  for (const convention of known) {
-    if (communeInsee !== undefined && convention.communeInsee !== communeInsee) continue;
+  for (const convention of conventions) {
+    const facts = factsOf(convention.communeInsee);
     const lastDay = foreseeableLastDay(convention);
     for (const annex of convention.annexes) {
       for (const offer of annex.offers) {
@@ -109,14 +169,14 @@ export function computeLedgerLines(year: number, state: LedgerFactsState, commun
         const schedule = scheduleFor(state.catalogue, annex.serviceId, offer.offerId, year)?.feeSchedule;
         // Unreachable through the commands: an annex names an offer of the catalogue, from its entry on (R-ANX-1).
         if (!schedule) throw new Error(`No fee schedule for ${annex.serviceId}/${offer.offerId} in ${year}`);
-        const continuing = continuesLegacy(state, known, convention, annex.serviceId, annex.from);
+        const continuing = continuesLegacy(state, facts.conventions, convention, annex.serviceId, annex.from);
         const input = {
           year,
           commune: { insee: convention.communeInsee, name: convention.communeName },
           annex: { serviceId: annex.serviceId, offerId: offer.offerId, from: offer.from, until },
           schedule,
-          populations: state.populations,
-          indexValues: state.indexValues,
+          populations: facts.populations,
+          indexValues: facts.indexValues,
         };
         const identity = { conventionId: convention.conventionId };
         if (continuing === null) {
