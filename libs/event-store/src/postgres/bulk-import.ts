@@ -127,7 +127,7 @@ export class ImportChecker {
 export async function* readArchive(
   file: string,
   checker: ImportChecker,
-  batchSize: number,
+  batchSize = 5000,
   at: (line: number) => void = () => undefined,
 ): AsyncGenerator<ExportedEvent[]> {
   let batch: ExportedEvent[] = [];

@@ -167,17 +167,22 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
       await tx.query(CHAIN_LOCK);
       const { rows } = await tx.query<{ count: string | number }>(COUNT_EVENTS);
       if (Number(rows[0].count) > 0) throw new StoreNotEmptyError(Number(rows[0].count));
+      // Pipelined: the next batch is read and checked here while the database inserts the previous one.
+      const iterator = batches[Symbol.asyncIterator]();
       let count = 0;
-      for await (const batch of batches) {
-        if (batch.length === 0) continue;
-        await tx.query(IMPORT_EVENTS, [JSON.stringify(batch)]);
+      for (let next = await iterator.next(); !next.done;) {
+        const batch = next.value;
+        const inserted = batch.length === 0 ? Promise.resolve() : tx.query(IMPORT_EVENTS, [JSON.stringify(batch)]);
+        [, next] = await Promise.all([inserted, iterator.next()]);
         count += batch.length;
         onBatch?.(count);
       }
       if (count > 0) await tx.query(NOTIFY, [this.channel]);
       return count;
     });
-    return { imported, verification: await verifyChain(this.readChain()) };
+    // Larger pages than readers use: the whole log is read back, and a page is a round trip.
+    const chain = readChain(this.db, Math.max(this.pageSize, 5000), () => this.seeCommitted());
+    return { imported, verification: await verifyChain(chain) };
   }
 
   /** The global order with each event's stored hash (R-AUD-1), streamed in pages below the horizon. */
