@@ -17,7 +17,8 @@ import {
   WrongExpectedRevisionError,
 } from '../event-store.port';
 import { SqlDatabase, SqlExecutor } from '../sql/sql-database';
-import { ChainLink, ChainedEventStore } from '../integrity/event-hash';
+import { ChainLink, ChainVerification, ChainedEventStore, verifyChain } from '../integrity/event-hash';
+import { ExportedEvent, StoreNotEmptyError } from './bulk-import';
 import { checkAppend, checkMaxCount, expectationHolds, isRetryInPlace, startRevision } from '../append-rules';
 import { migrate } from './migrations';
 import { chainBatch, readChain, sealUnchained } from './integrity-chain';
@@ -31,6 +32,7 @@ import {
   FIND_EVENT_IDS,
   HEAD_POSITION,
   HORIZON_PASSED_COMMITTED,
+  IMPORT_EVENTS,
   INSERT_EVENTS,
   NOTIFY,
   READ_ALL_PAGE,
@@ -148,6 +150,39 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
     await tx.query(NOTIFY, [this.channel]);
     const last = inserted.reduce((a, b) => (Number(a.revision) > Number(b.revision) ? a : b));
     return { nextExpectedRevision: Number(last.revision), position: positionOf(last) };
+  }
+
+  /**
+   * Restores an archive into an EMPTY store (StoreNotEmptyError otherwise): the batches, already checked
+   * (bulk-import.ts ImportChecker), inserted as they are, in order, in ONE transaction under the chain
+   * lock, so that a refused line or a failure leaves the store empty rather than with a prefix that
+   * verifies as a complete log. `onBatch` is told after each batch is written. Then the store's own
+   * verification (the one GET /api/audit/verify runs) over what was committed.
+   */
+  async importEvents(
+    batches: AsyncIterable<readonly ExportedEvent[]>,
+    onBatch?: (imported: number) => void,
+  ): Promise<{ imported: number; verification: ChainVerification }> {
+    const imported = await this.db.transaction(async (tx) => {
+      await tx.query(CHAIN_LOCK);
+      const { rows } = await tx.query<{ count: string | number }>(COUNT_EVENTS);
+      if (Number(rows[0].count) > 0) throw new StoreNotEmptyError(Number(rows[0].count));
+      // Pipelined: the next batch is read and checked here while the database inserts the previous one.
+      const iterator = batches[Symbol.asyncIterator]();
+      let count = 0;
+      for (let next = await iterator.next(); !next.done;) {
+        const batch = next.value;
+        const inserted = batch.length === 0 ? Promise.resolve() : tx.query(IMPORT_EVENTS, [JSON.stringify(batch)]);
+        [, next] = await Promise.all([inserted, iterator.next()]);
+        count += batch.length;
+        onBatch?.(count);
+      }
+      if (count > 0) await tx.query(NOTIFY, [this.channel]);
+      return count;
+    });
+    // Larger pages than readers use: the whole log is read back, and a page is a round trip.
+    const chain = readChain(this.db, Math.max(this.pageSize, 5000), () => this.seeCommitted());
+    return { imported, verification: await verifyChain(chain) };
   }
 
   /** The global order with each event's stored hash (R-AUD-1), streamed in pages below the horizon. */

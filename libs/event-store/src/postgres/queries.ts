@@ -172,3 +172,15 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
 export function positionOf(row: { xid_text: string; seq: string | number }): Position {
   return { commit: Number(row.xid_text), prepare: Number(row.seq) };
 }
+
+/**
+ * A restore (bulk-import.ts): $1 the events as one JSON array in log order, each keeping its id, stream,
+ * revision, recording instant and hash. One multi-row insert per batch, in file order (seq follows it).
+ */
+export const IMPORT_EVENTS = `
+  INSERT INTO events (stream_id, revision, event_id, type, schema_version, data, metadata, recorded_at, hash)
+  SELECT e.value->>'streamId', (e.value->>'revision')::bigint, (e.value->>'id')::uuid, e.value->>'type',
+         (e.value->>'schemaVersion')::integer, e.value->'data', e.value->'metadata', (e.value->>'recordedAt')::timestamptz,
+         decode(e.value->>'hash', 'hex')
+  FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, n)
+  ORDER BY e.n`;
