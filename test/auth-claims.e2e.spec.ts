@@ -112,6 +112,8 @@ describeE2E('security headers', (current) => {
     const page = await http.get('/api/docs/').expect(200);
     const csp = String(page.headers['content-security-policy']);
     expect(csp).toMatch(/script-src 'self'/);
+    // The page's files are asked for at the page's own scheme, plain HTTP included.
+    expect(csp).not.toMatch(/upgrade-insecure-requests/);
     const html = page.text;
     // No inline script: the policy would block it.
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);

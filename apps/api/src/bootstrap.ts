@@ -19,8 +19,10 @@ export async function createApp(config: AppConfig, storeOptions?: EventStoreOpti
     bodyParser: false,
   });
   // The usual security headers, and no X-Powered-By. Helmet's default policy already lets the OpenAPI
-  // page (/api/docs) run: its scripts are files of this origin, its only inline code is style.
-  app.use(helmet());
+  // page (/api/docs) run: its scripts are files of this origin, its only inline code is style. Without
+  // upgrade-insecure-requests: served over plain HTTP (development, a private network), the page's own
+  // files would be asked for over HTTPS and fail.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(jsonBody);
   app.setGlobalPrefix('api');
   app.enableShutdownHooks();
