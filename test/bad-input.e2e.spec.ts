@@ -315,6 +315,18 @@ describeE2E('bad input on every command route', (current) => {
         }
       }));
 
+    it('answers 400 naming X-Correlation-Id when it is present but not 1 to 200 characters (R-AUD-1: never dropped silently)', () =>
+      unchanged(async () => {
+        for (const correlation of ['x'.repeat(201), '']) {
+          const response = await post(path).set('X-Correlation-Id', correlation).send(route.valid);
+          expect({ length: correlation.length, status: response.status, fields: fieldsOf(response) }).toEqual({
+            length: correlation.length,
+            status: 400,
+            fields: ['X-Correlation-Id'],
+          });
+        }
+      }));
+
     if (route.ifMatch)
       it('answers 400 naming If-Match when it is not a version', () =>
         unchanged(async () => {

@@ -78,7 +78,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         expected: String(exception.expected),
         actual: exception.actual,
       };
-    if (exception instanceof HorizonTimeoutError || isStoreUnreachable(exception))
+    if (exception instanceof HorizonTimeoutError || isConnectionFailure(exception))
       return {
         type: '/problems/store-unavailable',
         title: 'Service Unavailable',
@@ -109,10 +109,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
  * The database cannot answer right now (down, restarting, unreachable, hung, too many connections, or one
  * of our timeouts hit): not the client's fault, and transient. The list lives with the pool that meets them.
  */
-function isStoreUnreachable(exception: unknown): boolean {
-  return isConnectionFailure(exception);
-}
-
 function messageOf(body: object): string | undefined {
   const message = (body as { message?: unknown }).message;
   if (typeof message === 'string') return message;

@@ -18,16 +18,28 @@ export const CommandCtx = createParamDecorator((_: unknown, context: ExecutionCo
   const raw: unknown = request.body;
   const body = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
   const commandId = commandIdFor(actor.id, request.idempotencyKey);
-  const correlation = request.headers['x-correlation-id'];
   return {
     actor: { id: actor.id, role: actor.role },
     commandId,
-    correlationId: typeof correlation === 'string' && correlation.length > 0 && correlation.length <= 200 ? correlation : commandId,
+    correlationId: correlationIdOf(request.headers['x-correlation-id']) ?? commandId,
     reason: textOrNone(body.reason),
     legalReference: textOrNone(body.legalReference),
     idempotent: request.idempotencyKey !== undefined,
   };
 });
+
+/**
+ * The caller's X-Correlation-Id, recorded on every event the command causes (R-AUD-1). Absent, the
+ * command is its own correlation; present but not 1 to 200 characters (or sent twice), a 400: read as
+ * absent, the audit would silently lose the caller's link to its own records.
+ */
+function correlationIdOf(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (typeof header === 'string' && header.length > 0 && header.length <= 200) return header;
+  throw new ValidationProblem([
+    { field: 'X-Correlation-Id', message: 'must be one header of 1 to 200 characters', constraint: 'correlationId' },
+  ]);
+}
 
 function textOrNone(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
