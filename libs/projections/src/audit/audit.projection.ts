@@ -1,7 +1,7 @@
 import { Position, RecordedEvent, START } from '@lib/event-store/event-store.port';
 import { eventHash } from '@lib/event-store/integrity/event-hash';
 import { SqlExecutor } from '@lib/event-store/sql/sql-database';
-import { ProjectedEvent, Projection, TableNames, tableNames } from '../runner/projection';
+import { ProjectedEvent, Projection, TableNames, applyOne, tableNames } from '../runner/projection';
 import { AuditEntry, actorOf, auditEntryOf, businessDateOfCurrent } from './audit-entry';
 
 export type AuditTable = 'audit_events';
@@ -46,35 +46,46 @@ export const auditProjection: Projection<AuditTable> = {
     await tx.query(`CREATE INDEX IF NOT EXISTS ${tables.audit_events}_by_recorded_at ON ${tables.audit_events} (recorded_at)`);
   },
 
-  async apply(projected: ProjectedEvent, tx: SqlExecutor, tables: TableNames<AuditTable>): Promise<void> {
-    const { rows } = await tx.query<{ chain_hash: string }>(
-      `SELECT chain_hash FROM ${tables.audit_events} ORDER BY position_commit DESC, position_prepare DESC LIMIT 1`,
-    );
+  apply: applyOne(applyAudit),
+  applyBatch: applyAudit,
+};
+
+/** The chain's last hash read once, the batch chained in memory and inserted in one statement. */
+async function applyAudit(events: readonly ProjectedEvent[], tx: SqlExecutor, tables: TableNames<AuditTable>): Promise<void> {
+  const { rows } = await tx.query<{ chain_hash: string }>(
+    `SELECT chain_hash FROM ${tables.audit_events} ORDER BY position_commit DESC, position_prepare DESC LIMIT 1`,
+  );
+  let previous: string | null = rows[0]?.chain_hash ?? null;
+  const entries = events.map((projected) => {
     // Kept and hashed as written (R-TIME-2); the business date comes from the current shape.
     const event = projected.recorded;
     const actor = actorOf(event.metadata);
-    await tx.query(
-      `INSERT INTO ${tables.audit_events}
-         (position_commit, position_prepare, event_id, stream_id, revision, type, schema_version, business_date, recorded_at, actor_id, actor_role, event, chain_hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [
-        event.position.commit,
-        event.position.prepare,
-        event.id,
-        event.streamId,
-        event.revision,
-        event.type,
-        event.schemaVersion,
-        businessDateOfCurrent(projected.event),
-        event.recordedAt,
-        actor?.id ?? null,
-        actor?.role ?? null,
-        JSON.stringify(event),
-        eventHash(event, rows[0]?.chain_hash ?? null),
-      ],
-    );
-  },
-};
+    previous = eventHash(event, previous);
+    return {
+      position_commit: event.position.commit,
+      position_prepare: event.position.prepare,
+      event_id: event.id,
+      stream_id: event.streamId,
+      revision: event.revision,
+      type: event.type,
+      schema_version: event.schemaVersion,
+      business_date: businessDateOfCurrent(projected.event),
+      recorded_at: event.recordedAt,
+      actor_id: actor?.id ?? null,
+      actor_role: actor?.role ?? null,
+      event,
+      chain_hash: previous,
+    };
+  });
+  await tx.query(
+    `INSERT INTO ${tables.audit_events}
+       (position_commit, position_prepare, event_id, stream_id, revision, type, schema_version, business_date, recorded_at, actor_id, actor_role, event, chain_hash)
+     SELECT position_commit, position_prepare, event_id, stream_id, revision, type, schema_version, business_date, recorded_at, actor_id, actor_role, event, chain_hash
+     FROM jsonb_to_recordset($1::jsonb) AS r(position_commit bigint, position_prepare bigint, event_id text, stream_id text, revision bigint,
+       type text, schema_version integer, business_date text, recorded_at timestamptz, actor_id text, actor_role text, event jsonb, chain_hash text)`,
+    [JSON.stringify(entries)],
+  );
+}
 
 export const AUDIT_TABLES = tableNames(auditProjection);
 

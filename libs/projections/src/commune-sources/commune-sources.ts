@@ -55,32 +55,107 @@ export async function setupCommuneSources(tx: SqlExecutor, table: string): Promi
   await tx.query(`CREATE INDEX IF NOT EXISTS ${table}_by_commune ON ${table} (commune_insee)`);
 }
 
-/**
- * Folds one event into its stream's source: reads the state, evolves it, writes it back. Returns the
- * new source and the state before (for what changed), or undefined when the event says nothing about access.
- */
-export async function foldCommuneSource(
-  tx: SqlExecutor,
-  table: string,
-  { streamId, event }: ProjectedEvent,
-): Promise<{ source: CommuneSource; before: CommuneSource['state'] | undefined } | undefined> {
-  const { rows } = await tx.query<{ state: CommuneSource['state'] }>(`SELECT state FROM ${table} WHERE stream_id = $1`, [streamId]);
-  const before = rows[0]?.state;
-  const source = evolveCommuneSource(streamId, before, event as ConventionEvent | CommuneEvent);
-  if (!source) return undefined;
-  await tx.query(
-    `INSERT INTO ${table} (stream_id, commune_insee, kind, state) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (stream_id) DO UPDATE SET state = EXCLUDED.state`,
-    [streamId, source.communeInsee, source.kind, JSON.stringify(source.state)],
-  );
-  return { source, before };
+/** One event folded into its stream's source: the new source and the state before (for what changed). */
+export interface SourceStep {
+  readonly event: ProjectedEvent;
+  readonly source: CommuneSource;
+  readonly before: CommuneSource['state'] | undefined;
 }
 
-/** A commune's sources in stream id order, byte order (COLLATE "C"): the same on every database, whatever its locale. */
-export async function readCommuneSources(tx: SqlExecutor, table: string, communeInsee: string): Promise<CommuneSource[]> {
-  const { rows } = await tx.query<CommuneSource>(
-    `SELECT kind, commune_insee AS "communeInsee", state FROM ${table} WHERE commune_insee = $1 ORDER BY stream_id COLLATE "C"`,
-    [communeInsee],
-  );
-  return rows;
+interface SourceRow {
+  stream_id: string;
+  commune_insee: string;
+  kind: CommuneSource['kind'];
+  state: CommuneSource['state'];
+}
+
+/**
+ * A batch of events folded into the sources table in memory: the states of the batch's streams and all
+ * the sources of the communes they touch are read once (two statements), every event is folded in
+ * order, and the changed sources are written back in one statement. `steps[i]` is events[i] folded
+ * (undefined when it says nothing about access). A caller walks the steps in order and calls advance()
+ * on each before sourcesOf(): the commune's sources are then exactly those a per-event fold would read.
+ */
+export class CommuneSourcesBatch {
+  private readonly changed = new Map<string, CommuneSource>();
+
+  private constructor(
+    readonly steps: readonly (SourceStep | undefined)[],
+    private readonly communes: Map<string, Map<string, CommuneSource>>,
+  ) {}
+
+  static async fold(tx: SqlExecutor, table: string, events: readonly ProjectedEvent[]): Promise<CommuneSourcesBatch> {
+    const streamIds = [...new Set(events.map((event) => event.streamId))];
+    const { rows: known } = await tx.query<SourceRow>(`SELECT stream_id, state FROM ${table} WHERE stream_id = ANY ($1::text[])`, [
+      streamIds,
+    ]);
+    const states = new Map<string, CommuneSource['state']>(known.map((row) => [row.stream_id, row.state]));
+    const steps = events.map((projected): SourceStep | undefined => {
+      const before = states.get(projected.streamId);
+      const source = evolveCommuneSource(projected.streamId, before, projected.event as ConventionEvent | CommuneEvent);
+      if (!source) return undefined;
+      // As the table would give it back (JSON): the next event folds exactly what a per-event fold reads.
+      const stored = { ...source, state: JSON.parse(JSON.stringify(source.state)) as CommuneSource['state'] } as CommuneSource;
+      states.set(projected.streamId, stored.state);
+      return { event: projected, source: stored, before };
+    });
+    const touched = [...new Set(steps.flatMap((step) => (step ? [step.source.communeInsee] : [])))];
+    const communes = new Map<string, Map<string, CommuneSource>>(touched.map((insee) => [insee, new Map()]));
+    if (touched.length > 0) {
+      const { rows } = await tx.query<SourceRow>(
+        `SELECT stream_id, commune_insee, kind, state FROM ${table} WHERE commune_insee = ANY ($1::text[])`,
+        [touched],
+      );
+      for (const row of rows) {
+        communes
+          .get(row.commune_insee)!
+          .set(row.stream_id, { kind: row.kind, communeInsee: row.commune_insee, state: row.state } as CommuneSource);
+      }
+    }
+    return new CommuneSourcesBatch(steps, communes);
+  }
+
+  /** The step's source takes its place among its commune's sources. */
+  advance(step: SourceStep): void {
+    const { streamId } = step.event;
+    this.communes.get(step.source.communeInsee)!.set(streamId, step.source);
+    this.changed.set(streamId, step.source);
+  }
+
+  /** The commune's sources, in stream id byte order (as readCommuneSources gives them). */
+  sourcesOf(communeInsee: string): CommuneSource[] {
+    const sources = this.communes.get(communeInsee);
+    if (!sources) return [];
+    return [...sources.keys()].sort(compareBytes).map((streamId) => sources.get(streamId)!);
+  }
+
+  /** Writes the sources the batch changed, in one statement (an upsert, as the per-event fold wrote them). */
+  async write(tx: SqlExecutor, table: string): Promise<void> {
+    if (this.changed.size === 0) return;
+    const rows = [...this.changed].map(([stream_id, source]) => ({
+      stream_id,
+      commune_insee: source.communeInsee,
+      kind: source.kind,
+      state: source.state,
+    }));
+    await tx.query(
+      `INSERT INTO ${table} (stream_id, commune_insee, kind, state)
+       SELECT stream_id, commune_insee, kind, state FROM jsonb_to_recordset($1::jsonb) AS r(stream_id text, commune_insee text, kind text, state jsonb)
+       ON CONFLICT (stream_id) DO UPDATE SET state = EXCLUDED.state`,
+      [JSON.stringify(rows)],
+    );
+  }
+}
+
+/** Byte order of the UTF-8 encodings (COLLATE "C"), which is code point order: not JS's UTF-16 code unit order. */
+export function compareBytes(a: string, b: string): number {
+  if (a === b) return 0;
+  for (let i = 0, j = 0; i < a.length && j < b.length;) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(j)!;
+    if (x !== y) return x < y ? -1 : 1;
+    i += x > 0xffff ? 2 : 1;
+    j += y > 0xffff ? 2 : 1;
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }

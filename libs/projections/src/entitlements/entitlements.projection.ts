@@ -2,8 +2,8 @@ import { CONVENTION_EVENT_TYPES } from '@lib/domain/convention';
 import { Entitlement, entitlementKey } from '@lib/domain/entitlements';
 import { CommuneEventType } from '@lib/domain/reference';
 import { SqlExecutor } from '@lib/event-store/sql/sql-database';
-import { entitlementsOf, foldCommuneSource, readCommuneSources, setupCommuneSources } from '../commune-sources/commune-sources';
-import { ProjectedEvent, Projection, TableNames, tableNames } from '../runner/projection';
+import { CommuneSourcesBatch, entitlementsOf, setupCommuneSources } from '../commune-sources/commune-sources';
+import { ProjectedEvent, Projection, TableNames, applyOne, tableNames } from '../runner/projection';
 
 export type EntitlementsTable = 'entitlement_sources' | 'entitlement_versions';
 
@@ -59,69 +59,103 @@ export const entitlementsProjection: Projection<EntitlementsTable> = {
     );
   },
 
-  async apply(event: ProjectedEvent, tx: SqlExecutor, tables: TableNames<EntitlementsTable>): Promise<void> {
-    const folded = await foldCommuneSource(tx, tables.entitlement_sources, event);
-    if (!folded) return; // a type of ours written on a stream of another kind: not a fact about access
-    await reviseCommune(folded.source.communeInsee, event, tx, tables);
-  },
+  apply: applyOne(applyEntitlements),
+  applyBatch: applyEntitlements,
 };
 
-/** Derives the commune's entitlements again and records the difference as new versions. */
-async function reviseCommune(
-  communeInsee: string,
-  event: ProjectedEvent,
-  tx: SqlExecutor,
-  tables: TableNames<EntitlementsTable>,
-): Promise<void> {
-  const sources = await readCommuneSources(tx, tables.entitlement_sources, communeInsee);
-  const wanted = new Map(entitlementsOf(sources).map((entitlement) => [entitlementKey(entitlement), entitlement]));
+/** A version of an entitlement, as the batch revises it: read open from the table, or opened by an event of the batch. */
+interface Version {
+  readonly entitlement: Entitlement;
+  /** Opened by an event of this batch (absent: an open row of the table). */
+  readonly from?: ProjectedEvent;
+  /** Closed by an event of this batch. */
+  to?: ProjectedEvent;
+}
 
-  const { rows: current } = await tx.query<VersionRow>(
-    `SELECT ${VERSION_COLUMNS} FROM ${tables.entitlement_versions} WHERE commune_insee = $1 AND recorded_to_commit IS NULL`,
-    [communeInsee],
+/**
+ * Each event evolves its stream's source, then its commune's entitlements are derived again and compared
+ * with the versions open at that point: what disappeared is closed, what appeared is opened, at that
+ * event's position. Open versions of the touched communes are read once; the batch's versions are
+ * inserted in one statement (those opened and closed within it with both ends), the table's closed in one.
+ */
+async function applyEntitlements(events: readonly ProjectedEvent[], tx: SqlExecutor, tables: TableNames<EntitlementsTable>): Promise<void> {
+  const sources = await CommuneSourcesBatch.fold(tx, tables.entitlement_sources, events);
+  const communes = [...new Set(sources.steps.flatMap((step) => (step ? [step.source.communeInsee] : [])))];
+  if (communes.length === 0) return; // types of ours written on streams of another kind: not facts about access
+  const open = new Map<string, Map<string, Version>>(communes.map((insee) => [insee, new Map()]));
+  const { rows } = await tx.query<VersionRow>(
+    `SELECT ${VERSION_COLUMNS} FROM ${tables.entitlement_versions} WHERE commune_insee = ANY ($1::text[]) AND recorded_to_commit IS NULL`,
+    [communes],
   );
-  for (const row of current) {
-    const key = entitlementKey(entitlementOfRow(row));
-    if (wanted.delete(key)) continue; // still true: the version stays open
+  for (const row of rows) {
+    const entitlement = entitlementOfRow(row);
+    open.get(row.commune_insee)!.set(entitlementKey(entitlement), { entitlement });
+  }
+  const opened: Version[] = [];
+  const closed: { version: Version; by: ProjectedEvent }[] = [];
+  for (const step of sources.steps) {
+    if (!step) continue;
+    sources.advance(step);
+    const communeInsee = step.source.communeInsee;
+    const wanted = new Map(
+      entitlementsOf(sources.sourcesOf(communeInsee)).map((entitlement) => [entitlementKey(entitlement), entitlement]),
+    );
+    const current = open.get(communeInsee)!;
+    for (const [key, version] of current) {
+      if (wanted.delete(key)) continue; // still true: the version stays open
+      current.delete(key);
+      if (version.from) version.to = step.event;
+      else closed.push({ version, by: step.event });
+    }
+    for (const [key, entitlement] of wanted) {
+      const version: Version = { entitlement, from: step.event };
+      current.set(key, version);
+      opened.push(version);
+    }
+  }
+  await sources.write(tx, tables.entitlement_sources);
+  if (closed.length > 0) {
     await tx.query(
-      `UPDATE ${tables.entitlement_versions} SET recorded_to_commit = $1, recorded_to_prepare = $2, recorded_to_at = $3
-       WHERE commune_insee = $4 AND recorded_to_commit IS NULL AND service_id = $5 AND offer_id = $6 AND source_kind = $7 AND source_id = $8
-         AND valid_from IS NOT DISTINCT FROM $9 AND valid_until IS NOT DISTINCT FROM $10 AND annex_from IS NOT DISTINCT FROM $11`,
+      `UPDATE ${tables.entitlement_versions} v SET recorded_to_commit = c.to_commit, recorded_to_prepare = c.to_prepare, recorded_to_at = c.to_at
+       FROM jsonb_to_recordset($1::jsonb) AS c(${RECORDSET_KEY}, to_commit bigint, to_prepare bigint, to_at timestamptz)
+       WHERE v.commune_insee = c.commune_insee AND v.recorded_to_commit IS NULL AND v.service_id = c.service_id AND v.offer_id = c.offer_id
+         AND v.source_kind = c.source_kind AND v.source_id = c.source_id AND v.valid_from IS NOT DISTINCT FROM c.valid_from
+         AND v.valid_until IS NOT DISTINCT FROM c.valid_until AND v.annex_from IS NOT DISTINCT FROM c.annex_from`,
+      [JSON.stringify(closed.map(({ version, by }) => ({ ...rowOf(version.entitlement), ...end('to', by) })))],
+    );
+  }
+  if (opened.length > 0) {
+    await tx.query(
+      `INSERT INTO ${tables.entitlement_versions} (${VERSION_COLUMNS}, recorded_from_commit, recorded_from_prepare, recorded_from_at, recorded_to_commit, recorded_to_prepare, recorded_to_at)
+       SELECT ${VERSION_COLUMNS}, from_commit, from_prepare, from_at, to_commit, to_prepare, to_at FROM jsonb_to_recordset($1::jsonb) AS r(${RECORDSET_KEY},
+         from_commit bigint, from_prepare bigint, from_at timestamptz, to_commit bigint, to_prepare bigint, to_at timestamptz)`,
       [
-        event.position.commit,
-        event.position.prepare,
-        event.recordedAt,
-        communeInsee,
-        row.service_id,
-        row.offer_id,
-        row.source_kind,
-        row.source_id,
-        row.valid_from,
-        row.valid_until,
-        row.annex_from,
+        JSON.stringify(
+          opened.map(({ entitlement, from, to }) => ({ ...rowOf(entitlement), ...end('from', from!), ...(to ? end('to', to) : {}) })),
+        ),
       ],
     );
   }
-  for (const entitlement of wanted.values()) {
-    await tx.query(
-      `INSERT INTO ${tables.entitlement_versions}
-         (commune_insee, service_id, offer_id, valid_from, valid_until, source_kind, source_id, annex_from, recorded_from_commit, recorded_from_prepare, recorded_from_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [
-        entitlement.communeInsee,
-        entitlement.serviceId,
-        entitlement.offerId,
-        entitlement.from,
-        entitlement.until,
-        entitlement.source.kind,
-        entitlement.source.id,
-        entitlement.source.kind === 'convention' ? entitlement.source.annexFrom : null,
-        event.position.commit,
-        event.position.prepare,
-        event.recordedAt,
-      ],
-    );
-  }
+}
+
+/** The key columns as jsonb_to_recordset reads them. */
+const RECORDSET_KEY =
+  'commune_insee text, service_id text, offer_id text, valid_from text, valid_until text, source_kind text, source_id text, annex_from text';
+function end(side: 'from' | 'to', event: ProjectedEvent): Record<string, unknown> {
+  return { [`${side}_commit`]: event.position.commit, [`${side}_prepare`]: event.position.prepare, [`${side}_at`]: event.recordedAt };
+}
+
+function rowOf(entitlement: Entitlement): VersionRow {
+  return {
+    commune_insee: entitlement.communeInsee,
+    service_id: entitlement.serviceId,
+    offer_id: entitlement.offerId,
+    valid_from: entitlement.from,
+    valid_until: entitlement.until,
+    source_kind: entitlement.source.kind,
+    source_id: entitlement.source.id,
+    annex_from: entitlement.source.kind === 'convention' ? entitlement.source.annexFrom : null,
+  };
 }
 
 export const VERSION_COLUMNS = 'commune_insee, service_id, offer_id, valid_from, valid_until, source_kind, source_id, annex_from';

@@ -1,9 +1,9 @@
 import { CONVENTION_EVENT_TYPES } from '@lib/domain/convention';
 import { CommuneEventType } from '@lib/domain/reference';
 import { SqlExecutor } from '@lib/event-store/sql/sql-database';
-import { LedgerEventType } from '@lib/domain/ledger';
-import { foldCommuneSource, readCommuneSources, setupCommuneSources } from '../commune-sources/commune-sources';
-import { ProjectedEvent, Projection, TableNames, tableNames } from '../runner/projection';
+import { LedgerEventType, LedgerIssued } from '@lib/domain/ledger';
+import { CommuneSourcesBatch, setupCommuneSources } from '../commune-sources/commune-sources';
+import { ProjectedEvent, Projection, TableNames, applyOne, tableNames } from '../runner/projection';
 import { feeLedgerIssued, reviseEntitlements, statusChangeOf, toFeedEvent } from './feed-derivation';
 import { EntitlementSnapshot, FeedDraft } from './integration-events';
 
@@ -59,61 +59,99 @@ export const feedProjection: Projection<FeedTable> = {
     );
   },
 
-  async apply(event: ProjectedEvent, tx: SqlExecutor, tables: TableNames<FeedTable>): Promise<void> {
-    if (event.event.type === LedgerEventType.LedgerIssued) {
-      await append(tx, tables, event, [feeLedgerIssued(event.event)]);
-      return;
-    }
-    const folded = await foldCommuneSource(tx, tables.feed_sources, event);
-    if (!folded) return; // a type of ours on a stream of another kind: not a fact about access
-    const { source, before } = folded;
-    const status = statusChangeOf(before, source);
-    const entitlements = await reviseCommune(source.communeInsee, tx, tables);
-    // The status first: a consumer sees the convention signed before its accesses, ended before they end.
-    await append(tx, tables, event, status ? [status, ...entitlements] : entitlements);
-  },
+  apply: applyOne(applyFeed),
+  applyBatch: applyFeed,
 };
 
-/** Derives the commune's accesses again, keeps the new snapshots, and returns what changed. */
-async function reviseCommune(communeInsee: string, tx: SqlExecutor, tables: TableNames<FeedTable>): Promise<FeedDraft[]> {
-  const sources = await readCommuneSources(tx, tables.feed_sources, communeInsee);
-  const { rows: sent } = await tx.query<{ snapshot: string }>(`SELECT snapshot FROM ${tables.feed_entitlements} WHERE commune_insee = $1`, [
-    communeInsee,
-  ]);
-  const before = new Map(
-    sent.map((row) => JSON.parse(row.snapshot) as EntitlementSnapshot).map((snapshot) => [snapshot.entitlementId, snapshot]),
+/**
+ * Each event in order: a ledger issue is one integration event; a source event evolves its stream's
+ * state, then its commune's accesses are derived again and compared with the last snapshots sent. The
+ * touched communes' sources and snapshots and the feed's head are read once; the new feed events, the
+ * snapshots and the sources are written in one statement each.
+ */
+async function applyFeed(events: readonly ProjectedEvent[], tx: SqlExecutor, tables: TableNames<FeedTable>): Promise<void> {
+  const isIssue = (event: ProjectedEvent) => event.event.type === LedgerEventType.LedgerIssued;
+  const sources = await CommuneSourcesBatch.fold(
+    tx,
+    tables.feed_sources,
+    events.filter((event) => !isIssue(event)),
   );
-  const { drafts, keep } = reviseEntitlements(sources, before);
-  for (const snapshot of keep) {
-    await tx.query(
-      `INSERT INTO ${tables.feed_entitlements} (entitlement_id, commune_insee, snapshot) VALUES ($1, $2, $3)
-       ON CONFLICT (entitlement_id) DO UPDATE SET snapshot = EXCLUDED.snapshot`,
-      [snapshot.entitlementId, communeInsee, JSON.stringify(snapshot)],
+  const communes = [...new Set(sources.steps.flatMap((step) => (step ? [step.source.communeInsee] : [])))];
+  const sent = new Map<string, Map<string, EntitlementSnapshot>>(communes.map((insee) => [insee, new Map()]));
+  if (communes.length > 0) {
+    const { rows } = await tx.query<{ commune_insee: string; snapshot: string }>(
+      `SELECT commune_insee, snapshot FROM ${tables.feed_entitlements} WHERE commune_insee = ANY ($1::text[])`,
+      [communes],
     );
+    for (const row of rows) {
+      const snapshot = JSON.parse(row.snapshot) as EntitlementSnapshot;
+      sent.get(row.commune_insee)!.set(snapshot.entitlementId, snapshot);
+    }
   }
-  return drafts;
-}
-
-/** Gives the drafts the next positions, in order. */
-async function append(tx: SqlExecutor, tables: TableNames<FeedTable>, source: ProjectedEvent, drafts: readonly FeedDraft[]): Promise<void> {
-  if (drafts.length === 0) return;
-  const { rows } = await tx.query<{ head: string | number | bigint }>(`SELECT coalesce(max(seq), 0) AS head FROM ${tables.feed_events}`);
-  let seq = Number(rows[0].head);
-  for (const draft of drafts) {
-    seq += 1;
+  const derived: { draft: FeedDraft; source: ProjectedEvent }[] = [];
+  const kept = new Map<string, { communeInsee: string; snapshot: string }>();
+  let next = 0;
+  for (const event of events) {
+    if (isIssue(event)) {
+      derived.push({ draft: feeLedgerIssued(event.event as LedgerIssued), source: event });
+      continue;
+    }
+    const step = sources.steps[next++];
+    if (!step) continue; // a type of ours on a stream of another kind: not a fact about access
+    sources.advance(step);
+    const { communeInsee } = step.source;
+    const status = statusChangeOf(step.before, step.source);
+    const before = sent.get(communeInsee)!;
+    const { drafts, keep } = reviseEntitlements(sources.sourcesOf(communeInsee), before);
+    for (const snapshot of keep) {
+      const text = JSON.stringify(snapshot);
+      // As the table would give it back, for the next event of the commune.
+      before.set(snapshot.entitlementId, JSON.parse(text) as EntitlementSnapshot);
+      kept.set(snapshot.entitlementId, { communeInsee, snapshot: text });
+    }
+    // The status first: a consumer sees the convention signed before its accesses, ended before they end.
+    for (const draft of status ? [status, ...drafts] : drafts) derived.push({ draft, source: event });
+  }
+  await sources.write(tx, tables.feed_sources);
+  if (kept.size > 0) {
     await tx.query(
-      `INSERT INTO ${tables.feed_events} (seq, type, version, services, body, source_commit, source_prepare) VALUES ($1, $2, $3, $4::text[], $5, $6, $7)`,
+      `INSERT INTO ${tables.feed_entitlements} (entitlement_id, commune_insee, snapshot)
+       SELECT entitlement_id, commune_insee, snapshot FROM jsonb_to_recordset($1::jsonb) AS r(entitlement_id text, commune_insee text, snapshot text)
+       ON CONFLICT (entitlement_id) DO UPDATE SET snapshot = EXCLUDED.snapshot`,
       [
-        seq,
-        draft.type,
-        draft.version,
-        draft.services,
-        JSON.stringify(toFeedEvent(draft, seq, source.recordedAt)),
-        source.position.commit,
-        source.position.prepare,
+        JSON.stringify(
+          [...kept].map(([entitlement_id, row]) => ({ entitlement_id, commune_insee: row.communeInsee, snapshot: row.snapshot })),
+        ),
       ],
     );
   }
+  await append(tx, tables, derived);
+}
+
+/** Gives the drafts the next positions, in order, in one statement. */
+async function append(
+  tx: SqlExecutor,
+  tables: TableNames<FeedTable>,
+  derived: readonly { draft: FeedDraft; source: ProjectedEvent }[],
+): Promise<void> {
+  if (derived.length === 0) return;
+  const { rows } = await tx.query<{ head: string | number | bigint }>(`SELECT coalesce(max(seq), 0) AS head FROM ${tables.feed_events}`);
+  const head = Number(rows[0].head);
+  const rowsToInsert = derived.map(({ draft, source }, i) => ({
+    seq: head + i + 1,
+    type: draft.type,
+    version: draft.version,
+    services: draft.services,
+    body: JSON.stringify(toFeedEvent(draft, head + i + 1, source.recordedAt)),
+    source_commit: source.position.commit,
+    source_prepare: source.position.prepare,
+  }));
+  await tx.query(
+    `INSERT INTO ${tables.feed_events} (seq, type, version, services, body, source_commit, source_prepare)
+     SELECT seq, type, version, services, body, source_commit, source_prepare FROM jsonb_to_recordset($1::jsonb)
+       AS r(seq bigint, type text, version integer, services text[], body text, source_commit bigint, source_prepare bigint)`,
+    [JSON.stringify(rowsToInsert)],
+  );
 }
 
 /** The live tables' names. */

@@ -55,8 +55,25 @@ export interface Projection<T extends string = string> {
    * suffixed copy never collides with the live tables (PostgreSQL keeps index names on RENAME: a swap renames them too).
    */
   setup(tx: SqlExecutor, tables: TableNames<T>): Promise<void>;
-  /** Applies one event. Throwing stops this projection at that event (nothing of its transaction is kept). */
+  /**
+   * Applies one event. Throwing stops this projection at that event (nothing of its transaction is kept).
+   * The runner calls it only for a projection without `applyBatch`.
+   */
   apply(event: ProjectedEvent, tx: SqlExecutor, tables: TableNames<T>): Promise<void>;
+  /**
+   * Applies consecutive events of the global order (only the handled ones, oldest first) in one
+   * transaction, with the same result as `apply` on each in turn, however the order is cut into batches:
+   * the state it needs is read once per batch, folded in memory and written with multi-row statements.
+   * Throwing keeps nothing of the batch; the runner then applies the events one by one to name the failing one.
+   */
+  applyBatch?(events: readonly ProjectedEvent[], tx: SqlExecutor, tables: TableNames<T>): Promise<void>;
+}
+
+/** A projection whose `apply` is its `applyBatch` on one event: one code path, whatever the cut. */
+export function applyOne<T extends string>(
+  applyBatch: (events: readonly ProjectedEvent[], tx: SqlExecutor, tables: TableNames<T>) => Promise<void>,
+): (event: ProjectedEvent, tx: SqlExecutor, tables: TableNames<T>) => Promise<void> {
+  return (event, tx, tables) => applyBatch([event], tx, tables);
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
