@@ -52,6 +52,44 @@ const everything: Projection<'seen'> = {
   },
 };
 
+/** Like `everything`, through applyBatch: keeps the size of each batch it was given. */
+function batchedSeen(name: string, sizes: number[]): Projection<'batch_seen'> {
+  return {
+    name,
+    version: 1,
+    tables: ['batch_seen'],
+    async setup(tx, t) {
+      await tx.query(`CREATE TABLE IF NOT EXISTS ${t.batch_seen} (n serial PRIMARY KEY, event_id uuid NOT NULL UNIQUE)`);
+    },
+    apply: () => Promise.reject(new Error('applyBatch is defined: apply is not called')),
+    async applyBatch(events, tx, t) {
+      sizes.push(events.length);
+      await tx.query(`INSERT INTO ${t.batch_seen} (event_id) SELECT unnest($1::uuid[])`, [events.map((event) => event.id)]);
+    },
+  };
+}
+
+/** Counts the reads of the global order the runner opens on the store, and those still open. */
+function countReads(store: EventStore): { opened: number; open: number } {
+  const reads = { opened: 0, open: 0 };
+  const subscribe = store.subscribeToAll.bind(store);
+  store.subscribeToAll = (options) => {
+    const subscription = subscribe(options);
+    reads.opened++;
+    reads.open++;
+    let closed = false;
+    return {
+      [Symbol.asyncIterator]: () => subscription[Symbol.asyncIterator](),
+      close: async () => {
+        if (!closed) reads.open--;
+        closed = true;
+        await subscription.close();
+      },
+    };
+  };
+  return reads;
+}
+
 const deposited = (amount: number): EventToAppend => ({
   id: randomUUID(),
   type: 'Deposited',
@@ -148,6 +186,112 @@ describe.each(stores)('ProjectionRunner, events from the %s', (_label, openStore
     // Unhandled events advance the checkpoint too, so a read waiting for them is not kept waiting.
     expect(await checkpoint('deposits')).toEqual(tail.position);
     expect(projections.status()).toEqual([{ name: 'deposits', state: 'running', position: tail.position }]);
+  });
+
+  it('one read of the global order feeds every projection, each from its own checkpoint', async () => {
+    const first = await append('account-a', [deposited(1), noted(), deposited(2)]);
+    const ahead = runner([everything]);
+    await ahead.start();
+    expect(await ahead.waitForPosition(first.position, 5000)).toBe(true);
+    await ahead.stop();
+    const second = await append('account-b', [deposited(3), noted()]);
+    const reads = countReads(store);
+    const sizes: number[] = [];
+    // deposits and batched start at 0, everything after `first`: one read from 0, everything skips what it has.
+    const projections = runner([depositsProjection(), everything, batchedSeen('batched', sizes)]);
+
+    await projections.start();
+    expect(await projections.waitForPosition(second.position, 5000)).toBe(true);
+
+    expect(reads).toEqual({ opened: 1, open: 1 });
+    expect(await appliedIds()).toEqual([first.ids[0], first.ids[2], second.ids[0]]);
+    const seen = (await db.query<{ event_id: string }>('SELECT event_id FROM seen')).rows.map((row) => row.event_id);
+    expect(seen.sort()).toEqual([...first.ids, ...second.ids].sort());
+    expect((await db.query('SELECT event_id FROM batch_seen')).rows).toHaveLength(5);
+    // Caught up, a live event is applied alone, at once.
+    const live = await append('account-c', [noted()]);
+    expect(await projections.waitForPosition(live.position, 5000)).toBe(true);
+    expect(sizes[sizes.length - 1]).toBe(1);
+    expect(reads).toEqual({ opened: 1, open: 1 });
+  });
+
+  it('a projection rebuilt while the others follow catches up on a read of its own, then shares theirs again', async () => {
+    const sizes: number[] = [];
+    const projections = runner([depositsProjection(), batchedSeen('batched', sizes)], { batchSize: 1000 });
+    const reads = countReads(store);
+    await projections.start();
+    const written: string[] = [];
+    for (let i = 1; i <= 30; i++) written.push(...(await append(`account-${i % 4}`, [deposited(i), noted()])).ids);
+    expect(await projections.waitForPosition(await store.headPosition(), 5000)).toBe(true);
+    const liveTotals = await totals();
+
+    const rebuilt = projections.rebuild('deposits');
+    // Live events during the rebuild reach both: the rebuilt one once it has caught up, exactly once.
+    const during = await append('account-9', [deposited(100)]);
+    await rebuilt;
+    expect(await projections.waitForPosition(during.position, 5000)).toBe(true);
+    const after = await append('account-9', [deposited(200)]);
+    expect(await projections.waitForPosition(after.position, 5000)).toBe(true);
+
+    expect(await totals()).toEqual(
+      [...liveTotals, { stream_id: 'account-9', count: 2, sum: '300' }].sort((a, b) => a.stream_id.localeCompare(b.stream_id)),
+    );
+    const batchSeen = (await db.query<{ event_id: string }>('SELECT event_id FROM batch_seen ORDER BY n')).rows.map((row) => row.event_id);
+    expect(batchSeen).toEqual([...written, ...during.ids, ...after.ids]);
+    expect(reads.opened).toBe(2); // the shared read, and the rebuilt projection's catch-up read
+    for (let tries = 0; tries < 100 && reads.open > 1; tries++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(reads.open).toBe(1);
+  });
+
+  it('with retry, a failed projection rejoins the shared read once it has caught up on its own; the others never stopped', async () => {
+    let outage = 2;
+    const deposits = depositsProjection({ failOn: (amount) => amount === 13 && outage-- > 0 });
+    const projections = new ProjectionRunner({
+      db,
+      store,
+      projections: [deposits, everything],
+      logger: quiet,
+      retry: { initialDelayMs: 20, maxDelayMs: 40 },
+    });
+    runners.push(projections);
+    const reads = countReads(store);
+    const good = await append('account-a', [deposited(11), deposited(13), deposited(12)]);
+    await projections.start();
+    // waitForPosition answers false while a lane behind is failed: wait for the retries to get past 13.
+    for (let tries = 0; tries < 200 && !(await projections.waitForPosition(good.position, 10)); tries++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(outage).toBe(-1);
+    const next = await append('account-b', [deposited(14)]);
+    expect(await projections.waitForPosition(next.position, 5000)).toBe(true);
+
+    expect(await appliedIds()).toEqual([...good.ids, ...next.ids]);
+    expect((await db.query('SELECT event_id FROM seen')).rows).toHaveLength(4);
+    for (let tries = 0; tries < 100 && reads.open > 1; tries++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(reads.open).toBe(1);
+  });
+
+  it('applyBatch receives the events of a batch together; one failing is named after they are applied one by one', async () => {
+    const sizes: number[] = [];
+    const refusing: Projection<'batch_seen'> = {
+      ...batchedSeen('refusing', sizes),
+      async applyBatch(events, tx, t) {
+        sizes.push(events.length);
+        if (events.some((event) => (event.recorded.data as { amount?: number }).amount === 13)) throw new Error('refusing 13');
+        await tx.query(`INSERT INTO ${t.batch_seen} (event_id) SELECT unnest($1::uuid[])`, [events.map((event) => event.id)]);
+      },
+    };
+    const { ids } = await append('account-a', [deposited(1), deposited(2), deposited(13), deposited(4)]);
+    const projections = runner([refusing]);
+
+    await projections.start();
+    for (let tries = 0; tries < 100 && projections.status()[0].state !== 'failed'; tries++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+
+    expect(projections.status()[0]).toMatchObject({ state: 'failed', failure: { event: { id: ids[2] } } });
+    expect(sizes).toEqual([4, 1, 1, 1]);
+    expect((await db.query<{ event_id: string }>('SELECT event_id FROM batch_seen ORDER BY n')).rows.map((row) => row.event_id)).toEqual(
+      ids.slice(0, 2),
+    );
   });
 
   it('applies live events as they are appended; waitForPosition answers true once every projection has them', async () => {

@@ -48,7 +48,12 @@ export interface ProjectionRunnerOptions {
    * independent copies beside them (a rebuild checked against the live tables before a swap).
    */
   suffix?: string;
-  /** The most events applied in one transaction; batches form only from events already delivered. */
+  /**
+   * The most events applied in one transaction (default 5 000). A batch takes the events already
+   * delivered without waiting for more, so a live event is applied at once; while the read is behind
+   * (a page of events arrived together) it waits briefly for the next page, so catching up goes in
+   * batches of thousands.
+   */
   batchSize?: number;
   logger?: RunnerLogger;
   /**
@@ -60,6 +65,10 @@ export interface ProjectionRunnerOptions {
 }
 
 const NOT_READY = Symbol('not ready');
+/** A batch this large was delivered at once: the read is behind the head, worth waiting for its next page. */
+const CATCHING_UP = 100;
+/** How long a batch that is catching up waits for the next page before it is applied as it is. */
+const PAGE_WAIT_MS = 20;
 
 /** One projection's progress inside the runner. */
 interface Lane {
@@ -71,8 +80,10 @@ interface Lane {
   position: Position;
   failure?: ProjectionFailure;
   eventsSinceStart: number;
-  subscription?: Subscription;
-  loop?: Promise<void>;
+  /** The read that feeds it while it runs. */
+  reader?: Reader;
+  /** Its transaction in flight, if any (never rejects). */
+  inFlight?: Promise<void>;
   stopping: boolean;
   /** Failures in a row, for the backoff; 0 again once a batch commits or the lane ran a while. */
   attempts: number;
@@ -82,10 +93,23 @@ interface Lane {
   lastLogged?: string;
 }
 
-/** A handler threw: carries the event so that the failure names it. */
+/**
+ * One read of the global order (a catch-up subscription), each of its batches handed to every member
+ * lane; a lane applies only the events after its own position.
+ */
+interface Reader {
+  readonly subscription: Subscription;
+  /** The last event handed to the members (at first, the position the read starts after). */
+  delivered: Position;
+  readonly members: Set<Lane>;
+  loop?: Promise<void>;
+  closed: boolean;
+}
+
+/** A handler threw: carries the event, when it is known, so that the failure names it. */
 class ApplyError extends Error {
   constructor(
-    readonly event: RecordedEvent,
+    readonly event: RecordedEvent | undefined,
     readonly reason: unknown,
   ) {
     super(reason instanceof Error ? reason.message : String(reason));
@@ -93,11 +117,19 @@ class ApplyError extends Error {
 }
 
 /**
- * Feeds projections from the global order. For each projection: a catch-up subscription after its
- * checkpoint; each batch of events is applied, and the checkpoint moved past it, in ONE transaction —
- * so a crash at any instant leaves the read model and its checkpoint consistent: nothing lost, nothing
- * applied twice. A handler that throws stops its projection at that event (never skips it). Handlers
- * receive each event upcast to its current shape, beside the event as written (ProjectedEvent).
+ * Feeds projections from the global order. ONE read (a catch-up subscription) feeds every projection
+ * (a lane): it starts after the lowest of their checkpoints, and each of its batches goes to every lane,
+ * which skips what its checkpoint already covers; for each lane the batch is applied, and its checkpoint
+ * moved past it, in ONE transaction — so a crash at any instant leaves each read model and its checkpoint
+ * consistent: nothing lost, nothing applied twice. A handler that throws stops its projection at that
+ * event (never skips it) and the others go on.
+ *
+ * A lane that (re)starts behind the shared read (retried after a failure, rebuilt, adopted) gets a
+ * catch-up read of its own from its checkpoint, and moves onto the shared read, leaving its own, as soon
+ * as its position reaches what the shared read has delivered: from then on it misses nothing (the shared
+ * read delivers only events after that) and applies nothing twice (it skips what it covers). A lane
+ * started ahead of the shared read joins it at once. Handlers receive each event upcast to its current
+ * shape (once per event, whatever the number of lanes), beside the event as written (ProjectedEvent).
  */
 export class ProjectionRunner {
   private readonly db: SqlDatabase;
@@ -106,6 +138,9 @@ export class ProjectionRunner {
   private readonly logger: RunnerLogger;
   private readonly retry: ProjectionRunnerOptions['retry'];
   private readonly lanes = new Map<string, Lane>();
+  /** The shared read, if any lane runs; catch-up reads of lanes behind it are in `readers` too. */
+  private primary: Reader | undefined;
+  private readonly readers = new Set<Reader>();
   private readonly waiters = new Set<() => void>();
   /** The events being applied, upcast (weakly held: gone with the batch). */
   private readonly upcast = new WeakMap<RecordedEvent, ProjectedEvent>();
@@ -115,7 +150,7 @@ export class ProjectionRunner {
   constructor(options: ProjectionRunnerOptions) {
     this.db = options.db;
     this.store = options.store;
-    this.batchSize = options.batchSize ?? 100;
+    this.batchSize = options.batchSize ?? 5_000;
     this.logger = options.logger ?? { log: () => undefined, error: (message) => console.error(message) };
     this.retry = options.retry;
     const suffix = options.suffix ?? '';
@@ -141,19 +176,25 @@ export class ProjectionRunner {
   start(): Promise<void> {
     return this.exclusive(async () => {
       await ensureCheckpointTable(this.db);
-      for (const lane of this.lanes.values()) {
-        if (lane.state === 'running') continue;
-        lane.position = await this.db.transaction(async (tx) => {
-          const checkpoint = await readCheckpoint(tx, lane.key, { forUpdate: true });
-          // No checkpoint (whatever the tables hold) or one written by another version: start over.
-          if (checkpoint?.version !== lane.projection.version) {
-            await this.reset(tx, lane);
-            return START;
-          }
-          await lane.projection.setup(tx, lane.tables);
-          return checkpoint.position;
-        });
-        this.launch(lane);
+      const starting: Lane[] = [];
+      try {
+        for (const lane of this.lanes.values()) {
+          if (lane.state === 'running') continue;
+          lane.position = await this.db.transaction(async (tx) => {
+            const checkpoint = await readCheckpoint(tx, lane.key, { forUpdate: true });
+            // No checkpoint (whatever the tables hold) or one written by another version: start over.
+            if (checkpoint?.version !== lane.projection.version) {
+              await this.reset(tx, lane);
+              return START;
+            }
+            await lane.projection.setup(tx, lane.tables);
+            return checkpoint.position;
+          });
+          starting.push(lane);
+        }
+      } finally {
+        // Together, so that they share one read from the lowest of their checkpoints.
+        this.launch(starting);
       }
     });
   }
@@ -167,26 +208,31 @@ export class ProjectionRunner {
   }
 
   /**
-   * Empties the projection's tables, moves its checkpoint back to START, and resolves once it has caught
-   * up with the head of the store read after the reset. The projection then keeps following (until stop()).
-   * Rejects if a handler fails on the way.
+   * Empties the projections' tables, moves their checkpoints back to START, and resolves once they have
+   * caught up with the head of the store read after the reset. They then keep following (until stop()).
+   * Rejects if a handler fails on the way. Several names rebuild together, from one read of the log.
    */
-  async rebuild(name: string): Promise<void> {
-    const lane = this.lane(name);
+  async rebuild(names: string | readonly string[]): Promise<void> {
+    const lanes = (typeof names === 'string' ? [names] : names).map((name) => this.lane(name));
     await this.exclusive(async () => {
       await ensureCheckpointTable(this.db);
-      await this.halt(lane);
-      await this.db.transaction((tx) => this.reset(tx, lane));
-      lane.position = START;
-      this.launch(lane);
+      for (const lane of lanes) await this.halt(lane);
+      for (const lane of lanes) {
+        await this.db.transaction((tx) => this.reset(tx, lane));
+        lane.position = START;
+      }
+      this.launch(lanes);
     });
     const head = await this.store.headPosition();
+    const behind = () => lanes.filter((lane) => comparePositions(lane.position, head) < 0);
     const caughtUp = await this.waitUntil(() => {
-      if (comparePositions(lane.position, head) >= 0) return true;
-      return lane.state === 'running' ? undefined : false;
+      const late = behind();
+      if (late.length === 0) return true;
+      return late.every((lane) => lane.state === 'running') ? undefined : false;
     }, Infinity);
     if (!caughtUp) {
-      throw new Error(`Rebuild of ${name} did not finish: ${lane.failure?.message ?? lane.state}`);
+      const lane = behind().find((late) => late.state !== 'running')!;
+      throw new Error(`Rebuild of ${lane.projection.name} did not finish: ${lane.failure?.message ?? lane.state}`);
     }
   }
 
@@ -255,7 +301,7 @@ export class ProjectionRunner {
         this.logger.log(`Projection ${lane.key}: swapped in its copy ${copySuffix} at ${formatPosition(lane.position)}`);
       } finally {
         // Swapped or not, the live projection follows again (from the carried checkpoint, or from where it was).
-        this.launch(lane);
+        this.launch([lane]);
       }
       return lane.position;
     });
@@ -297,61 +343,151 @@ export class ProjectionRunner {
     this.logger.log(`Projection ${lane.key}: reset to position 0 (version ${lane.projection.version})`);
   }
 
-  private launch(lane: Lane): void {
-    clearTimeout(lane.retryTimer);
-    lane.retryTimer = undefined;
-    lane.launchedAt = Date.now();
-    lane.state = 'running';
-    lane.failure = undefined;
-    lane.stopping = false;
-    lane.eventsSinceStart = 0;
-    lane.subscription = this.store.subscribeToAll({ after: lane.position });
-    lane.loop = this.follow(lane, lane.subscription);
-    this.logger.log(`Projection ${lane.key}: following from ${formatPosition(lane.position)}`);
+  /**
+   * The lanes follow again from their positions: on the shared read if they are not behind what it has
+   * delivered (or as the shared read itself, from the lowest of their positions, if there is none),
+   * otherwise on a catch-up read of their own until they reach it.
+   */
+  private launch(lanes: readonly Lane[]): void {
+    if (lanes.length === 0) return;
+    for (const lane of lanes) {
+      clearTimeout(lane.retryTimer);
+      lane.retryTimer = undefined;
+      lane.launchedAt = Date.now();
+      lane.state = 'running';
+      lane.failure = undefined;
+      lane.stopping = false;
+      lane.eventsSinceStart = 0;
+      this.logger.log(`Projection ${lane.key}: following from ${formatPosition(lane.position)}`);
+    }
+    const primary = this.primary;
+    if (!primary) {
+      this.primary = this.openReader(lanes);
+      return;
+    }
+    const behind = lanes.filter((lane) => comparePositions(lane.position, primary.delivered) < 0);
+    for (const lane of lanes) if (!behind.includes(lane)) this.join(primary, lane);
+    if (behind.length > 0) this.openReader(behind);
   }
 
+  /** A read after the lowest of the lanes' positions, feeding them. */
+  private openReader(lanes: readonly Lane[]): Reader {
+    const after = lanes.map((lane) => lane.position).reduce((low, position) => (comparePositions(position, low) < 0 ? position : low));
+    const reader: Reader = { subscription: this.store.subscribeToAll({ after }), delivered: after, members: new Set(), closed: false };
+    this.readers.add(reader);
+    for (const lane of lanes) this.join(reader, lane);
+    reader.loop = this.read(reader);
+    return reader;
+  }
+
+  private join(reader: Reader, lane: Lane): void {
+    reader.members.add(lane);
+    lane.reader = reader;
+  }
+
+  /** The lane leaves its read; a read left without lanes is closed (resolves when its loop has ended). */
+  private leave(lane: Lane): Promise<void> {
+    const reader = lane.reader;
+    lane.reader = undefined;
+    if (!reader) return Promise.resolve();
+    reader.members.delete(lane);
+    return reader.members.size === 0 ? this.closeReader(reader) : Promise.resolve();
+  }
+
+  private closeReader(reader: Reader): Promise<void> {
+    if (!reader.closed) {
+      reader.closed = true;
+      this.readers.delete(reader);
+      if (this.primary === reader) {
+        // The catch-up read furthest on becomes the shared one; the others join it when they reach it.
+        this.primary = [...this.readers].reduce<Reader | undefined>(
+          (best, other) => (!best || comparePositions(other.delivered, best.delivered) > 0 ? other : best),
+          undefined,
+        );
+      }
+      void reader.subscription.close().catch(() => undefined);
+    }
+    return reader.loop ?? Promise.resolve();
+  }
+
+  /** Waits for the lane's transaction in flight; its checkpoint stays where that leaves it. */
   private async halt(lane: Lane): Promise<void> {
     clearTimeout(lane.retryTimer);
     lane.retryTimer = undefined;
     lane.attempts = 0;
-    if (!lane.loop) return;
     lane.stopping = true;
-    await lane.subscription?.close();
-    await lane.loop;
-    lane.loop = lane.subscription = undefined;
+    const closed = this.leave(lane);
+    await lane.inFlight;
+    await closed;
     if (lane.state === 'running') lane.state = 'stopped';
   }
 
-  /** The lane's loop: never rejects; an error marks the lane failed. */
-  private async follow(lane: Lane, subscription: Subscription): Promise<void> {
-    const events = subscription[Symbol.asyncIterator]();
+  /** The read's loop: never rejects; a failed read fails its lanes. */
+  private async read(reader: Reader): Promise<void> {
+    const events = reader.subscription[Symbol.asyncIterator]();
     const pull = () => {
       const next = events.next();
-      next.catch(() => undefined); // awaited below, or abandoned on stop: never an unhandled rejection
+      next.catch(() => undefined); // awaited below, or abandoned on close: never an unhandled rejection
       return next;
     };
     try {
       let next = pull();
-      for (;;) {
+      while (!reader.closed) {
         const first = await next;
-        if (first.done || lane.stopping) break;
-        // Take the events already delivered, up to batchSize, without waiting for more: catching up goes
-        // in batches, a live event is applied at once.
+        if (first.done || reader.closed) break;
+        // Take the events already delivered, up to batchSize: a live event is applied at once. A batch
+        // this large means the read is behind: wait a little for its next page rather than commit small.
         const batch = [first.value];
         next = pull();
         while (batch.length < this.batchSize) {
-          const ready = await Promise.race([next, nextTurn()]);
+          let ready = await Promise.race([next, nextTurn()]);
+          if (ready === NOT_READY && batch.length >= CATCHING_UP) ready = await Promise.race([next, delay(PAGE_WAIT_MS)]);
           if (ready === NOT_READY || ready.done) break;
           batch.push(ready.value);
           next = pull();
         }
-        if (lane.stopping) break;
-        await this.applyBatch(lane, batch);
+        if (reader.closed) break;
+        reader.delivered = batch[batch.length - 1].position;
+        await Promise.all([...reader.members].map((lane) => this.deliver(reader, lane, batch)));
+        this.regroup(reader);
       }
+    } catch (error) {
+      if (!reader.closed) for (const lane of [...reader.members]) this.fail(lane, error);
+    } finally {
+      await reader.subscription.close().catch(() => undefined);
+    }
+  }
+
+  /** A catch-up read's lanes that reached the shared read move onto it; the catch-up read ends without lanes. */
+  private regroup(reader: Reader): void {
+    if (!this.primary) this.primary = reader;
+    const primary = this.primary;
+    if (primary === reader || reader.closed) return;
+    for (const lane of [...reader.members]) {
+      if (comparePositions(lane.position, primary.delivered) < 0) continue;
+      reader.members.delete(lane);
+      this.join(primary, lane);
+    }
+    if (reader.members.size === 0) void this.closeReader(reader);
+  }
+
+  /** Applies the events of the batch after the lane's position; a failure stops this lane only. */
+  private async deliver(reader: Reader, lane: Lane, batch: readonly RecordedEvent[]): Promise<void> {
+    if (lane.stopping || !reader.members.has(lane)) return;
+    const fresh = batch.filter((event) => comparePositions(event.position, lane.position) > 0);
+    if (fresh.length === 0) return;
+    const work = this.applyBatch(lane, fresh);
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    lane.inFlight = settled;
+    try {
+      await work;
     } catch (error) {
       this.fail(lane, error);
     } finally {
-      await subscription.close().catch(() => undefined);
+      if (lane.inFlight === settled) lane.inFlight = undefined;
     }
   }
 
@@ -378,14 +514,8 @@ export class ProjectionRunner {
         const checkpoint = await readCheckpoint(tx, lane.key, { forUpdate: true });
         if (!checkpoint) throw new Error(`Projection ${lane.key}: its checkpoint row is missing`);
         const stored = checkpoint.position;
-        for (const event of handled) {
-          if (comparePositions(event.position, stored) <= 0) continue;
-          try {
-            await lane.projection.apply(this.projected(event), tx, lane.tables);
-          } catch (error) {
-            throw new ApplyError(event, error);
-          }
-        }
+        const fresh = handled.filter((event) => comparePositions(event.position, stored) > 0);
+        if (fresh.length > 0) await this.apply(lane, fresh, tx);
         if (comparePositions(last, stored) > 0) await advanceCheckpoint(tx, lane.key, last);
       });
     }
@@ -393,6 +523,34 @@ export class ProjectionRunner {
     lane.attempts = 0;
     lane.eventsSinceStart += batch.length;
     this.notify();
+  }
+
+  /** The projection's applyBatch on the events, or (without one) its apply on each in turn. */
+  private async apply(lane: Lane, events: readonly RecordedEvent[], tx: SqlExecutor): Promise<void> {
+    const { projection, tables } = lane;
+    if (!projection.applyBatch) {
+      for (const event of events) {
+        try {
+          await projection.apply(this.projected(event), tx, tables);
+        } catch (error) {
+          throw new ApplyError(event, error);
+        }
+      }
+      return;
+    }
+    const projected = events.map((event) => {
+      try {
+        return this.projected(event);
+      } catch (error) {
+        throw new ApplyError(event, error);
+      }
+    });
+    try {
+      await projection.applyBatch(projected, tx, tables);
+    } catch (error) {
+      // Which event of several failed is found by applying them one by one (applyBatch above).
+      throw new ApplyError(events.length === 1 ? events[0] : undefined, error);
+    }
   }
 
   /**
@@ -406,6 +564,7 @@ export class ProjectionRunner {
   }
 
   private fail(lane: Lane, error: unknown): void {
+    void this.leave(lane);
     const cause = error instanceof ApplyError ? error.reason : error;
     const event = error instanceof ApplyError ? error.event : undefined;
     // A lane that had been running for a while before failing starts its backoff over.
@@ -444,9 +603,9 @@ export class ProjectionRunner {
       void this.exclusive(async () => {
         // stop(), start() or a rebuild may have taken the lane meanwhile.
         if (lane.state !== 'failed' || lane.stopping) return;
-        await lane.loop;
+        await lane.inFlight;
         this.logger.log(`Projection ${lane.key}: trying again (attempt ${lane.attempts + 1}) after: ${lane.failure?.message}`);
-        this.launch(lane);
+        this.launch([lane]);
       }).catch((error: unknown) => this.fail(lane, error)); // never an unhandled rejection: it would end the process
     }, delay);
     lane.retryTimer.unref();
@@ -479,4 +638,8 @@ export class ProjectionRunner {
 /** Resolves after the events already queued (microtasks, I/O callbacks) have had their turn. */
 function nextTurn(): Promise<typeof NOT_READY> {
   return new Promise((resolve) => setImmediate(resolve, NOT_READY));
+}
+
+function delay(ms: number): Promise<typeof NOT_READY> {
+  return new Promise((resolve) => setTimeout(resolve, ms, NOT_READY));
 }
