@@ -460,9 +460,10 @@ export class ProjectionRunner {
 
   /** A catch-up read's lanes that reached the shared read move onto it; the catch-up read ends without lanes. */
   private regroup(reader: Reader): void {
+    if (reader.closed) return; // its lanes all left (failed or halted): it must not become the shared read
     if (!this.primary) this.primary = reader;
     const primary = this.primary;
-    if (primary === reader || reader.closed) return;
+    if (primary === reader) return;
     for (const lane of [...reader.members]) {
       if (comparePositions(lane.position, primary.delivered) < 0) continue;
       reader.members.delete(lane);
