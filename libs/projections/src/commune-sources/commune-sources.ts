@@ -94,10 +94,10 @@ export class CommuneSourcesBatch {
       const before = states.get(projected.streamId);
       const source = evolveCommuneSource(projected.streamId, before, projected.event as ConventionEvent | CommuneEvent);
       if (!source) return undefined;
-      // As the table would give it back (JSON): the next event folds exactly what a per-event fold reads.
-      const stored = { ...source, state: JSON.parse(JSON.stringify(source.state)) as CommuneSource['state'] } as CommuneSource;
-      states.set(projected.streamId, stored.state);
-      return { event: projected, source: stored, before };
+      // The states are plain data (null, never undefined, no class): the next event folds what the table
+      // would give back, without a JSON round trip per event (the batch/per-event property test checks it).
+      states.set(projected.streamId, source.state);
+      return { event: projected, source, before };
     });
     const touched = [...new Set(steps.flatMap((step) => (step ? [step.source.communeInsee] : [])))];
     const communes = new Map<string, Map<string, CommuneSource>>(touched.map((insee) => [insee, new Map()]));
