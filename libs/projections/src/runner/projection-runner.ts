@@ -454,6 +454,8 @@ export class ProjectionRunner {
     } catch (error) {
       if (!reader.closed) for (const lane of [...reader.members]) this.fail(lane, error);
     } finally {
+      // Ended by itself (the store closed): a lane launched later must not join it.
+      void this.closeReader(reader);
       await reader.subscription.close().catch(() => undefined);
     }
   }
