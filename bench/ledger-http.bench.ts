@@ -18,6 +18,7 @@ import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { Client } from 'pg';
+import { populationRecorded, syntecIndexRecorded } from '@lib/domain/testing';
 import { PgPoolDatabase } from '@lib/event-store/sql/pg-pool-database';
 import { FEE_LEDGER_TABLES, readLedgerFacts } from '@lib/projections/fee-ledger';
 import { ApiProcess, spawnApi } from '../test/support/api-process';
@@ -190,6 +191,45 @@ async function main(): Promise<void> {
       results[name].push(measure);
     }
   }
+  // A new fact in the read model, as the projection would write it: the next read recomputes what it changes.
+  const client = new Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  let next = factCount + 1;
+  const addFact = async (type: string, communeInsee: string | null, data: object) => {
+    await client.query(
+      `INSERT INTO ${FEE_LEDGER_TABLES.fee_ledger_facts}
+         (event_id, position_commit, position_prepare, recorded_at, stream_id, type, schema_version, commune_insee, data)
+       VALUES ($1, $2, $2, now(), 'bench', $3, 1, $4, $5)`,
+      [`bench-${Date.now()}-${next}`, next++, type, communeInsee, JSON.stringify(data)],
+    );
+  };
+  const afterFact: [string, () => Promise<void>][] = [
+    [
+      'year JSON, after a population figure',
+      () =>
+        addFact(
+          'PopulationRecorded',
+          '10001',
+          populationRecorded({ communeInsee: '10001', population: 1234 + next, effectiveDate: '2026-01-01' }).data,
+        ),
+    ],
+    [
+      'year JSON, after a Syntec value',
+      () =>
+        addFact('SyntecIndexRecorded', null, syntecIndexRecorded({ period: '2027-11', value: '340.0', publishedOn: '2027-12-20' }).data),
+    ],
+  ];
+  for (const [name, add] of afterFact) {
+    results[name] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      await add();
+      const measure = await withRss(pid, () => measureYearLedger(api.url, token, YEAR, 'json'));
+      if (measure.status !== 200 || !measure.complete) throw new Error(`${name}: ${measure.status}, complete ${measure.complete}`);
+      results[name].push(measure);
+    }
+  }
+  await client.end();
+
   const communeMs: number[] = [];
   for (let i = 0; i < 100; i++) {
     const insee = String(10_000 + ((i * 7919) % COMMUNES));
