@@ -11,7 +11,8 @@
  * did) in this process. A benchmark, not a test: nothing fails on slow figures.
  *
  * Environment: BENCH_SCALE (1.0: 35 000 communes), BENCH_LEDGER_YEAR (2027), BENCH_ROUNDS (3),
- * BENCH_CPU_PROF (a directory: the API runs with --cpu-prof there, stopped with SIGTERM so it writes it).
+ * BENCH_CPU_PROF (a directory: the API runs with --cpu-prof there, stopped with SIGTERM so it writes it),
+ * BENCH_API_NODE_OPTIONS (the API's NODE_OPTIONS, e.g. --max-old-space-size=200).
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -48,7 +49,9 @@ const startApi = (profile = false): Promise<ApiProcess> =>
     DATABASE_URL,
     LOG_LEVEL: 'log', // waitHealthy reads the "Listening on" line
     DATABASE_STATEMENT_TIMEOUT_MS: '120000',
-    ...(profile && CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROF}` } : {}),
+    NODE_OPTIONS: [process.env.BENCH_API_NODE_OPTIONS ?? '', profile && CPU_PROF ? `--cpu-prof --cpu-prof-dir=${CPU_PROF}` : '']
+      .join(' ')
+      .trim(),
   });
 
 /** The national facts in the read model (the API created its tables on a first start); kept when already there. */
@@ -60,6 +63,8 @@ async function loadFacts(): Promise<number> {
   const { rows } = await client.query<{ label: string }>('SELECT label FROM bench_ledger_set');
   const facts = nationalLedgerFacts(COMMUNES, YEAR);
   if (rows[0]?.label === label) {
+    // The facts an earlier run added to measure a refresh.
+    await client.query(`DELETE FROM ${FEE_LEDGER_TABLES.fee_ledger_facts} WHERE stream_id = 'bench'`);
     await client.end();
     return facts.length;
   }

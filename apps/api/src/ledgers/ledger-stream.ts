@@ -61,10 +61,10 @@ function drained(response: ServerResponse): Promise<void> {
 
 /**
  * Streams a year's ledger: JSON exactly as `ledgerView` builds it (the same keys in the same order), or
- * the CSV of `ledgerCsv`. The first page is read before anything is sent, so that a failure to read or
- * compute it is still a problem+json answer. A failure after the first byte cannot be one: the
- * connection is then destroyed, so that the client sees a body cut short (no final chunk of the chunked
- * encoding), never one that looks complete.
+ * the CSV of `ledgerCsv`. A failure before the first chunk went out (reading or computing the first
+ * pages) rejects with nothing sent, so that the caller still answers with a problem+json. A failure
+ * after the first byte cannot be one: the connection is then destroyed, so that the client sees a body
+ * cut short (no final chunk of the chunked encoding), never one that looks complete.
  */
 export async function streamYearLedger(
   response: ServerResponse,
@@ -104,8 +104,13 @@ export async function streamYearLedger(
     }
     await body.end();
   } catch (error) {
+    await source.pages.return?.(undefined).catch(() => undefined);
+    // Nothing sent yet (the first chunk was still being filled): the caller answers with a problem.
+    if (!response.headersSent) {
+      for (const name of Object.keys(headers)) response.removeHeader(name);
+      throw error;
+    }
     new Logger('Ledgers').error(`The ledger of ${year} failed after its first byte; connection closed: ${String(error)}`);
-    await source.pages.return?.(undefined);
     response.destroy(error instanceof Error ? error : new Error(String(error)));
   }
 }
