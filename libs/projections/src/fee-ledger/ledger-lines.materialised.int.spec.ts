@@ -42,7 +42,7 @@ function recordedOf(fact: LedgerFact, revision: number): RecordedEvent {
     schemaVersion: 1,
     data: fact.data,
     metadata: { actor: { id: 'property', role: 'admin' } },
-  } as RecordedEvent;
+  };
 }
 
 function materialisedLinesProperty(open: () => Promise<{ db: SqlDatabase; close: () => Promise<void> }>, numRuns: number) {
