@@ -1,3 +1,4 @@
+import { ConsoleLogger, Logger } from '@nestjs/common';
 import fc from 'fast-check';
 import { createServer, request } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -67,6 +68,10 @@ async function* iterate<T>(pages: readonly T[], failAt?: number): AsyncGenerator
 }
 
 describe('streamYearLedger', () => {
+  // The failure tests log the connection they close; the assertions say what the client saw.
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(new ConsoleLogger()));
+
   it('writes the bytes of the in-memory answer, JSON and CSV, for any facts, issues and pages', async () => {
     let withRemoved = 0;
     await fc.assert(
