@@ -11,60 +11,13 @@
  * BENCH_ROUNDS (3).
  */
 import { cpus, loadavg, totalmem } from 'node:os';
-import { LedgerFact, computeLedgerLines, foldLedgerFacts } from '@lib/domain/ledger';
-import {
-  annexAdded,
-  catalogueOfCp2025_4074,
-  conventionSigned,
-  legacyConventionRecorded,
-  offerChanged,
-  populationRecorded,
-  syntecIndexRecorded,
-} from '@lib/domain/testing';
+import { computeLedgerLines, foldLedgerFacts } from '@lib/domain/ledger';
+import { nationalLedgerFacts } from './ledger-national-facts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const COMMUNES = Math.max(1, Math.round(35_000 * SCALE));
 const YEAR = Number(process.env.BENCH_LEDGER_YEAR ?? 2027);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const LEGACY_SHARE = 0.3;
-
-function nationalFacts(): LedgerFact[] {
-  const events: { type: string; data: unknown }[] = [...catalogueOfCp2025_4074];
-  // Monthly Syntec values 2019-01 … 2027-10, each published at the end of the next month.
-  for (let y = 2019; y <= 2027; y++) {
-    for (let m = 1; m <= (y === 2027 ? 10 : 12); m++) {
-      const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
-      const value = (290 + (y - 2019) * 6 + m * 0.4).toFixed(1);
-      events.push(syntecIndexRecorded({ period: `${y}-${String(m).padStart(2, '0')}`, value, publishedOn: `${next}-25` }));
-    }
-  }
-  for (let i = 0; i < COMMUNES; i++) {
-    const communeInsee = String(10_000 + i);
-    const communeName = `Commune ${i}`;
-    const conventionId = `${communeInsee}-1`;
-    // Populations interleave with the conventions in the global order, as they would be recorded.
-    for (let y = 2019; y <= 2026; y++) {
-      events.push(populationRecorded({ communeInsee, population: 500 + ((i * 37 + y) % 90_000), effectiveDate: `${y}-01-01` }));
-    }
-    if (i % 10 === 0) events.push(populationRecorded({ communeInsee, population: 600 + (i % 1000), effectiveDate: '2025-01-01' }));
-    if (i % 10 < LEGACY_SHARE * 10) {
-      events.push(legacyConventionRecorded({ communeInsee, communeName, annualContribution: (1_000 + (i % 5_000)).toFixed(2) }));
-    }
-    events.push(conventionSigned({ conventionId, communeInsee, communeName, signedOn: '2025-11-15' }));
-    events.push(annexAdded({ conventionId, serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-01-01' }));
-    if (i % 2 === 0) events.push(annexAdded({ conventionId, serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-03-01' }));
-    if (i % 7 === 0) events.push(offerChanged({ conventionId, offerId: 'connecte', effectiveFrom: `${YEAR}-07-01` }));
-  }
-  return events.map((event, i) => ({
-    eventId: `e${i + 1}`,
-    position: { commit: i + 1, prepare: i + 1 },
-    recordedAt: '2026-01-01T00:00:00.000Z',
-    streamId: 'bench',
-    type: event.type,
-    data: event.data as Record<string, unknown>,
-    reason: null,
-  }));
-}
 
 function time(rounds: number, run: () => number): { min: number; median: number; max: number; result: number } {
   const ms: number[] = [];
@@ -79,7 +32,7 @@ function time(rounds: number, run: () => number): { min: number; median: number;
 }
 
 function main(): void {
-  const facts = nationalFacts();
+  const facts = nationalLedgerFacts(COMMUNES, YEAR);
   const oneCommune = String(10_000 + Math.floor(COMMUNES / 2));
   // What the fee-ledger read model returns for one commune (readLedgerFacts with communeInsee): its
   // facts and those of no commune (catalogue, Syntec); that selection is SQL's, so it is not timed.

@@ -13,17 +13,34 @@ import {
   foldLedgerFacts,
   noIssue,
 } from '@lib/domain/ledger';
-import { FEE_LEDGER_TABLES, readLedgerFacts } from '@lib/projections/fee-ledger';
+import {
+  FEE_LEDGER_TABLES,
+  computeCommuneLines,
+  ledgerFactsHead,
+  readLedgerFacts,
+  readLedgerIssueFacts,
+  readLedgerLines,
+  refreshLedgerLines,
+  setupLedgerLines,
+} from '@lib/projections/fee-ledger';
 import { ProjectionHost } from '../projections/projection-host';
+import { YearLedgerSource } from './ledger-stream';
 
 export interface ComputedLedger {
   lines: FeeLedgerLine[];
   issued: IssuedLedger;
 }
 
-/** Computes a year's ledger from the fee-ledger read model's facts (see fee-ledger.projection.ts). */
+/**
+ * A ledger from the fee-ledger read model's facts (see fee-ledger.projection.ts): a commune's, or an
+ * issue's, computed from its facts at once; a whole year, streamed commune by commune, from the lines
+ * materialised per commune (ledger-lines.materialised.ts) or, as known at an instant, computed from
+ * the facts recorded by then.
+ */
 @Injectable()
 export class LedgerReader implements LedgerFactsSource {
+  private linesReady?: Promise<void>;
+
   constructor(
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
     private readonly host: ProjectionHost,
@@ -33,6 +50,29 @@ export class LedgerReader implements LedgerFactsSource {
   async ledger(year: number, knownAt: string | undefined, communeInsee?: string): Promise<ComputedLedger> {
     const facts = await readLedgerFacts(this.db, FEE_LEDGER_TABLES, { year, knownAt, communeInsee });
     return { lines: computeLedgerLines(year, foldLedgerFacts(facts), communeInsee), issued: issuedOf(facts) };
+  }
+
+  /**
+   * The whole year, page by page. Without `knownAt`: the materialised lines, first brought up to the
+   * read model's last fact (which waits when facts arrived since: recomputing a commune takes well under
+   * a millisecond, the year after a fact about every commune a few seconds at national scale). With
+   * `knownAt`: computed from the facts recorded by then and held by the read model now, a commune page
+   * at a time (the cost of a national fold, in pages: memory stays bounded).
+   */
+  async yearLedger(year: number, knownAt: string | undefined): Promise<YearLedgerSource> {
+    if (knownAt === undefined) {
+      this.linesReady ??= setupLedgerLines(this.db).catch((error: unknown) => {
+        this.linesReady = undefined;
+        throw error;
+      });
+      await this.linesReady;
+      const basis = await refreshLedgerLines(this.db, year);
+      const issues = await readLedgerIssueFacts(this.db, FEE_LEDGER_TABLES, year, { upTo: basis });
+      return { issued: issuedOf(issues), pages: readLedgerLines(this.db, year, basis) };
+    }
+    const bound = { upTo: await ledgerFactsHead(this.db, FEE_LEDGER_TABLES), knownAt };
+    const issues = await readLedgerIssueFacts(this.db, FEE_LEDGER_TABLES, year, bound);
+    return { issued: issuedOf(issues), pages: computeCommuneLines(this.db, year, bound) };
   }
 
   /** For an issue: every fact up to `position`, once the read model has them all (else 503, as a read with minPosition). */

@@ -1,4 +1,5 @@
 import type { LedgerLineView, LedgerView } from '@lib/contract';
+import type { LedgerViewTail } from './ledger.view';
 
 /**
  * The ledger as a CSV that a French spreadsheet opens as is: UTF-8 with a BOM (so accents survive),
@@ -48,15 +49,28 @@ const PENDING_REASONS: Record<NonNullable<LedgerLineView['pendingReason']>, stri
   legacy_amount_missing: 'contribution historique 2025 inconnue',
 };
 
+/** The whole file at once, for a view already in memory. */
 export function ledgerCsv(view: LedgerView): string {
-  const rows: (string | number | null)[][] = [HEADERS];
+  return CSV_START + view.lines.map(csvLine).join('') + csvTail(view.year, view);
+}
+
+/** The BOM and the header row: what a streamed file starts with. */
+export const CSV_START = '\uFEFF' + row(HEADERS);
+
+/** One row per ledger line. */
+export function csvLine(line: LedgerLineView): string {
+  return row(['ligne', ...COLUMNS.map(([, value]) => value(line)), null]);
+}
+
+/** The rows after the lines: the removed lines, each commune's total, the year's. */
+export function csvTail(year: number, tail: LedgerViewTail): string {
+  const rows: (string | number | null)[][] = [];
   const blank = (values: Record<string, string | number | null>) => HEADERS.map((header) => values[header] ?? null);
-  for (const line of view.lines) rows.push(['ligne', ...COLUMNS.map(([, value]) => value(line)), null]);
-  for (const removed of view.removedLines) {
+  for (const removed of tail.removedLines) {
     rows.push(
       blank({
         Type: 'ligne retirée',
-        Année: view.year,
+        Année: year,
         'Code INSEE': removed.communeInsee,
         Commune: removed.communeName,
         Service: removed.serviceId,
@@ -70,11 +84,11 @@ export function ledgerCsv(view: LedgerView): string {
       }),
     );
   }
-  for (const commune of view.totals.byCommune) {
+  for (const commune of tail.totals.byCommune) {
     rows.push(
       blank({
         Type: 'total commune',
-        Année: view.year,
+        Année: year,
         'Code INSEE': commune.communeInsee,
         Commune: commune.communeName,
         'Montant dû (€)': decimal(commune.total),
@@ -87,14 +101,18 @@ export function ledgerCsv(view: LedgerView): string {
   rows.push(
     blank({
       Type: 'total année',
-      Année: view.year,
-      'Montant dû (€)': decimal(view.totals.grandTotal),
-      'Déjà émis (€)': decimal(view.totals.issued),
-      'Écart (€)': decimal(view.totals.difference),
-      'Lignes en attente': view.totals.pendingLines,
+      Année: year,
+      'Montant dû (€)': decimal(tail.totals.grandTotal),
+      'Déjà émis (€)': decimal(tail.totals.issued),
+      'Écart (€)': decimal(tail.totals.difference),
+      'Lignes en attente': tail.totals.pendingLines,
     }),
   );
-  return '\uFEFF' + rows.map((row) => row.map(field).join(';')).join('\r\n') + '\r\n';
+  return rows.map(row).join('');
+}
+
+function row(values: readonly (string | number | null)[]): string {
+  return values.map(field).join(';') + '\r\n';
 }
 
 /** "111639.00" → "111639,00": the decimal comma, nothing else changed (no rounding, no grouping). */

@@ -1,7 +1,95 @@
 import { Dec, MoneyString, dec, toMoneyString } from '@lib/domain/shared/money';
-import type { CommuneLedgerView, LedgerView } from '@lib/contract';
-import { FeeLedgerLine, IssuedLedger, compareWithIssued, feeLedgerTotals, lineIdentityOf } from '@lib/domain/ledger';
+import type { CommuneLedgerView, CommuneTotalView, LedgerLineView, LedgerView, RemovedLineView } from '@lib/contract';
+import { FeeLedgerLine, IssuedLedger, IssuedLine, compareWithIssued, feeLedgerTotals, lineIdentityOf } from '@lib/domain/ledger';
 
+/** What follows the lines in a ledger's answer, once every commune's lines have gone by. */
+export type LedgerViewTail = Omit<LedgerView, 'year' | 'knownAt' | 'lines'>;
+
+/**
+ * A ledger's answer built commune by commune, in INSEE order, so that a national year can be written
+ * as it is computed or read: each commune's lines go out at once with what was issued for them; only
+ * the removed lines and the communes' totals (one small row per commune) are held until the end.
+ * `communeInsee`: the answer is that commune's only (its issued lines, its totals).
+ */
+export class LedgerViewAssembler {
+  private readonly isIssued: boolean;
+  /** The issued lines per commune: each commune's lines are compared with its own only. */
+  private readonly issuedByCommune = new Map<string, Map<string, IssuedLine>>();
+  /** Each issued line's rank in the issued ledger: removed lines are listed in that order, as compareWithIssued lists them. */
+  private readonly rank = new Map<string, number>();
+  private readonly communes: CommuneTotalView[] = [];
+  private readonly removed: RemovedLineView[] = [];
+
+  constructor(
+    private readonly issued: IssuedLedger,
+    communeInsee?: string,
+  ) {
+    this.isIssued = issued.issues.length > 0;
+    for (const [lineId, entry] of issued.lines) {
+      this.rank.set(lineId, this.rank.size);
+      const insee = entry.line.communeInsee;
+      if (communeInsee !== undefined && insee !== communeInsee) continue;
+      const entries = this.issuedByCommune.get(insee) ?? new Map<string, IssuedLine>();
+      entries.set(lineId, entry);
+      this.issuedByCommune.set(insee, entries);
+    }
+  }
+
+  /** One commune's lines, all of them: the lines of the answer, beside what was issued for each. */
+  commune(communeInsee: string, lines: readonly FeeLedgerLine[]): LedgerLineView[] {
+    const issuedLines = this.issuedByCommune.get(communeInsee) ?? new Map<string, IssuedLine>();
+    this.issuedByCommune.delete(communeInsee);
+    if (lines.length === 0 && issuedLines.size === 0) return [];
+    const comparison = compareWithIssued(lines, { issues: this.issued.issues, lines: issuedLines });
+    const viewLines = comparison.lines.map(({ line, issuedAmount, difference }) => ({ ...line, issuedAmount, difference }));
+    const removedLines = comparison.removed.map(({ line, issuedAmount, difference }) => ({
+      ...lineIdentityOf(line),
+      issuedAmount,
+      amountDue: '0.00' as MoneyString,
+      difference,
+    }));
+    this.removed.push(...removedLines);
+    let issuedSum = dec(0);
+    for (const entry of issuedLines.values()) issuedSum = issuedSum.plus(entry.amount);
+    let difference = dec(0);
+    for (const line of [...viewLines, ...removedLines]) if (line.difference !== null) difference = difference.plus(line.difference);
+    const totals = feeLedgerTotals(lines).byCommune[0];
+    this.communes.push({
+      communeInsee,
+      communeName: totals?.communeName ?? [...issuedLines.values()][0].line.communeName,
+      total: totals?.total ?? ('0.00' as MoneyString),
+      pendingLines: totals?.pendingLines ?? 0,
+      issued: this.isIssued ? toMoneyString(issuedSum) : null,
+      difference: this.isIssued ? toMoneyString(difference) : null,
+    });
+    return viewLines;
+  }
+
+  /** The removed lines, the totals, the issues: after the last commune (a commune with issued lines only comes here). */
+  finish(): LedgerViewTail {
+    for (const insee of [...this.issuedByCommune.keys()]) this.commune(insee, []);
+    const byCommune = this.communes.sort((a, b) => (a.communeInsee < b.communeInsee ? -1 : a.communeInsee > b.communeInsee ? 1 : 0));
+    const sum = (values: (MoneyString | null)[]) => toMoneyString(values.reduce((acc: Dec, value) => acc.plus(value ?? 0), dec(0)));
+    return {
+      removedLines: this.removed.sort((a, b) => this.rankOf(a) - this.rankOf(b)),
+      totals: {
+        byCommune,
+        grandTotal: sum(byCommune.map((c) => c.total)),
+        pendingLines: byCommune.reduce((count, c) => count + c.pendingLines, 0),
+        issued: this.isIssued ? sum(byCommune.map((c) => c.issued)) : null,
+        difference: this.isIssued ? sum(byCommune.map((c) => c.difference)) : null,
+      },
+      issues: [...this.issued.issues],
+      version: this.issued.issues.length,
+    };
+  }
+
+  private rankOf(line: RemovedLineView): number {
+    return this.rank.get(line.lineId) ?? 0;
+  }
+}
+
+/** The whole answer at once, for lines already in memory (in the ledger's order: by commune first). */
 export function ledgerView(
   year: number,
   knownAt: string,
@@ -9,69 +97,15 @@ export function ledgerView(
   issued: IssuedLedger,
   communeInsee?: string,
 ): LedgerView {
-  const scoped: IssuedLedger =
-    communeInsee === undefined
-      ? issued
-      : { ...issued, lines: new Map([...issued.lines].filter(([, entry]) => entry.line.communeInsee === communeInsee)) };
-  const comparison = compareWithIssued(lines, scoped);
-  const isIssued = issued.issues.length > 0;
-  const viewLines = comparison.lines.map(({ line, issuedAmount, difference }) => ({ ...line, issuedAmount, difference }));
-  const removedLines = comparison.removed.map(({ line, issuedAmount, difference }) => ({
-    ...lineIdentityOf(line),
-    issuedAmount,
-    amountDue: '0.00' as MoneyString,
-    difference,
-  }));
-
-  const totals = feeLedgerTotals(lines);
-  const communes = new Map<string, { communeName: string; total: MoneyString; pendingLines: number; issued: Dec; difference: Dec }>();
-  for (const commune of totals.byCommune) communes.set(commune.communeInsee, { ...commune, issued: dec(0), difference: dec(0) });
-  const communeOf = (insee: string, name: string) => {
-    const found = communes.get(insee) ?? {
-      communeName: name,
-      total: '0.00' as MoneyString,
-      pendingLines: 0,
-      issued: dec(0),
-      difference: dec(0),
-    };
-    communes.set(insee, found);
-    return found;
-  };
-  for (const entry of scoped.lines.values()) {
-    const commune = communeOf(entry.line.communeInsee, entry.line.communeName);
-    commune.issued = commune.issued.plus(entry.amount);
+  const assembler = new LedgerViewAssembler(issued, communeInsee);
+  const viewLines: LedgerLineView[] = [];
+  for (let start = 0; start < lines.length;) {
+    let end = start + 1;
+    while (end < lines.length && lines[end].communeInsee === lines[start].communeInsee) end++;
+    viewLines.push(...assembler.commune(lines[start].communeInsee, lines.slice(start, end)));
+    start = end;
   }
-  for (const line of [...viewLines, ...removedLines]) {
-    if (line.difference === null) continue;
-    const commune = communeOf(line.communeInsee, line.communeName);
-    commune.difference = commune.difference.plus(line.difference);
-  }
-  const byCommune = [...communes.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([insee, c]) => ({
-      communeInsee: insee,
-      communeName: c.communeName,
-      total: c.total,
-      pendingLines: c.pendingLines,
-      issued: isIssued ? toMoneyString(c.issued) : null,
-      difference: isIssued ? toMoneyString(c.difference) : null,
-    }));
-  const sum = (values: (MoneyString | null)[]) => toMoneyString(values.reduce((acc: Dec, value) => acc.plus(value ?? 0), dec(0)));
-  return {
-    year,
-    knownAt,
-    lines: viewLines,
-    removedLines,
-    totals: {
-      byCommune,
-      grandTotal: totals.grandTotal,
-      pendingLines: totals.pendingLines,
-      issued: isIssued ? sum(byCommune.map((c) => c.issued)) : null,
-      difference: isIssued ? sum(byCommune.map((c) => c.difference)) : null,
-    },
-    issues: [...issued.issues],
-    version: issued.issues.length,
-  };
+  return { year, knownAt, lines: viewLines, ...assembler.finish() };
 }
 
 /** API.md: "that commune's lines and total". */

@@ -17,8 +17,9 @@ import { INSEE_FORMAT } from '../http/validators';
 import { ValidationProblem } from '../problem-details';
 import { ProjectionHost } from '../projections/projection-host';
 import { LedgerReader } from './ledger-reader';
+import { streamYearLedger } from './ledger-stream';
 import { ledgerCsv } from './ledger.csv';
-import type { CommuneLedgerView, LedgerView } from '@lib/contract';
+import type { CommuneLedgerView } from '@lib/contract';
 import { communeLedgerView, ledgerView } from './ledger.view';
 
 /** Billing years the API accepts: far wider than any convention's life, narrow enough to refuse a typo. */
@@ -47,16 +48,20 @@ export class LedgersController {
     @Param('year') yearParam: string,
     @Query() query: Record<string, unknown>,
     @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<LedgerView | string> {
+    @Res() response: Response,
+  ): Promise<void> {
     const year = yearOf(yearParam);
     const { knownAt, minPosition } = parseReadQuery(query, ['knownAt', 'minPosition']);
     const csv = wantsCsv(request);
     await this.host.ensureCaughtUp(minPosition);
-    const { lines, issued } = await this.reader.ledger(year, knownAt);
-    const view = ledgerView(year, knownAt ?? this.clock.now().toISOString(), lines, issued);
-    response.setHeader('ETag', `"${view.version}"`);
-    return csv ? sendCsv(response, ledgerCsv(view), `redevances-${year}.csv`) : view;
+    const source = await this.reader.yearLedger(year, knownAt);
+    // The version is the number of issues: known before any line, so the ETag goes with the headers.
+    const headers: Record<string, string> = {
+      ETag: `"${source.issued.issues.length}"`,
+      'Content-Type': csv ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+      ...(csv ? { 'Content-Disposition': `attachment; filename="redevances-${year}.csv"` } : {}),
+    };
+    await streamYearLedger(response, headers, csv ? 'csv' : 'json', year, knownAt ?? this.clock.now().toISOString(), source);
   }
 
   @Get('communes/:insee/ledgers/:year')

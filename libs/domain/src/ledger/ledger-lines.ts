@@ -134,6 +134,42 @@ export function computeLedgerLines(year: number, state: LedgerFactsState, commun
 }
 
 /**
+ * The facts about every commune (catalogue, Syntec values) folded once, so that a year can be computed
+ * commune by commune (computeCommuneLedgerLines) without holding every commune's facts at once: what a
+ * national ledger streams, and what the materialised lines are computed from.
+ */
+export interface SharedLedgerFacts {
+  readonly catalogue: CatalogueState;
+  readonly indexValues: readonly SyntecIndexValue[];
+  /** S(Y) worked out once per year for every commune's lines. */
+  readonly syntec: SyntecKnown;
+}
+
+/** Folds the facts about every commune (any commune's fact among them is ignored). */
+export function foldSharedLedgerFacts(facts: readonly LedgerFact[]): SharedLedgerFacts {
+  const { catalogue, indexValues } = foldLedgerFacts(facts);
+  return { catalogue, indexValues, syntec: syntecKnown(indexValues) };
+}
+
+/**
+ * One commune's lines of `year` from the shared facts and the commune's own facts (in global order):
+ * the lines computeLedgerLines(year, foldLedgerFacts(every fact), communeInsee) gives, since a line
+ * reads only its commune's conventions, populations and legacy conventions beside the shared facts
+ * (the property test in ledger-lines.by-commune.unit.spec.ts holds it to that).
+ */
+export function computeCommuneLedgerLines(
+  year: number,
+  shared: SharedLedgerFacts,
+  communeFacts: readonly LedgerFact[],
+  communeInsee: string,
+): FeeLedgerLine[] {
+  const own = foldLedgerFacts(communeFacts);
+  const state: LedgerFactsState = { ...own, catalogue: shared.catalogue, indexValues: shared.indexValues };
+  const facts = own.communes.get(communeInsee) ?? NO_FACTS;
+  return linesOf(year, state, facts.conventions, (insee) => ({ ...(own.communes.get(insee) ?? NO_FACTS), indexValues: shared.syntec }));
+}
+
+/**
  * computeLedgerLines without the indexes: every line scans every population figure, every convention
  * and every Syntec value. Kept as the oracle the property test checks computeLedgerLines against.
  */

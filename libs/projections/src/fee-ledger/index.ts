@@ -1,2 +1,3 @@
 export * from './ledger-facts';
 export * from './fee-ledger.projection';
+export * from './ledger-lines.materialised';

@@ -1,6 +1,6 @@
 import { toDomainEvent } from '@lib/domain/domain-events';
 import { LedgerFact } from '@lib/domain/ledger';
-import { Position } from '@lib/domain/shared/log-position';
+import { Position, START } from '@lib/domain/shared/log-position';
 import { SqlExecutor } from '@lib/event-store/sql/sql-database';
 import { TableNames } from '../runner/projection';
 
@@ -53,6 +53,117 @@ export async function readLedgerFacts(db: SqlExecutor, tables: TableNames<FeeLed
   );
   return rows.map(factOf);
 }
+
+/**
+ * Reading a year commune by commune (what a national ledger streams and the materialised lines are
+ * computed from): every query is bounded by a position, so that pages read one after the other see one
+ * set of facts; the read model writes facts in global order, so none appears later below a position
+ * already seen.
+ */
+export interface FactsBound {
+  /** Only facts up to this global position (included). */
+  readonly upTo: Position;
+  /** R-TIME-1: only facts recorded up to this instant (ISO 8601). */
+  readonly knownAt?: string;
+}
+
+const COLUMNS = 'event_id, position_commit, position_prepare, recorded_at, stream_id, type, schema_version, data, reason';
+
+function bounded(bound: FactsBound, params: unknown[]): string {
+  params.push(bound.upTo.commit, bound.upTo.prepare);
+  const where = [`(position_commit, position_prepare) <= ($${params.length - 1}::bigint, $${params.length}::bigint)`];
+  if (bound.knownAt !== undefined) {
+    params.push(bound.knownAt);
+    where.push(`recorded_at <= $${params.length}::timestamptz`);
+  }
+  return where.join(' AND ');
+}
+
+/** The position of the last fact the read model holds (START when it holds none). */
+export async function ledgerFactsHead(db: SqlExecutor, tables: TableNames<FeeLedgerTable>): Promise<Position> {
+  const { rows } = await db.query<Pick<FactRow, 'position_commit' | 'position_prepare'>>(
+    `SELECT position_commit, position_prepare FROM ${tables.fee_ledger_facts} ORDER BY position_commit DESC, position_prepare DESC LIMIT 1`,
+  );
+  return rows[0] ? { commit: Number(rows[0].position_commit), prepare: Number(rows[0].position_prepare) } : START;
+}
+
+/** The facts about every commune (catalogue, Syntec values), in global order. */
+export async function readSharedLedgerFacts(db: SqlExecutor, tables: TableNames<FeeLedgerTable>, bound: FactsBound): Promise<LedgerFact[]> {
+  const params: unknown[] = [];
+  const { rows } = await db.query<FactRow>(
+    `SELECT ${COLUMNS} FROM ${tables.fee_ledger_facts}
+      WHERE commune_insee IS NULL AND ledger_year IS NULL AND ${bounded(bound, params)} ORDER BY position_commit, position_prepare`,
+    params,
+  );
+  return rows.map(factOf);
+}
+
+/** The year's ledger issues (LedgerIssued), in global order. */
+export async function readLedgerIssueFacts(
+  db: SqlExecutor,
+  tables: TableNames<FeeLedgerTable>,
+  year: number,
+  bound: FactsBound,
+): Promise<LedgerFact[]> {
+  const params: unknown[] = [year];
+  const { rows } = await db.query<FactRow>(
+    `SELECT ${COLUMNS} FROM ${tables.fee_ledger_facts}
+      WHERE commune_insee IS NULL AND ledger_year = $1 AND ${bounded(bound, params)} ORDER BY position_commit, position_prepare`,
+    params,
+  );
+  return rows.map(factOf);
+}
+
+/** Every commune some fact is about, in INSEE order (sorted here, whatever the database's collation). */
+export async function readLedgerCommunes(db: SqlExecutor, tables: TableNames<FeeLedgerTable>, bound: FactsBound): Promise<string[]> {
+  const params: unknown[] = [];
+  const { rows } = await db.query<{ commune_insee: string }>(
+    `SELECT DISTINCT commune_insee FROM ${tables.fee_ledger_facts} WHERE commune_insee IS NOT NULL AND ${bounded(bound, params)}`,
+    params,
+  );
+  return rows.map((row) => row.commune_insee).sort(byCodeUnits);
+}
+
+/** These communes' own facts, each commune's in global order. */
+export async function readCommunesLedgerFacts(
+  db: SqlExecutor,
+  tables: TableNames<FeeLedgerTable>,
+  communes: readonly string[],
+  bound: FactsBound,
+): Promise<Map<string, LedgerFact[]>> {
+  const params: unknown[] = [communes];
+  const { rows } = await db.query<FactRow & { commune_insee: string }>(
+    `SELECT ${COLUMNS}, commune_insee FROM ${tables.fee_ledger_facts}
+      WHERE commune_insee = ANY($1::text[]) AND ${bounded(bound, params)} ORDER BY position_commit, position_prepare`,
+    params,
+  );
+  const byCommune = new Map<string, LedgerFact[]>(communes.map((insee) => [insee, []]));
+  for (const row of rows) byCommune.get(row.commune_insee)?.push(factOf(row));
+  return byCommune;
+}
+
+/** The communes with a fact after `after` (up to the bound), and whether a fact about every commune is among them. */
+export async function ledgerFactsChangedAfter(
+  db: SqlExecutor,
+  tables: TableNames<FeeLedgerTable>,
+  after: Position,
+  bound: FactsBound,
+): Promise<{ shared: boolean; communes: string[] }> {
+  const params: unknown[] = [after.commit, after.prepare];
+  const { rows } = await db.query<{ commune_insee: string | null; issue: boolean }>(
+    `SELECT DISTINCT commune_insee, ledger_year IS NOT NULL AS issue FROM ${tables.fee_ledger_facts}
+      WHERE (position_commit, position_prepare) > ($1::bigint, $2::bigint) AND ${bounded(bound, params)}`,
+    params,
+  );
+  return {
+    // A ledger issue changes no line: the issued amounts are read beside the lines.
+    shared: rows.some((row) => row.commune_insee === null && !row.issue),
+    communes: rows.flatMap((row) => (row.commune_insee === null ? [] : [row.commune_insee])).sort(byCodeUnits),
+  };
+}
+
+/** INSEE order as the ledger sorts its lines (JavaScript's `<` on strings). */
+export const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function factOf(row: FactRow): LedgerFact {
   const raw = typeof row.data === 'string' ? (JSON.parse(row.data) as Record<string, unknown>) : row.data;
