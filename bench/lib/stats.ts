@@ -7,13 +7,16 @@ export interface Stats {
   max: number;
 }
 
+/** NaN throughout when there is no value (every request of a round failed). */
 export function stats(values: readonly number[]): Stats {
+  if (values.length === 0) return { min: NaN, median: NaN, max: NaN };
   const sorted = [...values].sort((a, b) => a - b);
   return { min: sorted[0], median: sorted[Math.floor(sorted.length / 2)], max: sorted[sorted.length - 1] };
 }
 
 /** The nearest-rank percentile of ascending `sorted`. */
 export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
 }
 
