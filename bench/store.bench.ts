@@ -8,15 +8,16 @@
  * per writer configuration, default 4000), BENCH_READ_EVENTS (default 100000), BENCH_STORES
  * (default "postgres,pglite").
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { EventStore, EventToAppend, Position, START, comparePositions } from '@lib/event-store/event-store.port';
+import { EventStore, Position, START, comparePositions } from '@lib/event-store/event-store.port';
 import { PgPoolDatabase } from '@lib/event-store/sql/pg-pool-database';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
 import { PostgresEventStore } from '@lib/event-store/postgres/postgres-event-store';
 import { createPgliteEventStore } from '@lib/event-store/pglite/create-pglite-event-store';
+import { AppendOne, appendBench, benchEvent as event } from './lib/append';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const APPENDS = Number(process.env.BENCH_APPENDS ?? 4000);
@@ -30,14 +31,6 @@ interface Opened {
   close(): Promise<void>;
 }
 
-interface AppendFigures {
-  writers: number;
-  events: number;
-  eventsPerSecond: number;
-  p50: number;
-  p99: number;
-}
-
 async function main(): Promise<void> {
   console.log(
     `machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
@@ -48,11 +41,11 @@ async function main(): Promise<void> {
     try {
       const version = (await opened.db.query<{ version: string }>('SELECT version()')).rows[0].version.split(' ').slice(0, 2).join(' ');
       console.log(`## ${opened.label} (${version})`);
-      await appendBench(opened.store, 1, 200); // warm-up: connections, plans, caches
+      await appendBench(storeAppend(opened.store), 1, 200); // warm-up: connections, plans, caches
       let appended = 200;
       for (const writers of [1, 8]) {
         appended += APPENDS;
-        const figures = await appendBench(opened.store, writers, APPENDS);
+        const figures = await appendBench(storeAppend(opened.store), writers, APPENDS);
         console.log(
           `append, ${writers} writer${writers > 1 ? 's' : ''}: ${figures.events} events, ${Math.round(figures.eventsPerSecond)} events/s, ` +
             `latency p50 ${figures.p50.toFixed(2)} ms, p99 ${figures.p99.toFixed(2)} ms`,
@@ -69,6 +62,11 @@ async function main(): Promise<void> {
     }
   }
 }
+
+const storeAppend =
+  (store: EventStore): AppendOne =>
+  (streamId, appended) =>
+    store.appendToStream(streamId, [appended], { expectedRevision: 'any' });
 
 async function openPostgres(): Promise<Opened> {
   const schema = `bench_${randomBytes(4).toString('hex')}`;
@@ -101,31 +99,6 @@ async function openPglite(): Promise<Opened> {
   };
 }
 
-/** `writers` concurrent loops sharing `appends` single-event appends, each writer on streams of its own. */
-async function appendBench(store: EventStore, writers: number, appends: number): Promise<AppendFigures> {
-  const latencies: number[] = [];
-  const run = randomUUID().slice(0, 8);
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: writers }, async (_, writer) => {
-      for (let i = writer; i < appends; i += writers) {
-        const t0 = performance.now();
-        await store.appendToStream(`bench-${run}-${writer}-${i % 50}`, [event()], { expectedRevision: 'any' });
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    writers,
-    events: appends,
-    eventsPerSecond: appends / seconds,
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-  };
-}
-
 /** Tops the log up to `atLeast` events with batches of 500; resolves once a global reader can see them all. */
 async function fill(store: EventStore, present: number, atLeast: number): Promise<{ events: number; eventsPerSecond: number }> {
   const missing = Math.max(0, atLeast - present);
@@ -151,28 +124,6 @@ async function readAllBench(store: EventStore): Promise<{ events: number; second
   const started = performance.now();
   for await (const _ of store.readAll()) events++;
   return { events, seconds: (performance.now() - started) / 1000 };
-}
-
-/** An event of the size the product writes: a few business fields and full metadata (R-AUD-1). */
-function event(): EventToAppend {
-  return {
-    id: randomUUID(),
-    type: 'AnnexAdded',
-    schemaVersion: 1,
-    data: { conventionId: randomUUID(), serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-01-01', communeInsee: '69123' },
-    metadata: {
-      actor: { id: 'bench', role: 'admin' },
-      reason: 'benchmark',
-      legalReference: 'CP-2025-4074',
-      commandId: randomUUID(),
-      correlationId: randomUUID(),
-      causationId: randomUUID(),
-    },
-  };
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
 }
 
 main().catch((error) => {
