@@ -39,6 +39,8 @@ export interface ProjectionLeadershipOptions {
   onChange?(role: ProjectionRole): void;
   logger: LeadershipLogger;
   tickMs?: number;
+  /** Its name for the others (application_name); host:pid unless given (tests run several in one process). */
+  identity?: string;
 }
 
 /**
@@ -53,16 +55,19 @@ export interface ProjectionLeadershipOptions {
  */
 export class ProjectionLeadership {
   /** This process's name in pg_stat_activity, so that a follower can say who leads. */
-  readonly identity = `conventions-cadre ${hostname()}:${process.pid}`;
+  readonly identity: string;
   private state: 'follower' | 'electing' | 'leader' = 'follower';
   private session: SqlSession | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
   private closed = false;
+  /** A deposed leader waits until then before trying again: a process whose link just failed lets the others go first. */
+  private restUntil = 0;
   private readonly tickMs: number;
 
   constructor(private readonly options: ProjectionLeadershipOptions) {
     this.tickMs = options.tickMs ?? LEADERSHIP_TICK_MS;
+    this.identity = options.identity ?? `conventions-cadre ${hostname()}:${process.pid}`;
   }
 
   /** Whether leadership is contested at all: false where the database has one connection (PGlite). */
@@ -121,6 +126,7 @@ export class ProjectionLeadership {
   }
 
   private async tryToLead(): Promise<void> {
+    if (Date.now() < this.restUntil) return;
     const session = (this.session ??= await this.open());
     const { rows } = await session.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${LOCK_KEYS}) AS locked`);
     if (!rows[0]?.locked || this.closed) return;
@@ -175,7 +181,7 @@ export class ProjectionLeadership {
     if (session) this.drop(session);
     if (this.state === 'follower') return; // a follower tries again at the next tick, on a new connection
     this.options.logger.warn(`Lost the projections lock connection (${messageOf(error)}): stopping the projections, following`);
-    this.state = 'follower';
+    this.restUntil = Date.now() + 2 * this.tickMs;
     this.change('follower');
     void this.options.onDeposed().catch(() => undefined);
   }
