@@ -3,14 +3,18 @@ import { Pool } from 'pg';
 import { comparePositions, parsePosition, Position } from '@lib/event-store/event-store.port';
 import { ApiProcess, spawnApi } from './support/api-process';
 import { RawSse } from './support/feed-sse';
-import { DATABASE_URL, describeWithPostgres } from './support/postgres';
+import { describeWithThrowawayPostgres, startThrowawayPostgres, ThrowawayPostgres } from './support/throwaway-postgres';
 
 /**
  * Three real API processes on one PostgreSQL schema (docs/deployment.md): exactly one leads the
  * projections (session advisory lock); the others serve commands, reads and SSE from the shared tables
  * and the leader's checkpoints. The leader killed -9 under load: another takes over within 5 s, load
  * goes on through the survivors, every acknowledged command is stored once and visible, and the read
- * models equal a rebuild. A feed consumer moved from one process to another neither repeats nor skips.
+ * models equal a rebuild. A frozen leader (SIGSTOP) loses the lead too. A feed consumer moved from one
+ * process to another neither repeats nor skips.
+ *
+ * On a PostgreSQL server of its own: the store's visibility horizon is the server's oldest running
+ * writing transaction, so a long one in another suite (another database even) would stall every reader here.
  */
 
 const WRITERS = 4;
@@ -35,11 +39,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const dateOf = (i: number) => new Date(Date.UTC(2001, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
 const positionText = (position: Position) => `${position.commit}-${position.prepare}`;
 
-describeWithPostgres('three API processes on one PostgreSQL schema', () => {
+describeWithThrowawayPostgres('three API processes on one PostgreSQL schema', () => {
   const schema = `mp_${randomBytes(5).toString('hex')}`;
   const apis: ApiProcess[] = [];
   const alive = new Set<ApiProcess>();
-  const pool = new Pool({ connectionString: DATABASE_URL, max: 2 });
+  let pg: ThrowawayPostgres;
+  let pool: Pool;
+  /** The leader after the kill -9 (the third test freezes it). */
+  let successor: ApiProcess | undefined;
 
   const call = async (api: ApiProcess, method: 'GET' | 'POST' | 'DELETE', path: string, options: { key?: string; body?: unknown } = {}) => {
     const response = await fetch(`${api.url}${path}`, {
@@ -134,7 +141,9 @@ describeWithPostgres('three API processes on one PostgreSQL schema', () => {
   };
 
   beforeAll(async () => {
-    const env = { EVENT_STORE: 'postgres', DATABASE_URL, DATABASE_SCHEMA: schema };
+    pg = await startThrowawayPostgres('multiprocess');
+    pool = new Pool({ connectionString: pg.url, max: 2 });
+    const env = { EVENT_STORE: 'postgres', DATABASE_URL: pg.url, DATABASE_SCHEMA: schema };
     // The first one creates the schema and its tables; the other two start together once it is up.
     apis.push(await spawnApi(env));
     await apis[0].waitHealthy(120_000);
@@ -144,9 +153,10 @@ describeWithPostgres('three API processes on one PostgreSQL schema', () => {
   }, 300_000);
 
   afterAll(async () => {
+    for (const api of apis) api.child.kill('SIGCONT'); // a frozen one must be able to die
     await Promise.all(apis.map((api) => api.kill('SIGKILL')));
-    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
-    await pool.end();
+    await pool?.end();
+    await pg?.destroy();
   }, 60_000);
 
   it(
@@ -235,7 +245,6 @@ describeWithPostgres('three API processes on one PostgreSQL schema', () => {
       };
       const writers = Array.from({ length: WRITERS }, (_, w) => writer(w));
       let takeoverMs: number | undefined;
-      let successor: ApiProcess | undefined;
       try {
         await sleep(2_000);
         const leader = await leaderOf();
@@ -328,5 +337,38 @@ describeWithPostgres('three API processes on one PostgreSQL schema', () => {
       await call(successor, 'DELETE', `/api/admin/projections/rebuild/${job}`);
     }),
     240_000,
+  );
+
+  it(
+    'a frozen leader (SIGSTOP) loses its lock once its session is idle 5 s; resumed, it steps down and follows',
+    withOutput(async () => {
+      if (!successor) throw new Error('the previous test found no successor');
+      const frozen = successor;
+      const [other] = [...alive].filter((api) => api !== frozen);
+      const logged = other.output().split(LEADS).length;
+      alive.delete(frozen);
+      const frozenAt = Date.now();
+      frozen.child.kill('SIGSTOP');
+      let takeoverMs: number | undefined;
+      while (takeoverMs === undefined && Date.now() - frozenAt < 20_000) {
+        if (other.output().split(LEADS).length > logged) takeoverMs = Date.now() - frozenAt;
+        else await sleep(20);
+      }
+      // Commands meanwhile, through the one left.
+      const position = await command('/api/conventions', 'mp-sign-69950', signing('69950'));
+      frozen.child.kill('SIGCONT');
+      alive.add(frozen);
+      process.stdout.write(`multi-process: takeover after SIGSTOP of the leader in ${takeoverMs} ms\n`);
+      // idle_session_timeout (5 s) plus a follower's tick (1 s), with room for a loaded machine.
+      expect(takeoverMs).toBeLessThanOrEqual(8_000);
+
+      const states = await Promise.all([frozen, other].map((api) => untilReady(api)));
+      expect(states.map((state) => state.role)).toEqual(['follower', 'leader']);
+      expect(states[0].leader).toBe(states[1].leader);
+      expect(frozen.output()).toMatch(/Lost the projections lock connection/);
+      const read = await call(frozen, 'GET', `/api/communes/69950/entitlements?minPosition=${positionText(position!)}`);
+      expect(read.status).toBe(200);
+    }),
+    120_000,
   );
 });

@@ -15,6 +15,13 @@ export const LEADERSHIP_TICK_MS = 1_000;
 const HEARTBEAT_BOUND_MS = 1_500;
 
 /**
+ * The server ends the lock session when it has been idle this long (idle_session_timeout, PostgreSQL 14+).
+ * The leader's heartbeat keeps it busy every tick, so only a frozen leader (SIGSTOP, an event loop blocked
+ * this long) meets it: its lock is freed, though its kernel still answers TCP keepalives.
+ */
+const IDLE_SESSION_TIMEOUT_MS = 5_000;
+
+/**
  * Server-side TCP keepalive on the lock connection: a leader whose host vanishes (no FIN, no RST) is
  * noticed by PostgreSQL after about idle + interval × count = 4 s of silence, and its lock released.
  * The leader itself gives up sooner (its heartbeat bound), so it stops before another can take over.
@@ -172,6 +179,8 @@ export class ProjectionLeadership {
       await session.close();
       throw error;
     }
+    // Before PostgreSQL 14 there is no such setting: a frozen leader then keeps the lock until it is killed.
+    await session.query(`SELECT set_config('idle_session_timeout', $1, false)`, [String(IDLE_SESSION_TIMEOUT_MS)]).catch(() => undefined);
     return session;
   }
 
