@@ -133,5 +133,5 @@ describe('projection leadership on PGlite', () => {
     });
     await leadership.close();
     await db.close();
-  });
+  }, 60_000); // PGlite's start alone takes seconds on a loaded machine
 });

@@ -11,8 +11,11 @@ const LOCK_KEYS = `hashtext(current_schema()), hashtext('conventions-cadre:proje
 
 /** How often a follower tries to take the lock, and the leader checks it still holds its connection. */
 export const LEADERSHIP_TICK_MS = 1_000;
-/** The leader's check of its lock connection must answer within this, or it steps down. */
-const HEARTBEAT_BOUND_MS = 1_500;
+/**
+ * The leader's check of its lock connection must answer within this, or it steps down: on a cut link it
+ * then stops (about a tick plus this after the cut) before PostgreSQL frees the lock (SERVER_KEEPALIVE).
+ */
+const HEARTBEAT_BOUND_MS = 2_500;
 
 /**
  * The server ends the lock session when it has been idle this long (idle_session_timeout, PostgreSQL 14+).
@@ -23,10 +26,10 @@ const IDLE_SESSION_TIMEOUT_MS = 5_000;
 
 /**
  * Server-side TCP keepalive on the lock connection: a leader whose host vanishes (no FIN, no RST) is
- * noticed by PostgreSQL after about idle + interval × count = 4 s of silence, and its lock released.
+ * noticed by PostgreSQL after about idle + interval × count = 5 s of silence, and its lock released.
  * The leader itself gives up sooner (its heartbeat bound), so it stops before another can take over.
  */
-const SERVER_KEEPALIVE = { idle: 2, interval: 1, count: 2 } as const;
+const SERVER_KEEPALIVE = { idle: 3, interval: 1, count: 2 } as const;
 
 /** What an API process is for the projections: the one that runs them, or one that reads their checkpoints. */
 export type ProjectionRole = 'leader' | 'follower';
@@ -138,6 +141,8 @@ export class ProjectionLeadership {
     const { rows } = await session.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${LOCK_KEYS}) AS locked`);
     if (!rows[0]?.locked || this.closed) return;
     this.state = 'electing';
+    // The start may take a while: the lock session must not look idle (idle_session_timeout) meanwhile.
+    const keepBusy = setInterval(() => void session.query('SELECT 1').catch(() => undefined), this.tickMs);
     try {
       await this.options.onElected();
     } catch (error) {
@@ -146,6 +151,8 @@ export class ProjectionLeadership {
       await session.query(`SELECT pg_advisory_unlock(${LOCK_KEYS})`).catch(() => this.drop(session));
       this.state = 'follower';
       return;
+    } finally {
+      clearInterval(keepBusy);
     }
     if (this.session !== session || this.closed) {
       // Lost meanwhile: lose() saw 'electing' and stopped them; a start that finished after must stop too.
