@@ -23,7 +23,7 @@ export function eventStoreOptionsOf(config: AppConfig): EventStoreOptions {
     case 'pglite':
       return { kind: 'pglite', dataDir: config.dataDir };
     case 'postgres':
-      return { kind: 'postgres', databaseUrl: config.databaseUrl!, timeouts: config.database };
+      return { kind: 'postgres', databaseUrl: config.databaseUrl!, schema: config.databaseSchema, timeouts: config.database };
     case 'eventstoredb':
       return {
         kind: 'eventstoredb',

@@ -16,6 +16,8 @@ export interface AppConfig {
   eventStore: EventStoreKind;
   dataDir: string;
   databaseUrl?: string;
+  /** PostgreSQL: the schema the store and read models live in (created if missing); unset: the connection's search_path. */
+  databaseSchema?: string;
   esdbConnectionString?: string;
   auth: AuthConfig;
   logLevel: LogLevel;
@@ -80,6 +82,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (eventStore === 'eventstoredb' && !env.ESDB_CONNECTION_STRING)
     throw new ConfigError('EVENT_STORE=eventstoredb needs ESDB_CONNECTION_STRING');
 
+  const databaseSchema = env.DATABASE_SCHEMA || undefined;
+  if (databaseSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema))
+    throw new ConfigError(`DATABASE_SCHEMA must be a lower-case SQL identifier (a-z, 0-9, _), got "${databaseSchema}"`);
+
   const logLevel = (env.LOG_LEVEL ?? 'log') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
 
@@ -90,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     eventStore,
     dataDir: env.DATA_DIR ?? './data',
     databaseUrl: env.DATABASE_URL || undefined,
+    databaseSchema,
     esdbConnectionString: env.ESDB_CONNECTION_STRING || undefined,
     auth: authConfig(env, production),
     logLevel,

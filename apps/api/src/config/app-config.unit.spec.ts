@@ -17,4 +17,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ JWT_MAX_LIFETIME_SECONDS: 'forever' })).toThrow(/JWT_MAX_LIFETIME_SECONDS/);
     expect(() => loadConfig({ JWT_CLOCK_TOLERANCE_SECONDS: '-1' })).toThrow(/JWT_CLOCK_TOLERANCE_SECONDS/);
   });
+
+  it('takes DATABASE_SCHEMA as a plain SQL identifier, or none', () => {
+    expect(loadConfig({}).databaseSchema).toBeUndefined();
+    expect(loadConfig({ DATABASE_SCHEMA: 'metropole_2026' }).databaseSchema).toBe('metropole_2026');
+    for (const bad of ['Public', 'a-b', '1abc', 'x; DROP TABLE events', 'x'.repeat(64)])
+      expect(() => loadConfig({ DATABASE_SCHEMA: bad })).toThrow(/DATABASE_SCHEMA/);
+  });
 });

@@ -5,7 +5,8 @@ import { SQL_DATABASE } from '@lib/event-store/event-store.module';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Public } from '../auth/auth.guard';
-import { ProjectionHost, Readiness, withinBound } from '../projections/projection-host';
+import { ProjectionHost, Readiness } from '../projections/projection-host';
+import { withinBound } from '../projections/within-bound';
 
 /**
  * Liveness (GET /api/health/live: the process; GET /api/health, as API.md has it: the process and its
@@ -62,25 +63,36 @@ export class HealthController {
   @ApiOperation({
     summary: 'Readiness, for a load balancer',
     description:
-      'Ready when the store answers within DATABASE_CONNECT_TIMEOUT_MS and every projection is running and reaches the head ' +
-      'of the store within 2 s. Otherwise 503 problem+json naming, for each projection, its state, checkpoint and lag in events.',
+      'Ready when the store answers within DATABASE_CONNECT_TIMEOUT_MS and every projection reaches the head of the store ' +
+      'within 2 s: running in this process if it leads the projections (`role: leader`), or, on a follower, the checkpoints ' +
+      'of the process that leads (`leader`), which must exist. Otherwise 503 problem+json naming the role and, for each ' +
+      'projection, its checkpoint, lag in events and (on the leader) state.',
   })
   @ApiOkResponse({
     description: 'Ready: commands are stored and reads without minPosition are current',
-    schema: { example: { status: 'ready', head: '812:40', projections: [{ name: 'entitlements', state: 'running', position: '812:40' }] } },
+    schema: {
+      example: {
+        status: 'ready',
+        role: 'leader',
+        leader: 'conventions-cadre api-1:4121',
+        head: '812:40',
+        projections: [{ name: 'entitlements', state: 'running', position: '812:40' }],
+      },
+    },
   })
   @ApiServiceUnavailableResponse({
     description:
-      'Not ready (store away, a projection failed, or behind): problem+json with `projections: [{name, state, position, lagEvents?, failure?}]`',
+      'Not ready (store away, no leader, a projection failed, or behind): problem+json with `role`, `leader?` and ' +
+      '`projections: [{name, state?, position, lagEvents?, failure?}]`',
   })
-  async ready(): Promise<{ status: 'ready'; head?: string; projections: Readiness['projections'] }> {
-    const readiness = await this.projections.readiness(this.config.database.connectTimeoutMs);
-    if (!readiness.ready) {
+  async ready(): Promise<{ status: 'ready' } & Pick<Readiness, 'role' | 'leader' | 'head' | 'projections'>> {
+    const { ready, reason, role, leader, head, projections } = await this.projections.readiness(this.config.database.connectTimeoutMs);
+    if (!ready) {
       throw new ServiceUnavailableException({
-        message: readiness.reason,
-        problem: { type: '/problems/not-ready', ...(readiness.head ? { head: readiness.head } : {}), projections: readiness.projections },
+        message: reason,
+        problem: { type: '/problems/not-ready', role, ...(leader ? { leader } : {}), ...(head ? { head } : {}), projections },
       });
     }
-    return { status: 'ready', head: readiness.head, projections: readiness.projections };
+    return { status: 'ready', role, leader, head, projections };
   }
 }

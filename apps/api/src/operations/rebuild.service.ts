@@ -42,6 +42,7 @@ export class RebuildService implements OnApplicationShutdown {
   ) {}
 
   async start(): Promise<RebuildView> {
+    this.onLeader();
     if (this.job && ['rebuilding', 'checking', 'ready', 'swapping'].includes(this.job.state))
       throw new ConflictException(`Rebuild ${this.job.id} is ${this.job.state}: swap or cancel it first`);
     const runner = new ProjectionRunner({
@@ -71,6 +72,7 @@ export class RebuildService implements OnApplicationShutdown {
   async swap(id: string): Promise<RebuildView> {
     const job = this.find(id);
     if (job.state !== 'ready') throw new ConflictException(`Rebuild ${id} is ${job.state}: only a ready rebuild can be swapped in`);
+    this.onLeader();
     job.state = 'swapping';
     try {
       await job.runner.stop();
@@ -126,6 +128,12 @@ export class RebuildService implements OnApplicationShutdown {
     job.state = 'failed';
     job.error = error instanceof Error ? error.message : String(error);
     this.logger.error(`Rebuild ${job.id} failed: ${job.error}`);
+  }
+
+  /** The swap restarts the live projections in this process: only the one that leads them may (docs/deployment.md). */
+  private onLeader(): void {
+    if (this.host.role !== 'leader')
+      throw new ConflictException('This process follows the projections of another one (GET /api/health/ready names it): rebuild there');
   }
 
   private find(id: string): Job {

@@ -93,6 +93,36 @@ describeWithPostgres('PgPoolDatabase when its connections are terminated', () =>
     expect(received.length).toBe(heard);
   });
 
+  it('a session of its own keeps the schema and its session state, outside the pool; terminated, `ended` says why and the process stays up', async () => {
+    const session = await database.db.session();
+    const tag = `pgpool_session_${Date.now()}`;
+    await session.query(`SELECT set_config('application_name', $1, false)`, [tag]);
+    expect((await session.query<{ schema: string }>('SELECT current_schema() AS schema')).rows[0].schema).toBe(database.schema);
+    // Session state stays with it (a session-level advisory lock), and the pool's connections are other sessions.
+    await session.query('SELECT pg_advisory_lock(hashtext(current_schema()), 1)');
+    const tryLock = () =>
+      database.db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext(current_schema()), 1) AS locked');
+        return rows[0].locked;
+      });
+    expect(await tryLock()).toBe(false);
+    const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [tag]);
+    expect(killed.rowCount).toBe(1);
+    const ended = await session.ended;
+    expect({ ended: ended?.message, failure: ended !== undefined && isConnectionFailure(ended) }).toEqual({
+      ended: expect.any(String),
+      failure: true,
+    });
+    await expect(session.close()).resolves.toBeUndefined(); // never rejects, even once lost
+    // Its lock went with it (once the backend has finished exiting).
+    let free = await tryLock();
+    for (let tries = 0; !free && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      free = await tryLock();
+    }
+    expect(free).toBe(true);
+  });
+
   it('bounds a statement by DATABASE_STATEMENT_TIMEOUT_MS (57014, a connection-level failure: 503)', async () => {
     const bounded = await PgPoolDatabase.connect({
       connectionString: DATABASE_URL,

@@ -1,5 +1,5 @@
-import { Pool, PoolClient, PoolConfig } from 'pg';
-import { SqlDatabase, SqlExecutor, SqlResult } from './sql-database';
+import { Client, ClientConfig, Pool, PoolClient, PoolConfig } from 'pg';
+import { SqlDatabase, SqlExecutor, SqlResult, SqlSession } from './sql-database';
 import { isConnectionFailure } from './connection-failure';
 
 /**
@@ -53,6 +53,8 @@ export class PgPoolDatabase implements SqlDatabase {
   private constructor(
     private readonly pool: Pool,
     readonly schema: string | undefined,
+    /** What the pool's connections are opened with, for a session of its own (session()). */
+    private readonly connection: ClientConfig,
   ) {}
 
   static async connect(options: PgPoolDatabaseOptions): Promise<PgPoolDatabase> {
@@ -78,12 +80,8 @@ export class PgPoolDatabase implements SqlDatabase {
         await setup.end();
       }
     }
-    const pool = new Pool({
-      connectionString,
-      max,
-      ...bounds,
-      ...(schema ? { options: `-c search_path=${schema}` } : {}),
-    });
+    const connection: ClientConfig = { connectionString, ...bounds, ...(schema ? { options: `-c search_path=${schema}` } : {}) };
+    const pool = new Pool({ ...connection, max });
     // A client's 'error' event (the server shutting down, the socket reset) with no listener would crash
     // the process. The pool listens only while a client is idle, and a checked-out client is handed over a
     // turn before its user can listen: a shutdown notice in the same packet as the hand-over crashed it.
@@ -91,7 +89,7 @@ export class PgPoolDatabase implements SqlDatabase {
     // failed is not queryable any more, so the pool drops it on release.
     pool.on('connect', (client) => client.on('error', () => undefined));
     pool.on('error', () => undefined);
-    return new PgPoolDatabase(pool, schema);
+    return new PgPoolDatabase(pool, schema, connection);
   }
 
   async query<R>(sql: string, params: readonly unknown[] = []): Promise<SqlResult<R>> {
@@ -199,6 +197,46 @@ export class PgPoolDatabase implements SqlDatabase {
         (error: Error) => error,
       );
       listening.letGo(failed);
+    };
+  }
+
+  /**
+   * A connection of its own (not a pool client, so it never goes back to the pool with its session state),
+   * opened with the pool's bounds and search_path. Like pooled ones, it listens for `error` for its whole
+   * life, so a lost connection never ends the process: `ended` resolves instead.
+   */
+  async session(): Promise<SqlSession> {
+    const client = new Client(this.connection);
+    const connectTimeoutMs = this.connection.connectionTimeoutMillis ?? DEFAULT_PG_TIMEOUTS.connectTimeoutMs;
+    let end!: (error: Error | undefined) => void;
+    const ended = new Promise<Error | undefined>((resolve) => (end = resolve));
+    client.on('error', (error) => end(error));
+    client.once('end', () => end(undefined));
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    return {
+      ended,
+      async query<R>(sql: string, params: readonly unknown[] = []): Promise<SqlResult<R>> {
+        const result = await client.query(sql, params as unknown[]);
+        return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+      },
+      async close() {
+        // A hung server never answers the goodbye: past the connect bound the socket is destroyed instead.
+        const ending = client.end().then(
+          () => true,
+          () => true,
+        );
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, connectTimeoutMs, false)));
+        if (!(await Promise.race([ending, late])))
+          (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+        clearTimeout(timer);
+        end(undefined);
+      },
     };
   }
 

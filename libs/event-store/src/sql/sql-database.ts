@@ -18,4 +18,17 @@ export interface SqlDatabase extends SqlExecutor {
   /** LISTEN on a channel; the returned function stops listening. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+  /**
+   * A connection of its own, outside the pool, for state that lives as long as a session (a session-level
+   * advisory lock: projection leadership). Absent where there is one connection only (PGlite).
+   */
+  session?(): Promise<SqlSession>;
+}
+
+/** One database session on a connection of its own; what it holds (locks) ends with it. */
+export interface SqlSession extends SqlExecutor {
+  /** Resolves (never rejects) once the connection is lost or closed, with the error that ended it, if any. */
+  readonly ended: Promise<Error | undefined>;
+  /** Ends the session (and so releases what it holds); never rejects. */
+  close(): Promise<void>;
 }

@@ -62,6 +62,8 @@ export interface ProjectionRunnerOptions {
    * by a deploy). Unset: it stays failed until start() (a rebuild gives up at the first failure).
    */
   retry?: { initialDelayMs: number; maxDelayMs: number };
+  /** Called after each batch's transaction has committed, with how far that projection now is (other processes are told). */
+  onCommitted?: (projection: string, position: Position) => void;
 }
 
 const NOT_READY = Symbol('not ready');
@@ -137,6 +139,7 @@ export class ProjectionRunner {
   private readonly batchSize: number;
   private readonly logger: RunnerLogger;
   private readonly retry: ProjectionRunnerOptions['retry'];
+  private readonly onCommitted: ProjectionRunnerOptions['onCommitted'];
   private readonly lanes = new Map<string, Lane>();
   /** The shared read, if any lane runs; catch-up reads of lanes behind it are in `readers` too. */
   private primary: Reader | undefined;
@@ -153,6 +156,7 @@ export class ProjectionRunner {
     this.batchSize = options.batchSize ?? 5_000;
     this.logger = options.logger ?? { log: () => undefined, error: (message) => console.error(message) };
     this.retry = options.retry;
+    this.onCommitted = options.onCommitted;
     const suffix = options.suffix ?? '';
     for (const projection of options.projections) {
       if (this.lanes.has(projection.name)) throw new Error(`Duplicate projection name: ${projection.name}`);
@@ -526,6 +530,7 @@ export class ProjectionRunner {
     lane.attempts = 0;
     lane.eventsSinceStart += batch.length;
     this.notify();
+    this.onCommitted?.(lane.projection.name, lane.position);
   }
 
   /** The projection's applyBatch on the events, or (without one) its apply on each in turn. */
