@@ -217,7 +217,7 @@ export async function readYourWritesLag(
       // On the command's date the offer before it was the other one: the offer alone tells the command is seen.
       const entitlements = JSON.parse(seen.body) as Array<{ serviceId: string; offerId: string }>;
       if (entitlements.some((e) => e.serviceId === 'toodego' && e.offerId === offerId)) break;
-      if (performance.now() - answered > 30_000) throw new Error(`${insee}: the entitlement was not visible 30 s after the answer`);
+      if (performance.now() - answered > 120_000) throw new Error(`${insee}: the entitlement was not visible 120 s after the answer`);
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
     lags.push(performance.now() - answered);
