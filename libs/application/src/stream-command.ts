@@ -1,6 +1,13 @@
 import { Decider } from '@lib/domain/shared/decider';
 import { Refusal, isRefusal } from '@lib/domain/shared/refusal';
-import { EventStore, Position, RecordedEvent, WrongExpectedRevisionError } from '@lib/event-store/event-store.port';
+import {
+  AppendResult,
+  EventStore,
+  EventToAppend,
+  Position,
+  RecordedEvent,
+  WrongExpectedRevisionError,
+} from '@lib/event-store/event-store.port';
 import { CommandContext, eventIdSource, metadataOf } from './command-context';
 import { DomainEvent, toDomainEvent } from '@lib/domain/domain-events';
 
@@ -35,12 +42,33 @@ export async function loadStream<S, E extends DomainEvent>(
   return { state, version: events.length, events };
 }
 
+/**
+ * An event a command recorded, as its answer reports it: what was appended, where the store put it. Its
+ * data with sorted keys: the first answer is made from the appended event, a retry's from the stored
+ * one, and a store may keep keys in an order of its own (PostgreSQL's jsonb), yet a retry must get the
+ * very bytes of the first answer.
+ */
+export type CommandEvent = Omit<RecordedEvent, 'recordedAt'>;
+
+function commandEvent(event: CommandEvent): CommandEvent {
+  const { streamId, revision, position, id, type, schemaVersion, data, metadata } = event;
+  return { streamId, revision, position, id, type, schemaVersion, data: withSortedKeys(data), metadata };
+}
+
+function withSortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withSortedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) sorted[key] = withSortedKeys((value as Record<string, unknown>)[key]);
+  return sorted;
+}
+
 export interface StreamCommandResult {
   streamId: string;
   version: number;
   /** Position of the last recorded event; undefined when the command recorded nothing. */
   position?: Position;
-  recorded: RecordedEvent[];
+  recorded: CommandEvent[];
 }
 
 export interface StreamCommand<S, C, E extends DomainEvent, Ctx> {
@@ -78,7 +106,7 @@ export async function executeStreamCommand<S, C, E extends DomainEvent, Ctx>(
         streamId,
         version: already[already.length - 1].revision + 1,
         position: already[already.length - 1].position,
-        recorded: already,
+        recorded: already.map(commandEvent),
       };
     const stale = expectedVersion !== undefined && expectedVersion !== loaded.version;
     const staleError = () =>
@@ -102,8 +130,12 @@ export async function executeStreamCommand<S, C, E extends DomainEvent, Ctx>(
       const result = await store.appendToStream(streamId, toAppend, {
         expectedRevision: loaded.version === 0 ? 'no_stream' : loaded.version - 1,
       });
-      const recorded = await readBack(store, streamId, result.nextExpectedRevision - toAppend.length + 1, toAppend.length);
-      return { streamId, version: result.nextExpectedRevision + 1, position: result.position, recorded };
+      return {
+        streamId,
+        version: result.nextExpectedRevision + 1,
+        position: result.position,
+        recorded: await recordedOf(store, streamId, toAppend, result),
+      };
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError && expectedVersion === undefined && attempt < MAX_ATTEMPTS) continue;
       throw error;
@@ -111,8 +143,16 @@ export async function executeStreamCommand<S, C, E extends DomainEvent, Ctx>(
   }
 }
 
-async function readBack(store: EventStore, streamId: string, fromRevision: number, count: number): Promise<RecordedEvent[]> {
-  const recorded: RecordedEvent[] = [];
-  for await (const event of store.readStream(streamId, { fromRevision, maxCount: count })) recorded.push(event);
+/**
+ * The answer's events from the append itself: its result gives the last event's revision and position,
+ * which is the whole answer for one event (nearly every command). The port gives no position for the
+ * others of a batch (a signature with its annexes, the catalogue's seeding): those are read back.
+ */
+async function recordedOf(store: EventStore, streamId: string, appended: EventToAppend[], result: AppendResult): Promise<CommandEvent[]> {
+  const first = result.nextExpectedRevision - appended.length + 1;
+  if (appended.length === 1) return [commandEvent({ ...appended[0], streamId, revision: first, position: result.position })];
+  const recorded: CommandEvent[] = [];
+  for await (const event of store.readStream(streamId, { fromRevision: first, maxCount: appended.length }))
+    recorded.push(commandEvent(event));
   return recorded;
 }

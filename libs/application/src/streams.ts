@@ -9,10 +9,15 @@ import {
 } from '@lib/domain/convention';
 import { EventStore, RecordedEvent } from '@lib/event-store/event-store.port';
 import { LoadedStream, loadStream } from './stream-command';
+import { streamFoldOf } from './stream-fold';
 
-/** The catalogue as recorded (R-CAT-1): one small stream, read whole for each decision. */
-export async function loadCatalogue(store: EventStore): Promise<CatalogueState> {
-  return (await loadStream<CatalogueState, CatalogueEvent>(store, CATALOGUE_STREAM, catalogueDecider)).state;
+/**
+ * The catalogue as recorded (R-CAT-1), with every event committed before the call: folded once, then
+ * extended with the events after the kept revision (stream-fold.ts). Every decision and the token's
+ * `services` claim read it: a read of its tail per call instead of the whole stream and its fold.
+ */
+export function loadCatalogue(store: EventStore): Promise<CatalogueState> {
+  return streamFoldOf<CatalogueState, CatalogueEvent>(store, CATALOGUE_STREAM, catalogueDecider).current();
 }
 
 /** `until` stops the fold at the first event it rejects: a read "as known at" an instant (R-TIME-1). */

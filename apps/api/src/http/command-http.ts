@@ -53,6 +53,6 @@ export function expectedVersionOf(header: string | undefined): number | undefine
   return Number(match[1]);
 }
 
-export function eventSummary(event: RecordedEvent): { type: string; position: string; data: unknown } {
+export function eventSummary(event: Pick<RecordedEvent, 'type' | 'position' | 'data'>): { type: string; position: string; data: unknown } {
   return { type: event.type, position: formatPosition(event.position), data: event.data };
 }

@@ -4,7 +4,7 @@ import { Response } from 'express';
 import { Observable, map } from 'rxjs';
 import { StreamCommandResult } from '@lib/application';
 import { formatPosition } from '@lib/event-store/event-store.port';
-import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
+import { IdempotencyInterceptor, IdempotentRequest } from '../idempotency/idempotency.interceptor';
 import { eventSummary } from './command-http';
 
 /** The HTTP answer of a command: sent only once its events are stored. */
@@ -33,6 +33,12 @@ export function streamAnswer<R extends StreamCommandResult>(result: R): HttpComm
 
 const PRESENTER = Symbol('command presenter');
 
+/** A stream command that recorded events: a retry finds them by their command id and answers the same. */
+function recordedInOneStream(result: unknown): boolean {
+  const { streamId, recorded } = (result ?? {}) as Partial<StreamCommandResult>;
+  return typeof streamId === 'string' && Array.isArray(recorded) && recorded.length > 0;
+}
+
 /** Turns what a command route returns into its HTTP answer, with the presenter its @CommandRoute names. */
 @Injectable()
 export class CommandAnswerInterceptor implements NestInterceptor {
@@ -43,8 +49,10 @@ export class CommandAnswerInterceptor implements NestInterceptor {
       this.reflector.get<CommandPresenter<unknown> | undefined>(PRESENTER, context.getHandler()) ??
       (streamAnswer as CommandPresenter<unknown>);
     const response = context.switchToHttp().getResponse<Response>();
+    const request = context.switchToHttp().getRequest<IdempotentRequest>();
     return next.handle().pipe(
       map((result) => {
+        request.answerFromEvents = recordedInOneStream(result);
         const answer = present(result);
         if (answer.version !== undefined) response.setHeader('ETag', `"${answer.version}"`);
         if (answer.location !== undefined) response.setHeader('Location', answer.location);

@@ -4,14 +4,18 @@ import { Response } from 'express';
 import { Observable, from, of, switchMap } from 'rxjs';
 import { AuthenticatedRequest } from '../auth/auth.guard';
 import { ValidationProblem } from '../problem-details';
-import { IdempotencyStore } from './idempotency.store';
+import { IdempotencyStore, StoredAnswer } from './idempotency.store';
 import { HttpException, HttpStatus } from '@nestjs/common';
 
 const KEY_FORMAT = /^[\x21-\x7e]{1,200}$/;
 /** Response headers replayed with a stored answer. */
 const REPLAYED_HEADERS = ['etag', 'location'];
 
-export type IdempotentRequest = AuthenticatedRequest & { idempotencyKey?: string };
+export type IdempotentRequest = AuthenticatedRequest & {
+  idempotencyKey?: string;
+  /** Set by the command's presenter: its answer is made of the events one stream recorded (IdempotencyStore). */
+  answerFromEvents?: boolean;
+};
 
 /**
  * API.md: the same Idempotency-Key with the same body returns the first answer and records nothing new;
@@ -61,9 +65,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
               const value = response.getHeader(name);
               if (typeof value === 'string') headers[name] = value;
             }
-            return from(this.answers.save(scope, header, { requestHash, status: response.statusCode, body, headers })).pipe(
-              switchMap((kept) => of(kept.body)),
-            );
+            const answer: StoredAnswer = { requestHash, status: response.statusCode, body: body as unknown, headers };
+            if (request.answerFromEvents) return of(this.answers.keepAfter(scope, header, answer).body);
+            return from(this.answers.save(scope, header, answer)).pipe(switchMap((kept) => of(kept.body)));
           }),
         );
       }),

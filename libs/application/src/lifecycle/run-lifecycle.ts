@@ -5,13 +5,14 @@ import { CONVENTION_STREAM_PREFIX } from '@lib/domain/convention';
 import { CommuneEventType } from '@lib/domain/reference';
 import { EVENT_STORE, EventStore, RecordedEvent } from '@lib/event-store/event-store.port';
 import { CommandContext } from '../command-context';
+import { CommandEvent } from '../stream-command';
 import { ExecuteConventionCommand } from '../convention.handlers';
 import { ExecuteCommuneCommand } from '../reference.handlers';
 
 export interface LifecycleRunResult {
   asOf: CalendarDate;
   /** Every event the run recorded, conventions first. */
-  recorded: RecordedEvent[];
+  recorded: CommandEvent[];
 }
 
 /** Records what is due up to `asOf`; asked by an admin (POST /api/lifecycle/run) or by the daily schedule. */
@@ -38,7 +39,7 @@ export class RunLifecycleHandler implements ICommandHandler<RunLifecycleCommand,
   ) {}
 
   async execute({ asOf, context }: RunLifecycleCommand): Promise<LifecycleRunResult> {
-    const recorded: RecordedEvent[] = [];
+    const recorded: CommandEvent[] = [];
     for (const conventionId of await this.distinct('ConventionSigned', (e) => (e.data as { conventionId: string }).conventionId)) {
       const result = await this.commands.execute(
         new ExecuteConventionCommand({ type: 'RunLifecycle', data: { conventionId, asOf } }, context),
