@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { EventToAppend, Position, RecordedEvent, comparePositions } from '@lib/event-store/event-store.port';
-import { ChainLink, ChainedEventStore, eventHash, verifyChain } from '@lib/event-store/integrity/event-hash';
+import { ChainLink, ChainedEventStore, eventHash, verifyChain, verifyStoredChain } from '@lib/event-store/integrity/event-hash';
 import { InMemoryEventStore } from '@lib/event-store/in-memory/in-memory-event-store';
 import { createPgliteEventStore } from '@lib/event-store/pglite/create-pglite-event-store';
 import { PostgresEventStore } from '@lib/event-store/postgres/postgres-event-store';
@@ -11,6 +11,8 @@ import { describeWithPostgres, openTestDatabase } from './support/postgres';
 type Store = ChainedEventStore & {
   appendToStream: PostgresEventStore['appendToStream'];
   headPosition(): Promise<Position>;
+  /** Stores that seal after the append (chain-sealer.ts). */
+  seal?(): Promise<void>;
 };
 
 interface Opened {
@@ -37,8 +39,10 @@ async function chainOf(store: ChainedEventStore): Promise<ChainLink[]> {
   return links;
 }
 
+/** The event at `position` readable, and sealed where the store seals after the append. */
 async function visible(store: Store, position: Position): Promise<void> {
   while (comparePositions(await store.headPosition(), position) < 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  await store.seal?.();
 }
 
 /** The integrity chain of R-AUD-1, for every store that keeps it. */
@@ -131,18 +135,33 @@ function tamperingSuite(name: string, open: () => Promise<Opened>): void {
       withLog(async (db, events, store) => {
         await db.query(`DELETE FROM events WHERE event_id = $1`, [events[1].id]);
         expect(await verifyChain(store.readChain())).toMatchObject({ ok: false, checked: 3, firstBrokenPosition: events[2].position });
-        await db.query(`UPDATE events SET hash = sha256('forged'::bytea) WHERE event_id = $1`, [events[0].id]);
+        await db.query(`UPDATE event_chain SET hash = sha256('forged'::bytea) WHERE seq = (SELECT seq FROM events WHERE event_id = $1)`, [
+          events[0].id,
+        ]);
         expect(await verifyChain(store.readChain())).toMatchObject({ ok: false, firstBrokenPosition: events[0].position });
       }));
 
-    it('an event inserted around the store (no hash) breaks the chain at itself', () =>
-      withLog(async (db, _events, store) => {
+    it('an event inserted around the store into the sealed prefix (no hash) breaks the chain at itself', () =>
+      withLog(async (db, events, store) => {
+        // Given the transaction id of an event already sealed, the row sorts inside the sealed prefix.
         await db.query(
-          `INSERT INTO events (stream_id, revision, event_id, type, schema_version, data, metadata) VALUES ('convention-69123-1', 4, $1, 'ServiceStopped', 1, '{}', '{}')`,
-          [randomUUID()],
+          `INSERT INTO events (xid, stream_id, revision, event_id, type, schema_version, data, metadata)
+           SELECT xid, 'convention-69123-1', 4, $1, 'ServiceStopped', 1, '{}', '{}' FROM events WHERE event_id = $2`,
+          [randomUUID(), events[2].id],
         );
         const links = await chainOf(store);
-        expect(await verifyChain(store.readChain())).toMatchObject({ ok: false, checked: 5, firstBrokenPosition: links[4].event.position });
+        expect(links[3].hash).toBeNull();
+        expect(await verifyChain(store.readChain())).toMatchObject({ ok: false, checked: 5, firstBrokenPosition: links[3].event.position });
+        expect(await verifyStoredChain(store)).toMatchObject({ ok: false, firstBrokenPosition: links[3].event.position });
+      }));
+
+    it('the last sealed event removed: the prefix still chains, but no longer ends at the recorded seal head', () =>
+      withLog(async (db, events, store) => {
+        await db.query(`DELETE FROM events WHERE event_id = $1`, [events[3].id]);
+        expect(await verifyChain(store.readChain())).toMatchObject({ ok: true, checked: 3 });
+        const verification = await verifyStoredChain(store);
+        expect(verification).toMatchObject({ ok: false, checked: 3, firstBrokenPosition: events[3].position });
+        expect(verification.sealedHead).toMatchObject({ size: 4, position: events[3].position });
       }));
   });
 }
@@ -182,7 +201,7 @@ describeWithPostgres('integrity chain on PostgreSQL', () => {
   integrityChainSuite('PostgreSQL', postgres);
   tamperingSuite('PostgreSQL', postgres);
 
-  it('stays whole under 8 concurrent writers: appends take turns, so the chain is the global order', async () => {
+  it('stays whole under 8 concurrent writers appending without a lock: the sealer chains the global order', async () => {
     const { store, close } = await postgres();
     try {
       let last: Position = { commit: 0, prepare: 0 };
@@ -195,8 +214,10 @@ describeWithPostgres('integrity chain on PostgreSQL', () => {
         }),
       );
       await visible(store, last);
-      const verification = await verifyChain(store.readChain());
-      expect(verification).toMatchObject({ ok: true, checked: 8 * (40 + 14) });
+      const verification = await verifyStoredChain(store);
+      expect(verification).toMatchObject({ ok: true, checked: 8 * (40 + 14), unsealedTail: { count: 0 } });
+      const instants = (await chainOf(store)).map((link) => link.event.recordedAt);
+      expect([...instants].sort()).toEqual(instants);
     } finally {
       await close();
     }
@@ -224,8 +245,10 @@ describeWithPostgres('integrity chain on PostgreSQL', () => {
       expect(await verifyChain(store.readChain())).toMatchObject({ ok: true, checked: 4 });
       // Starting again changes nothing: the chain has begun.
       const before = links.map((link) => link.hash);
-      await PostgresEventStore.create(database.db, { channel: database.channel });
+      const again = await PostgresEventStore.create(database.db, { channel: database.channel });
+      await again.seal();
       expect((await chainOf(store)).map((link) => link.hash)).toEqual(before);
+      await again.close();
       await store.close();
     } finally {
       await database.drop();

@@ -165,7 +165,8 @@ describeWithPostgres('PostgreSQL event store', () => {
     it('applies its migrations once: creating the store again on the same schema changes nothing', async () => {
       const streamId = `again${randomUUID().slice(0, 8)}`;
       await store.appendToStream(streamId, [event()]);
-      await PostgresEventStore.create(database.db, { channel: database.channel });
+      // Not closed by this test: no sealer of its own left running on the schema (dropping it would meet it).
+      await PostgresEventStore.create(database.db, { channel: database.channel, sealing: 'manual' });
 
       const { rows } = await database.db.query<{ version: number }>('SELECT version FROM event_store_migrations ORDER BY version');
       expect(rows.map((row) => Number(row.version))).toEqual(EVENT_STORE_MIGRATIONS.map((migration) => migration.version));
@@ -177,8 +178,8 @@ describeWithPostgres('PostgreSQL event store', () => {
       const second = await fresh.connectAgain(2);
       try {
         const [a, b] = await Promise.all([
-          PostgresEventStore.create(fresh.db, { channel: fresh.channel }),
-          PostgresEventStore.create(second, { channel: fresh.channel }),
+          PostgresEventStore.create(fresh.db, { channel: fresh.channel, sealing: 'manual' }),
+          PostgresEventStore.create(second, { channel: fresh.channel, sealing: 'manual' }),
         ]);
         await a.appendToStream('s', [event()], { expectedRevision: 'no_stream' });
         await b.appendToStream('s', [event()], { expectedRevision: 0 });
@@ -193,7 +194,7 @@ describeWithPostgres('PostgreSQL event store', () => {
     it('reads the global order and the head through the (xid, seq) index, never by scanning the table', async () => {
       const fresh = await openTestDatabase('plan');
       try {
-        await PostgresEventStore.create(fresh.db, { channel: fresh.channel });
+        await PostgresEventStore.create(fresh.db, { channel: fresh.channel, sealing: 'manual' });
         // 100 000 events in 100 transactions, so that xid and seq both vary, then fresh statistics.
         for (let batch = 0; batch < 100; batch++) {
           await fresh.db.query(

@@ -1,11 +1,12 @@
 import { Controller, Get, Inject, Logger, NotFoundException, Param, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { once } from 'node:events';
 import { CONVENTION_ID_FORMAT } from '@lib/application';
 import { conventionStreamId } from '@lib/domain/convention';
 import { SQL_DATABASE } from '@lib/event-store/event-store.module';
 import { EVENT_STORE, EventStore, Position, formatPosition, parsePosition } from '@lib/event-store/event-store.port';
+import { SealHead, StoredChainVerification } from '@lib/event-store/integrity/event-hash';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
 import { AUDIT_TABLES, AuditEntry, auditEntryOf, readAuditPage } from '@lib/projections/audit';
 import { Actor } from '../auth/actor';
@@ -16,6 +17,16 @@ import { ProjectionHost } from '../projections/projection-host';
 import { parseAuditQuery } from './audit-query';
 import { IntegrityService } from './integrity.service';
 import { CLOCK, Clock } from '../clock';
+
+/** GET /api/audit/verify's answer (API.md), positions as strings. */
+interface VerifyView {
+  ok: boolean;
+  checked: number;
+  firstBrokenPosition?: string;
+  headHash: string | null;
+  sealedHead?: Omit<SealHead, 'position'> & { position: string | null };
+  unsealedTail?: StoredChainVerification['unsealedTail'];
+}
 
 /** A convention's history (API.md `GET /api/conventions/{id}/history`), read from its stream: always complete. */
 @ApiTags('audit')
@@ -80,13 +91,35 @@ export class AuditController {
 
   @Get('verify')
   @Roles('auditor')
-  @ApiOperation({ summary: 'Recomputes the integrity chain over every event: {ok, checked, firstBrokenPosition?, headHash}' })
-  async verify(
-    @Query() query: Record<string, unknown>,
-  ): Promise<{ ok: boolean; checked: number; firstBrokenPosition?: string; headHash: string | null }> {
+  @ApiOperation({
+    summary:
+      'Recomputes the integrity chain over every sealed event: {ok, checked, firstBrokenPosition?, headHash}, and on PostgreSQL/PGlite ' +
+      'the seal head and the unsealed tail (ok is false when an acknowledged event has stayed unsealed longer than boundMs)',
+  })
+  @ApiOkResponse({
+    schema: {
+      example: {
+        ok: true,
+        checked: 1042,
+        headHash: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+        sealedHead: { position: '1897.1042', size: 1042, hash: '9f86d0…', sealedAt: '2026-12-02T06:00:00.120Z' },
+        unsealedTail: { count: 3, oldestRecordedAt: '2026-12-02T06:00:00.101Z', oldestAgeMs: 24, boundMs: 1000, overdue: false },
+      },
+    },
+  })
+  async verify(@Query() query: Record<string, unknown>): Promise<VerifyView> {
     parseReadQuery(query, []);
-    const { ok, checked, firstBrokenPosition, headHash } = await this.integrity.verify();
-    return { ok, checked, ...(firstBrokenPosition ? { firstBrokenPosition: formatPosition(firstBrokenPosition) } : {}), headHash };
+    const { ok, checked, firstBrokenPosition, headHash, sealedHead, unsealedTail } = await this.integrity.verify();
+    return {
+      ok,
+      checked,
+      ...(firstBrokenPosition ? { firstBrokenPosition: formatPosition(firstBrokenPosition) } : {}),
+      headHash,
+      ...(sealedHead
+        ? { sealedHead: { ...sealedHead, position: sealedHead.position === null ? null : formatPosition(sealedHead.position) } }
+        : {}),
+      ...(unsealedTail ? { unsealedTail } : {}),
+    };
   }
 
   @Get('export')

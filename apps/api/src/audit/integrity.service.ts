@@ -1,14 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SQL_DATABASE } from '@lib/event-store/event-store.module';
 import { EVENT_STORE, EventStore, Position, START } from '@lib/event-store/event-store.port';
-import { ChainLink, ChainVerification, isChainedEventStore, verifyChain } from '@lib/event-store/integrity/event-hash';
+import {
+  ChainLink,
+  StoredChainVerification,
+  isChainedEventStore,
+  verifyChain,
+  verifyStoredChain,
+} from '@lib/event-store/integrity/event-hash';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
 import { AUDIT_TABLES, readAuditChain } from '@lib/projections/audit';
 import { ProjectionHost } from '../projections/projection-host';
 
 /**
- * The integrity chain (R-AUD-1) whatever the store: PostgreSQL, PGlite and the in-memory store keep a
- * hash beside each event, computed when it is appended; EventStoreDB cannot, so there the chain is the
+ * The integrity chain (R-AUD-1) whatever the store: PostgreSQL and PGlite keep a hash beside each event,
+ * computed by their sealer within a bound after the append (chain-sealer.ts), the in-memory store at the
+ * append; EventStoreDB cannot, so there the chain is the
  * one the audit projection computed as events arrived, and verification compares the store's events
  * with it (it then detects events removed or changed in the store since they were projected).
  */
@@ -20,14 +27,20 @@ export class IntegrityService {
     private readonly host: ProjectionHost,
   ) {}
 
-  /** The global order with each event's hash, streamed. */
+  /**
+   * The global order with each event's hash, streamed: every event acknowledged before the call (a store
+   * that seals after the append seals them first, on demand), so that `cli import-events` can restore an
+   * export.
+   */
   async links(after: Position = START): Promise<AsyncIterable<ChainLink>> {
     if (isChainedEventStore(this.store)) return this.store.readChain({ after });
     await this.host.ensureCaughtUp(await this.store.headPosition());
     return pairedWithProjection(this.store, this.db, after);
   }
 
-  async verify(): Promise<ChainVerification> {
+  /** For a store that seals after the append, also its seal head and unsealed tail, as they are (no sealing on demand). */
+  async verify(): Promise<StoredChainVerification> {
+    if (isChainedEventStore(this.store)) return verifyStoredChain(this.store);
     return verifyChain(await this.links());
   }
 }

@@ -49,10 +49,40 @@ export interface ChainLink {
   hash: string | null;
 }
 
+/** How far a store that seals after the append (PostgreSQL, PGlite) has sealed. `position` null and `size` 0 before the first event. */
+export interface SealHead {
+  position: Position | null;
+  /** Events in the sealed prefix (the tree size, once the chain is a Merkle tree). */
+  size: number;
+  /** The hash of the last sealed event (the tree's root, then). */
+  hash: string | null;
+  sealedAt: string | null;
+}
+
+/** The committed events above the seal head, not chained yet. */
+export interface UnsealedTail {
+  count: number;
+  oldestRecordedAt: string | null;
+  oldestAgeMs: number | null;
+}
+
+export interface SealState {
+  head: SealHead;
+  tail: UnsealedTail;
+  /** How long an acknowledged event may stay unsealed. */
+  boundMs: number;
+}
+
 /** A store that keeps the chain beside its events (PostgreSQL, PGlite, in-memory; not EventStoreDB). */
 export interface ChainedEventStore {
-  /** The global order with each event's stored hash, after a position (exclusive), streamed. */
-  readChain(options?: { after?: Position }): AsyncIterable<ChainLink>;
+  /**
+   * The global order with each event's stored hash, after a position (exclusive), streamed. A store that
+   * seals after the append gives its sealed prefix through `until` (inclusive; null: nothing); without
+   * `until`, it first seals every event acknowledged before the read.
+   */
+  readChain(options?: { after?: Position; until?: Position | null }): AsyncIterable<ChainLink>;
+  /** Only stores that seal after the append. */
+  sealState?(): Promise<SealState>;
 }
 
 export function isChainedEventStore(store: unknown): store is ChainedEventStore {
@@ -84,4 +114,31 @@ export async function verifyChain(links: AsyncIterable<ChainLink>): Promise<Chai
     previous = hash;
   }
   return { ok: firstBrokenPosition === undefined, checked, ...(firstBrokenPosition ? { firstBrokenPosition } : {}), headHash: previous };
+}
+
+export interface StoredChainVerification extends ChainVerification {
+  sealedHead?: SealHead;
+  /** `overdue`: an acknowledged event has waited longer than the bound, which fails the verification. */
+  unsealedTail?: UnsealedTail & { boundMs: number; overdue: boolean };
+}
+
+/**
+ * verifyChain over a store's chain, and for a store that seals after the append, its sealed prefix
+ * against its recorded head (its length and last hash: an event removed at the end shows there) and its
+ * unsealed tail against the bound.
+ */
+export async function verifyStoredChain(store: ChainedEventStore): Promise<StoredChainVerification> {
+  if (!store.sealState) return verifyChain(store.readChain());
+  const { head, tail, boundMs } = await store.sealState();
+  const verification = await verifyChain(store.readChain({ until: head.position }));
+  const headHolds = verification.checked === head.size && verification.headHash === head.hash;
+  const overdue = tail.oldestAgeMs !== null && tail.oldestAgeMs > boundMs;
+  const firstBrokenPosition = verification.firstBrokenPosition ?? (headHolds ? undefined : (head.position ?? undefined));
+  return {
+    ...verification,
+    ok: verification.ok && headHolds && !overdue,
+    ...(firstBrokenPosition ? { firstBrokenPosition } : {}),
+    sealedHead: head,
+    unsealedTail: { ...tail, boundMs, overdue },
+  };
 }

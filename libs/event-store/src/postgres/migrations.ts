@@ -49,6 +49,43 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE events ADD COLUMN hash bytea`,
     ],
   },
+  {
+    version: 3,
+    name: 'integrity chain sealed off the append path',
+    statements: [
+      // Each sealed event's hash, written once by the sealer (chain-sealer.ts), in a table of its own:
+      // an insert of a small row, where setting events.hash rewrites the whole event row and its four
+      // index entries (docs/benchmarks.md, "Appends without the chain lock"). `leaf` is the event's
+      // index in the sealed order (0, 1, 2…), the leaf number a Merkle tree will use.
+      `CREATE TABLE event_chain (
+        seq bigint PRIMARY KEY,
+        leaf bigint NOT NULL,
+        hash bytea NOT NULL
+      )`,
+      // How far the chain is sealed: one row, moved by each seal batch.
+      `CREATE TABLE event_seal_head (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        xid xid8,
+        seq bigint,
+        size bigint NOT NULL,
+        hash bytea,
+        sealed_at timestamptz
+      )`,
+      // The hashes migration 2 kept in the events rows are kept (R-AUD-1): copied, in the global order,
+      // up to the last hashed event, which becomes the seal head. Rows without a hash before it stay
+      // without one, and verification reports them, as before.
+      `INSERT INTO event_chain (seq, leaf, hash)
+       SELECT seq, leaf, hash FROM (
+         SELECT seq, hash, row_number() OVER (ORDER BY xid, seq) - 1 AS leaf FROM events
+       ) ordered
+       WHERE hash IS NOT NULL`,
+      `INSERT INTO event_seal_head (xid, seq, size, hash, sealed_at)
+       SELECT e.xid, e.seq, coalesce(c.leaf + 1, 0), c.hash, CASE WHEN c.seq IS NULL THEN NULL ELSE now() END
+       FROM (SELECT 1) AS one
+       LEFT JOIN LATERAL (SELECT seq, leaf, hash FROM event_chain ORDER BY leaf DESC LIMIT 1) c ON true
+       LEFT JOIN events e ON e.seq = c.seq`,
+    ],
+  },
 ];
 
 /**

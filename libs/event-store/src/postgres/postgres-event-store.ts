@@ -16,28 +16,28 @@ import {
   Subscription,
   WrongExpectedRevisionError,
 } from '../event-store.port';
-import { SqlDatabase, SqlExecutor } from '../sql/sql-database';
-import { ChainLink, ChainVerification, ChainedEventStore, verifyChain } from '../integrity/event-hash';
+import { SqlDatabase } from '../sql/sql-database';
+import { ChainLink, ChainedEventStore, SealState, StoredChainVerification, verifyStoredChain } from '../integrity/event-hash';
 import { ExportedEvent, StoreNotEmptyError } from './bulk-import';
 import { checkAppend, checkMaxCount, expectationHolds, isRetryInPlace, startRevision } from '../append-rules';
 import { migrate } from './migrations';
-import { chainBatch, readChain, sealUnchained } from './integrity-chain';
+import { ChainSealer } from './chain-sealer';
+import { readChain } from './integrity-chain';
 import { Page, PostgresSubscription } from './postgres-subscription';
 import {
-  APPEND_CONTEXT,
-  AppendContextRow,
-  CHAIN_LOCK,
+  APPEND,
+  AppendRow,
   COUNT_EVENTS,
   EventRow,
-  FIND_EVENT_IDS,
   HEAD_POSITION,
   HORIZON_PASSED_COMMITTED,
   IMPORT_EVENTS,
-  INSERT_EVENTS,
+  IMPORT_SEAL_HEAD,
   NOTIFY,
   READ_ALL_PAGE,
   READ_STREAM_BACKWARDS,
   READ_STREAM_FORWARDS,
+  SEAL_LOCK,
   ReadAllPageRow,
   positionOf,
   toRecordedEvent,
@@ -59,6 +59,11 @@ export interface PostgresEventStoreOptions {
    * it sees every event committed before it began; past that it fails rather than answer incompletely.
    */
   readYourWritesTimeoutMs?: number;
+  /**
+   * 'background' (the default): the store's sealer chains appended events within SEAL_BOUND_MS
+   * (chain-sealer.ts) until close(). 'manual': nothing seals but seal() (tests drive the sealer).
+   */
+  sealing?: 'background' | 'manual';
 }
 
 /** Two appends raced on a revision or an id; the database kept the first. */
@@ -69,14 +74,16 @@ const MAX_APPEND_ATTEMPTS = 100;
 /**
  * The event store on PostgreSQL, the same class and SQL on a `pg` pool and on PGlite (see queries.ts for
  * the global order). The store does not own the database it is given: `close()` ends its subscriptions
- * and stops listening; the caller closes the database. Each append extends the integrity chain
- * (integrity-chain.ts) under a lock that serialises appends (queries.ts, CHAIN_LOCK). Subscriptions are
- * postgres-subscription.ts; what every adapter checks of its arguments is append-rules.ts.
+ * and stops listening and sealing; the caller closes the database. An append is one statement and takes
+ * no lock (queries.ts, APPEND); the integrity chain is extended behind it by the sealer (chain-sealer.ts).
+ * Subscriptions are postgres-subscription.ts; what every adapter checks of its arguments is append-rules.ts.
  */
 export class PostgresEventStore implements EventStore, ChainedEventStore {
   private readonly subscriptions = new Set<PostgresSubscription>();
   private readonly wakeUps = new Set<() => void>();
   private listening: Promise<() => Promise<void>> | undefined;
+  /** The store's own sealer; other processes on the same database may run theirs (chain-sealer.ts). */
+  readonly sealer: ChainSealer;
 
   private constructor(
     private readonly db: SqlDatabase,
@@ -84,18 +91,28 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
     private readonly pageSize: number,
     private readonly pollIntervalMs: number,
     private readonly readYourWritesTimeoutMs: number,
-  ) {}
+  ) {
+    // The sealer hears this store's own appends directly, and other processes' through the store's LISTEN
+    // when its subscriptions hold one (it does not open one of its own: a connection held per store).
+    this.sealer = new ChainSealer(db, {
+      watch: (wakeUp) => {
+        this.wakeUps.add(wakeUp);
+        return () => void this.wakeUps.delete(wakeUp);
+      },
+    });
+  }
 
   static async create(db: SqlDatabase, options: PostgresEventStoreOptions = {}): Promise<PostgresEventStore> {
     await migrate(db);
-    await sealUnchained(db);
-    return new PostgresEventStore(
+    const store = new PostgresEventStore(
       db,
       options.channel ?? 'events',
       options.pageSize ?? 500,
       options.pollIntervalMs ?? 1000,
       options.readYourWritesTimeoutMs ?? 30_000,
     );
+    if ((options.sealing ?? 'background') === 'background') store.sealer.start();
+    return store;
   }
 
   async appendToStream(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -103,7 +120,7 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
     checkAppend(streamId, events, expected);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((tx) => this.tryAppend(tx, streamId, events, expected));
+        return await this.tryAppend(streamId, events, expected);
       } catch (error) {
         // Another writer took the revision or an id first. Nothing was written; the next attempt sees its
         // commit and turns it into the right answer: a WrongExpectedRevisionError with the actual
@@ -114,21 +131,27 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
     }
   }
 
-  private async tryAppend(
-    tx: SqlExecutor,
-    streamId: string,
-    events: readonly EventToAppend[],
-    expected: ExpectedRevision,
-  ): Promise<AppendResult> {
-    // First, before the transaction has an id: appends take turns, so the chain follows the global order.
-    await tx.query(CHAIN_LOCK);
+  /** One statement, its own transaction (queries.ts, APPEND). */
+  private async tryAppend(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+    const payload = events.map(({ id, type, schemaVersion, data, metadata }) => ({
+      id,
+      type,
+      schemaVersion,
+      data: data ?? null,
+      metadata: metadata ?? {},
+    }));
+    const { rows } = await this.db.query<AppendRow>(APPEND, [
+      streamId,
+      JSON.stringify(payload),
+      events.map((event) => event.id),
+      typeof expected === 'number' ? 'revision' : expected,
+      typeof expected === 'number' ? expected : null,
+      this.channel,
+    ]);
+    const row = rows[0];
     // Idempotency comes before the expectation: a retried batch meets the revision its first try produced.
-    const { rows: existing } = await tx.query<EventRow>(FIND_EVENT_IDS, [events.map((event) => event.id)]);
-    if (existing.length > 0) return retriedAppend(streamId, events, expected, existing);
-
-    const { rows } = await tx.query<AppendContextRow>(APPEND_CONTEXT, [streamId]);
-    const context = rows[0];
-    const currentRevision = context.revision === null ? undefined : Number(context.revision);
+    if (row.existing && row.existing.length > 0) return retriedAppend(streamId, events, expected, row.existing);
+    const currentRevision = row.head_revision === null ? undefined : Number(row.head_revision);
     if (!expectationHolds(expected, currentRevision)) {
       throw new WrongExpectedRevisionError(streamId, expected, currentRevision ?? 'no_stream');
     }
@@ -136,58 +159,83 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
     if (events.length === 0) {
       return currentRevision === undefined
         ? { nextExpectedRevision: -1, position: START }
-        : { nextExpectedRevision: currentRevision, position: positionOf({ xid_text: context.xid_text!, seq: context.seq! }) };
+        : { nextExpectedRevision: currentRevision, position: positionOf({ xid_text: row.head_xid_text!, seq: row.head_seq! }) };
     }
-
-    const firstRevision = (currentRevision ?? -1) + 1;
-    const payload = chainBatch(streamId, firstRevision, context.recorded_at, context.hash_hex, events);
-    const { rows: inserted } = await tx.query<{ seq: string | number; xid_text: string; revision: string | number }>(INSERT_EVENTS, [
-      streamId,
-      firstRevision,
-      JSON.stringify(payload),
-      context.recorded_at,
-    ]);
-    await tx.query(NOTIFY, [this.channel]);
-    const last = inserted.reduce((a, b) => (Number(a.revision) > Number(b.revision) ? a : b));
-    return { nextExpectedRevision: Number(last.revision), position: positionOf(last) };
+    if (!row.last) throw new Error(`The append to ${streamId} inserted nothing although its expectation held`);
+    this.sealer.nudge();
+    return { nextExpectedRevision: Number(row.last.revision), position: positionOf(row.last) };
   }
 
   /**
    * Restores an archive into an EMPTY store (StoreNotEmptyError otherwise): the batches, already checked
-   * (bulk-import.ts ImportChecker), inserted as they are, in order, in ONE transaction under the chain
-   * lock, so that a refused line or a failure leaves the store empty rather than with a prefix that
-   * verifies as a complete log. `onBatch` is told after each batch is written. Then the store's own
-   * verification (the one GET /api/audit/verify runs) over what was committed.
+   * (bulk-import.ts ImportChecker), inserted as they are, in order, with their hashes as the chain's
+   * leaves and the seal head at the last one, in ONE transaction that holds the sealer's lock, so that a
+   * refused line or a failure leaves the store empty rather than with a prefix that verifies as a
+   * complete log. `onBatch` is told after each batch is written. Then the store's own verification (the
+   * one GET /api/audit/verify runs) over what was committed.
    */
   async importEvents(
     batches: AsyncIterable<readonly ExportedEvent[]>,
     onBatch?: (imported: number) => void,
-  ): Promise<{ imported: number; verification: ChainVerification }> {
+  ): Promise<{ imported: number; verification: StoredChainVerification }> {
     const imported = await this.db.transaction(async (tx) => {
-      await tx.query(CHAIN_LOCK);
+      await tx.query(SEAL_LOCK);
       const { rows } = await tx.query<{ count: string | number }>(COUNT_EVENTS);
       if (Number(rows[0].count) > 0) throw new StoreNotEmptyError(Number(rows[0].count));
       // Pipelined: the next batch is read and checked here while the database inserts the previous one.
       const iterator = batches[Symbol.asyncIterator]();
       let count = 0;
+      let headHash: string | null = null;
       for (let next = await iterator.next(); !next.done;) {
         const batch = next.value;
-        const inserted = batch.length === 0 ? Promise.resolve() : tx.query(IMPORT_EVENTS, [JSON.stringify(batch)]);
+        const inserted = batch.length === 0 ? Promise.resolve() : tx.query(IMPORT_EVENTS, [JSON.stringify(batch), count]);
         [, next] = await Promise.all([inserted, iterator.next()]);
         count += batch.length;
+        if (batch.length > 0) headHash = batch[batch.length - 1].hash;
         onBatch?.(count);
       }
-      if (count > 0) await tx.query(NOTIFY, [this.channel]);
+      if (count === 0) return 0;
+      // Appends take no lock: one that committed meanwhile would sit inside the imported range unsealed.
+      const { rows: after } = await tx.query<{ count: string | number }>(COUNT_EVENTS);
+      if (Number(after[0].count) !== count) throw new StoreNotEmptyError(Number(after[0].count) - count);
+      await tx.query(IMPORT_SEAL_HEAD, [count, headHash]);
+      await tx.query(NOTIFY, [this.channel]);
       return count;
     });
-    // Larger pages than readers use: the whole log is read back, and a page is a round trip.
-    const chain = readChain(this.db, Math.max(this.pageSize, 5000), () => this.seeCommitted());
-    return { imported, verification: await verifyChain(chain) };
+    return { imported, verification: await verifyStoredChain(this.withPageSize(Math.max(this.pageSize, 5000))) };
   }
 
-  /** The global order with each event's stored hash (R-AUD-1), streamed in pages below the horizon. */
-  readChain(options: { after?: Position } = {}): AsyncIterable<ChainLink> {
-    return readChain(this.db, this.pageSize, () => this.seeCommitted(), options.after);
+  /** Seals every event acknowledged before the call (an export covers them), with this store's sealer. */
+  async seal(): Promise<void> {
+    await this.seeCommitted();
+    const { rows } = await this.db.query<{ seq: string | number; xid_text: string }>(HEAD_POSITION);
+    if (rows.length > 0) await this.sealer.sealThrough(positionOf(rows[0]), this.readYourWritesTimeoutMs);
+  }
+
+  sealState(): Promise<SealState> {
+    return this.sealer.state();
+  }
+
+  /**
+   * The sealed prefix of the chain (R-AUD-1), streamed in pages below the horizon. Without `until`, every
+   * event acknowledged before the read: sealed first, on demand (seal()), then read through the head.
+   */
+  readChain(options: { after?: Position; until?: Position | null } = {}): AsyncIterable<ChainLink> {
+    return this.chainReader(this.pageSize, options);
+  }
+
+  private chainReader(pageSize: number, options: { after?: Position; until?: Position | null }): AsyncIterable<ChainLink> {
+    const until = async () => {
+      if (options.until !== undefined) return options.until;
+      await this.seal();
+      return (await this.sealer.state()).head.position;
+    };
+    return readChain(this.db, pageSize, () => this.seeCommitted(), until, options.after);
+  }
+
+  /** This store as a chained store reading larger pages: a whole log read back, where a page is a round trip. */
+  private withPageSize(pageSize: number): ChainedEventStore {
+    return { readChain: (options = {}) => this.chainReader(pageSize, options), sealState: () => this.sealState() };
   }
 
   readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
@@ -280,6 +328,7 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
   }
 
   async close(): Promise<void> {
+    await this.sealer.stop();
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
     const listening = this.listening;
     this.listening = undefined;
@@ -319,7 +368,12 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
  * Some ids of the batch are already recorded. A retry (append-rules.ts) gets the first append's answer
  * again; anything else is a duplicate.
  */
-function retriedAppend(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision, existing: EventRow[]): AppendResult {
+function retriedAppend(
+  streamId: string,
+  events: readonly EventToAppend[],
+  expected: ExpectedRevision,
+  existing: NonNullable<AppendRow['existing']>,
+): AppendResult {
   const byId = new Map(existing.map((row) => [row.event_id, row]));
   const rows = events.map((event) => byId.get(event.id.toLowerCase()));
   const recorded = rows.map((row) => row && { streamId: row.stream_id, revision: Number(row.revision) });

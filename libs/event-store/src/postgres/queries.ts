@@ -17,6 +17,8 @@
 import { EventMetadata, Position, RecordedEvent } from '../event-store.port';
 
 const EVENT_COLUMNS = `seq, xid::text AS xid_text, stream_id, revision, event_id, type, schema_version, data, metadata, recorded_at`;
+/** The same columns of `events` under the alias `e`, for joins. */
+const E_COLUMNS = `e.seq, e.xid::text AS xid_text, e.stream_id, e.revision, e.event_id, e.type, e.schema_version, e.data, e.metadata, e.recorded_at`;
 
 export interface EventRow {
   seq: string | number;
@@ -31,62 +33,151 @@ export interface EventRow {
   recorded_at: Date | string;
 }
 
-export const FIND_EVENT_IDS = `
-  SELECT ${EVENT_COLUMNS} FROM events WHERE event_id = ANY ($1::uuid[])`;
-
 /**
- * The integrity chain needs "the previous event in the global order" when an event is appended. The
- * global order is (xid, seq), and concurrent transactions commit out of xid order, so appends take
- * this transaction-level lock first, before anything gives the transaction an id: the next appender
- * waits for the commit, then takes a larger transaction id. So the chain order is the global order, and
- * the previous event is the last one committed. Its cost is in docs/benchmarks.md.
+ * An append in one statement, its own transaction, with no lock: the ids already recorded (a retry or a
+ * duplicate), the stream's last event (the expectation), the insert when neither stops it, and the
+ * NOTIFY, delivered at commit. Two writers racing on a revision or an id both insert; the unique
+ * constraints make the second wait for the first and fail (23505), and its next attempt sees the first
+ * one's commit. $1 stream, $2 the events as one JSON array in batch order, $3 their ids, $4 the
+ * expectation's kind ('any', 'no_stream', 'stream_exists' or 'revision') and $5 its revision, $6 the
+ * channel. The expectation is append-rules.ts expectationHolds, said again in SQL so that the check and
+ * the insert are one round trip (the store checks the answer with expectationHolds).
+ *
+ * The recording instant must not decrease along the global order, so that "as known at K" is a prefix of
+ * it (docs/audit.md). The order is the transaction ids', so the instant is read right after the id is
+ * taken, and the two together under a session advisory lock (per schema) released in the same statement,
+ * before the insert and the commit: held for two function calls, not across round trips. The chain of
+ * MATERIALIZED CTEs orders lock, id, clock and unlock (each reads the previous). Never before the
+ * previous committed event's instant either (a clock set back).
  */
-export const CHAIN_LOCK = `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.event_chain'))`;
+export const APPEND = `
+  WITH existing AS MATERIALIZED (
+    SELECT seq, xid::text AS xid_text, stream_id, revision, event_id FROM events WHERE event_id = ANY ($3::uuid[])
+  ), head AS MATERIALIZED (
+    SELECT revision, xid::text AS xid_text, seq FROM events WHERE stream_id = $1 ORDER BY revision DESC LIMIT 1
+  ), decision AS MATERIALIZED (
+    SELECT NOT EXISTS (SELECT 1 FROM existing) AND CASE $4::text
+             WHEN 'any' THEN true
+             WHEN 'no_stream' THEN h.revision IS NULL
+             WHEN 'stream_exists' THEN h.revision IS NOT NULL
+             ELSE h.revision = $5::bigint END AS ok,
+           coalesce(h.revision, -1) + 1 AS first_revision
+    FROM (SELECT 1) AS one LEFT JOIN head h ON true
+  ), locked AS MATERIALIZED (
+    SELECT pg_advisory_lock(hashtext(current_schema() || '.event_instant')) FROM decision WHERE ok AND jsonb_array_length($2::jsonb) > 0
+  ), taken AS MATERIALIZED (
+    SELECT pg_current_xact_id() AS xid, clock_timestamp()::timestamptz(3) AS at FROM locked
+  ), instant AS MATERIALIZED (
+    SELECT pg_advisory_unlock(hashtext(current_schema() || '.event_instant')) AS unlocked,
+           GREATEST(t.at, (SELECT recorded_at FROM events WHERE xid < t.xid ORDER BY xid DESC, seq DESC LIMIT 1)) AS at
+    FROM taken t
+  ), inserted AS (
+    INSERT INTO events (stream_id, revision, event_id, type, schema_version, data, metadata, recorded_at)
+    SELECT $1, d.first_revision + e.n - 1, (e.value->>'id')::uuid, e.value->>'type', (e.value->>'schemaVersion')::integer,
+           e.value->'data', e.value->'metadata', i.at
+    FROM decision d, instant i, jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, n)
+    WHERE d.ok
+    ORDER BY e.n
+    RETURNING seq, xid::text AS xid_text, revision
+  )
+  SELECT (SELECT json_agg(x) FROM existing x) AS existing,
+         (SELECT revision FROM head) AS head_revision,
+         (SELECT xid_text FROM head) AS head_xid_text,
+         (SELECT seq FROM head) AS head_seq,
+         (SELECT json_build_object('revision', revision, 'xid_text', xid_text, 'seq', seq) FROM inserted ORDER BY revision DESC LIMIT 1) AS last,
+         (SELECT count(*) FROM (SELECT pg_notify($6, '') FROM inserted LIMIT 1) AS notified) AS notified`;
 
-/**
- * Under the chain lock: the stream's last event, the chain's last hash, and the recording instant of
- * the batch: the clock now (milliseconds, as stored) but never before the previous event's, so that
- * recording instants never decrease along the global order and "as known at K" is a prefix of it.
- */
-export const APPEND_CONTEXT = `
-  SELECT s.revision, s.xid_text, s.seq, h.hash_hex,
-         to_char(GREATEST(clock_timestamp()::timestamptz(3), h.recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS recorded_at
-  FROM (SELECT 1) AS one
-  LEFT JOIN LATERAL (SELECT revision, xid::text AS xid_text, seq FROM events WHERE stream_id = $1 ORDER BY revision DESC LIMIT 1) s ON true
-  LEFT JOIN LATERAL (SELECT encode(hash, 'hex') AS hash_hex, recorded_at FROM events ORDER BY xid DESC, seq DESC LIMIT 1) h ON true`;
-
-export interface AppendContextRow {
-  revision: string | number | null;
-  xid_text: string | null;
-  seq: string | number | null;
-  hash_hex: string | null;
-  recorded_at: string;
+export interface AppendRow {
+  existing: Array<{ seq: number; xid_text: string; stream_id: string; revision: number; event_id: string }> | null;
+  head_revision: string | number | null;
+  head_xid_text: string | null;
+  head_seq: string | number | null;
+  last: { revision: number; xid_text: string; seq: number } | null;
 }
 
-/** $1 stream, $2 first revision, $3 the events as one JSON array (one parameter, in batch order), each with its hash; $4 the recording instant. */
-export const INSERT_EVENTS = `
-  INSERT INTO events (stream_id, revision, event_id, type, schema_version, data, metadata, recorded_at, hash)
-  SELECT $1, $2::bigint + e.n - 1, (e.value->>'id')::uuid, e.value->>'type', (e.value->>'schemaVersion')::integer,
-         e.value->'data', e.value->'metadata', $4::timestamptz, decode(e.value->>'hash', 'hex')
-  FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(value, n)
-  ORDER BY e.n
-  RETURNING seq, xid::text AS xid_text, revision`;
-
-/** One page of the chain: the global order below the horizon, with each event's stored hash. */
+/**
+ * The sealed prefix of the chain (chain-sealer.ts) after a position, up to the seal head, one page: each
+ * event with its hash, null where a row of the prefix has none (written around the store). Below the
+ * horizon, as every reader.
+ */
 export const READ_CHAIN_PAGE = `
-  SELECT ${EVENT_COLUMNS}, encode(hash, 'hex') AS hash_hex FROM events
-  WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) AND (xid, seq) > ($1::text::xid8, $2::bigint)
-  ORDER BY xid, seq
-  LIMIT $3`;
+  SELECT ${E_COLUMNS}, encode(c.hash, 'hex') AS hash_hex
+  FROM events e LEFT JOIN event_chain c ON c.seq = e.seq
+  WHERE e.xid < pg_snapshot_xmin(pg_current_snapshot())
+    AND (e.xid, e.seq) > ($1::text::xid8, $2::bigint) AND (e.xid, e.seq) <= ($3::text::xid8, $4::bigint)
+  ORDER BY e.xid, e.seq
+  LIMIT $5`;
 
-/** Whether the chain has begun: false on a log written before migration 2 (or an empty one). */
-export const CHAIN_STARTED = `SELECT EXISTS (SELECT 1 FROM events WHERE hash IS NOT NULL) AS started`;
+/** The seal head, and what lies above it: the committed events not sealed yet, and the oldest one's age. */
+export const SEAL_STATE = `
+  SELECT h.xid::text AS xid_text, h.seq, h.size, encode(h.hash, 'hex') AS hash_hex, h.sealed_at,
+         t.count AS tail_count, t.oldest AS tail_oldest,
+         extract(epoch FROM clock_timestamp() - t.oldest) * 1000 AS tail_age_ms
+  FROM event_seal_head h
+  LEFT JOIN LATERAL (
+    SELECT count(*) AS count, min(recorded_at) AS oldest FROM events
+    WHERE (xid, seq) > (coalesce(h.xid, '0'::xid8), coalesce(h.seq, 0))
+  ) t ON true`;
 
-/** The events recorded before the chain existed, in global order, from a checkpoint ($1 xid, $2 seq). */
-export const UNCHAINED_PAGE = `
-  SELECT ${EVENT_COLUMNS} FROM events WHERE (xid, seq) > ($1::text::xid8, $2::bigint) ORDER BY xid, seq LIMIT $3`;
+export interface SealStateRow {
+  xid_text: string | null;
+  seq: string | number | null;
+  size: string | number;
+  hash_hex: string | null;
+  sealed_at: Date | string | null;
+  tail_count: string | number;
+  tail_oldest: Date | string | null;
+  tail_age_ms: string | number | null;
+}
 
-export const SET_HASH = `UPDATE events SET hash = decode($2, 'hex') WHERE seq = $1`;
+/**
+ * A seal batch runs only where this lock is free (try, never wait): two processes on one database never
+ * seal the same range, and neither waits for the other. Keyed by schema (advisory locks are database-wide).
+ */
+export const SEAL_TRY_LOCK = `SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.event_sealer')) AS locked`;
+/** The same lock, waited for: an import holds it so that no batch seals beside it. */
+export const SEAL_LOCK = `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.event_sealer'))`;
+
+/**
+ * The seal head and the next events after it below the horizon (their order is final), at most $1, in
+ * global order; `pending` when committed events wait above the horizon. One row with null event columns
+ * when there is nothing to seal.
+ */
+export const SEAL_NEXT = `
+  WITH snapshot AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+  SELECT h.xid::text AS head_xid_text, h.seq AS head_seq, h.size AS head_size, encode(h.hash, 'hex') AS head_hash_hex,
+         coalesce((SELECT max(xid) FROM events) >= snapshot.xmin, false) AS pending,
+         ${E_COLUMNS}
+  FROM snapshot
+  CROSS JOIN event_seal_head h
+  LEFT JOIN LATERAL (
+    SELECT * FROM events
+    WHERE xid < snapshot.xmin AND (xid, seq) > (coalesce(h.xid, '0'::xid8), coalesce(h.seq, 0))
+    ORDER BY xid, seq
+    LIMIT $1
+  ) e ON true
+  ORDER BY e.xid, e.seq`;
+
+export type SealNextRow = {
+  head_xid_text: string | null;
+  head_seq: string | number | null;
+  head_size: string | number;
+  head_hash_hex: string | null;
+  pending: boolean;
+} & ({ [K in keyof EventRow]: EventRow[K] } | { [K in keyof EventRow]: null });
+
+/**
+ * Extends the sealed prefix: the leaves ($1 seqs, $2 leaf numbers, $3 hex hashes, in order) and the new
+ * head ($4 xid, $5 seq, $6 size, $7 hash), moved only from the head the batch read ($8 its size): a
+ * head that moved meanwhile updates no row, and the sealer rolls back.
+ */
+export const SEAL_WRITE = `
+  WITH leaves AS (
+    INSERT INTO event_chain (seq, leaf, hash)
+    SELECT s, l, decode(h, 'hex') FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS t(s, l, h)
+  )
+  UPDATE event_seal_head SET xid = $4::text::xid8, seq = $5, size = $6, hash = decode($7, 'hex'), sealed_at = clock_timestamp()
+  WHERE size = $8`;
 
 /** Delivered to listeners when (and only if) the append commits. */
 export const NOTIFY = `SELECT pg_notify($1, '')`;
@@ -175,12 +266,25 @@ export function positionOf(row: { xid_text: string; seq: string | number }): Pos
 
 /**
  * A restore (bulk-import.ts): $1 the events as one JSON array in log order, each keeping its id, stream,
- * revision, recording instant and hash. One multi-row insert per batch, in file order (seq follows it).
+ * revision, recording instant and hash; $2 the first one's leaf number. One multi-row insert per batch,
+ * in file order (seq follows it), and its hashes as the chain's leaves: the archive is sealed as written.
  */
 export const IMPORT_EVENTS = `
-  INSERT INTO events (stream_id, revision, event_id, type, schema_version, data, metadata, recorded_at, hash)
-  SELECT e.value->>'streamId', (e.value->>'revision')::bigint, (e.value->>'id')::uuid, e.value->>'type',
-         (e.value->>'schemaVersion')::integer, e.value->'data', e.value->'metadata', (e.value->>'recordedAt')::timestamptz,
-         decode(e.value->>'hash', 'hex')
-  FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, n)
-  ORDER BY e.n`;
+  WITH batch AS MATERIALIZED (
+    SELECT e.value, e.n FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, n)
+  ), inserted AS (
+    INSERT INTO events (stream_id, revision, event_id, type, schema_version, data, metadata, recorded_at)
+    SELECT b.value->>'streamId', (b.value->>'revision')::bigint, (b.value->>'id')::uuid, b.value->>'type',
+           (b.value->>'schemaVersion')::integer, b.value->'data', b.value->'metadata', (b.value->>'recordedAt')::timestamptz
+    FROM batch b
+    ORDER BY b.n
+    RETURNING seq, event_id
+  )
+  INSERT INTO event_chain (seq, leaf, hash)
+  SELECT i.seq, $2::bigint + b.n - 1, decode(b.value->>'hash', 'hex')
+  FROM inserted i JOIN batch b ON (b.value->>'id')::uuid = i.event_id`;
+
+/** After an import, in its transaction: the head is its last event ($1 size, $2 hash). */
+export const IMPORT_SEAL_HEAD = `
+  UPDATE event_seal_head h SET xid = last.xid, seq = last.seq, size = $1, hash = decode($2, 'hex'), sealed_at = clock_timestamp()
+  FROM (SELECT xid, seq FROM events ORDER BY xid DESC, seq DESC LIMIT 1) AS last`;
