@@ -12,16 +12,21 @@ import { PROJECTIONS, ProjectionRunner } from '@lib/projections';
 export const BARE_BATCH = 5_000;
 
 /**
- * Every projection of the registry rebuilt from the log into fresh tables (a suffix of their own, as the
- * operator's rebuild does), from one read; the tables are dropped afterwards.
+ * Every projection of the registry rebuilt from the log, from one read: into fresh tables (a suffix of
+ * their own, as the operator's rebuild does) dropped afterwards, or, with `live`, into the live read
+ * models, which are left at the head (so that an API started next has nothing to catch up).
  */
-export async function measureRebuild(db: SqlDatabase, store: EventStore): Promise<{ events: number; ms: number }> {
+export async function measureRebuild(
+  db: SqlDatabase,
+  store: EventStore,
+  { live = false }: { live?: boolean } = {},
+): Promise<{ events: number; ms: number }> {
   const events = await store.eventCount();
   const runner = new ProjectionRunner({
     db,
     store,
     projections: [...PROJECTIONS],
-    suffix: `_bench_${randomBytes(3).toString('hex')}`,
+    suffix: live ? '' : `_bench_${randomBytes(3).toString('hex')}`,
     logger: { log: () => undefined, error: (message) => console.error(message) },
   });
   const started = process.hrtime.bigint();
@@ -29,7 +34,7 @@ export async function measureRebuild(db: SqlDatabase, store: EventStore): Promis
     await runner.rebuild(PROJECTIONS.map((projection) => projection.name));
     return { events, ms: Number(process.hrtime.bigint() - started) / 1e6 };
   } finally {
-    await runner.discard();
+    await (live ? runner.stop() : runner.discard());
   }
 }
 
