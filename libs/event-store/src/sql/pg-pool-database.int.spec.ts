@@ -123,6 +123,22 @@ describeWithPostgres('PgPoolDatabase when its connections are terminated', () =>
     expect(free).toBe(true);
   });
 
+  it('runs without JIT on every connection it opens, pooled, in a transaction and in a session of its own (the server default is on)', async () => {
+    expect((await admin.query<{ jit: string }>('SHOW jit')).rows[0].jit).toBe('on');
+    const session = await database.db.session();
+    try {
+      const settings = [
+        (await database.db.query<{ jit: string }>('SHOW jit')).rows[0].jit,
+        await database.db.transaction(async (tx) => (await tx.query<{ jit: string }>('SHOW jit')).rows[0].jit),
+        (await session.query<{ jit: string }>('SHOW jit')).rows[0].jit,
+        (await session.query<{ schema: string }>('SELECT current_schema() AS schema')).rows[0].schema,
+      ];
+      expect(settings).toEqual(['off', 'off', 'off', database.schema]);
+    } finally {
+      await session.close();
+    }
+  });
+
   it('bounds a statement by DATABASE_STATEMENT_TIMEOUT_MS (57014, a connection-level failure: 503)', async () => {
     const bounded = await PgPoolDatabase.connect({
       connectionString: DATABASE_URL,
