@@ -1,5 +1,6 @@
 import { Decider } from '@lib/domain/shared/decider';
 import { DomainEvent, toDomainEvent } from '@lib/domain/domain-events';
+import { coalesced } from '@lib/event-store/coalesced';
 import { EventStore } from '@lib/event-store/event-store.port';
 
 type Fold<S, E> = Pick<Decider<S, unknown, E, unknown>, 'initialState' | 'evolve'>;
@@ -9,14 +10,13 @@ type Fold<S, E> = Pick<Decider<S, unknown, E, unknown>, 'initialState' | 'evolve
  * asks only for the events after the cached version (one indexed query, empty most of the time) and
  * folds those in. Each `current()` sees every event committed before it was called, as a whole read
  * would: calls arriving while a read is in flight share the NEXT read, never the one already running,
- * so under load one query serves many commands and none decides on a catalogue older than its arrival.
+ * so under load one query serves many commands and none decides on a catalogue older than its arrival
+ * (coalesced.ts).
  * The deciders are pure, so the state they are handed is shared, not copied.
  */
 export class StreamFold<S, E extends DomainEvent = DomainEvent> {
   private state: S;
   private version = 0;
-  private inFlight: Promise<void> | undefined;
-  private queued: Promise<S> | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -26,28 +26,7 @@ export class StreamFold<S, E extends DomainEvent = DomainEvent> {
     this.state = fold.initialState();
   }
 
-  current(): Promise<S> {
-    if (this.queued) return this.queued;
-    if (!this.inFlight) return this.start();
-    this.queued = this.inFlight.then(() => {
-      this.queued = undefined;
-      return this.start();
-    });
-    return this.queued;
-  }
-
-  private start(): Promise<S> {
-    const read = this.catchUp();
-    const settled = read.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.inFlight = settled;
-    void settled.then(() => {
-      if (this.inFlight === settled) this.inFlight = undefined;
-    });
-    return read;
-  }
+  readonly current: () => Promise<S> = coalesced(() => this.catchUp());
 
   private async catchUp(): Promise<S> {
     let { state, version } = this;

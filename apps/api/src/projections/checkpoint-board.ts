@@ -1,3 +1,4 @@
+import { coalesced } from '@lib/event-store/coalesced';
 import { Position, START, comparePositions } from '@lib/event-store/event-store.port';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
 import { readCheckpoint } from '@lib/projections/runner/checkpoints';
@@ -66,30 +67,4 @@ export class CheckpointBoard {
     });
     if (moved) this.onMoved();
   });
-}
-
-/**
- * `fn` run one call at a time: a call while one runs is answered by one more run after it (all such
- * calls share it), so what the caller asked for is done after it asked.
- */
-function coalesced(fn: () => Promise<void>): () => Promise<void> {
-  let running: Promise<void> | undefined;
-  let next: Promise<void> | undefined;
-  const run = (): Promise<void> => {
-    const current = fn().finally(() => {
-      if (running === current) running = undefined;
-    });
-    running = current;
-    return current;
-  };
-  return () => {
-    if (!running) return run();
-    next ??= running
-      .catch(() => undefined)
-      .then(() => {
-        next = undefined;
-        return run();
-      });
-    return next;
-  };
 }
