@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LedgerFactsSource } from '@lib/application/ledgers';
+import { coalesced } from '@lib/event-store/coalesced';
 import { SQL_DATABASE } from '@lib/event-store/event-store.module';
 import { Position } from '@lib/event-store/event-store.port';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
@@ -40,6 +41,8 @@ export interface ComputedLedger {
 @Injectable()
 export class LedgerReader implements LedgerFactsSource {
   private linesReady?: Promise<void>;
+  /** One refresh of a year at a time in this process, shared by the reads that arrive meanwhile (coalesced.ts). */
+  private readonly refreshes = new Map<number, () => Promise<Position>>();
 
   constructor(
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
@@ -66,7 +69,9 @@ export class LedgerReader implements LedgerFactsSource {
         throw error;
       });
       await this.linesReady;
-      const basis = await refreshLedgerLines(this.db, year);
+      let refresh = this.refreshes.get(year);
+      if (!refresh) this.refreshes.set(year, (refresh = coalesced(() => refreshLedgerLines(this.db, year))));
+      const basis = await refresh();
       const issues = await readLedgerIssueFacts(this.db, FEE_LEDGER_TABLES, year, { upTo: basis });
       return { issued: issuedOf(issues), pages: readLedgerLines(this.db, year, basis) };
     }

@@ -1,13 +1,15 @@
 import fc from 'fast-check';
 import { COMMUNES, ledgerFactSet } from '@lib/domain/ledger/ledger-fact-set.arbitrary.spec';
 import { FeeLedgerLine, LedgerFact, computeLedgerLines, foldLedgerFacts } from '@lib/domain/ledger';
+import { randomUUID } from 'node:crypto';
 import { RecordedEvent } from '@lib/event-store/event-store.port';
+import { PostgresEventStore } from '@lib/event-store/postgres/postgres-event-store';
 import { PgliteDatabase } from '@lib/event-store/sql/pglite-database';
-import { SqlDatabase } from '@lib/event-store/sql/sql-database';
+import { SqlDatabase, SqlExecutor } from '@lib/event-store/sql/sql-database';
 import { describeWithPostgres, openTestDatabase } from '../../../../test/support/postgres';
 import { toProjectedEvent } from '../runner/projection';
 import { FEE_LEDGER_TABLES, feeLedgerProjection } from './fee-ledger.projection';
-import { ledgerFactsHead } from './ledger-facts';
+import { ledgerFactsHead, readLedgerCommunes } from './ledger-facts';
 import {
   CommuneLines,
   LEDGER_LINES_TABLES,
@@ -18,7 +20,7 @@ import {
 } from './ledger-lines.materialised';
 
 /**
- * "Computed from facts" kept by the precomputation: for random fact sets, projected by the real
+ * R-FEE-8 lines "computed from facts", and R-TIME-1 "as known at K", kept by the precomputation: for random fact sets, projected by the real
  * fee-ledger projection in random increments, the year's materialised lines (refreshed after each
  * increment: a commune's facts recompute that commune, a Syntec value or the catalogue the year) equal
  * computeLedgerLines over every fact so far; the year as known at a random instant, computed commune
@@ -80,8 +82,10 @@ function materialisedLinesProperty(open: () => Promise<{ db: SqlDatabase; close:
           // Increments, then the rest: the lines are refreshed after each.
           for (const step of [...steps, facts.length]) {
             await project(Math.min(facts.length, projected + step));
-            const basis = await refreshLedgerLines(db, year);
+            // Two reads refreshing at once (two processes): both land on the same basis and lines.
+            const [basis, other] = await Promise.all([refreshLedgerLines(db, year), refreshLedgerLines(db, year)]);
             expect(basis).toEqual(facts[projected - 1].position);
+            expect(other).toEqual(basis);
             const live = await collect(readLedgerLines(db, year, basis));
             expect(live).toEqual(computeLedgerLines(year, foldLedgerFacts(facts.slice(0, projected))));
             compared += live.length;
@@ -125,4 +129,64 @@ describeWithPostgres('materialised ledger lines on PostgreSQL', () => {
     const test = await openTestDatabase('ledger_lines');
     return { db: test.db, close: () => test.drop() };
   }, 40);
+});
+
+describeWithPostgres('a year refreshed on PostgreSQL', () => {
+  it('holds no write transaction open between its pages, so the log stays readable meanwhile (the visibility horizon)', async () => {
+    const test = await openTestDatabase('ledger_lines_horizon');
+    const store = await PostgresEventStore.create(test.db, {
+      sealing: 'manual',
+      readYourWritesTimeoutMs: 5_000,
+      channel: `${test.schema}_events`,
+    });
+    try {
+      await test.db.transaction((tx) => feeLedgerProjection.setup(tx, FEE_LEDGER_TABLES));
+      await setupLedgerLines(test.db);
+      // A fact set with a commune, so that the refresh writes a page of lines.
+      for (const facts of fc.sample(ledgerFactSet, { numRuns: 50, seed: 11 })) {
+        await test.db.query(`TRUNCATE ${FEE_LEDGER_TABLES.fee_ledger_facts}`);
+        await test.db.transaction(async (tx) => {
+          for (const [i, fact] of facts.entries())
+            await feeLedgerProjection.apply(toProjectedEvent(recordedOf(fact, i)), tx, FEE_LEDGER_TABLES);
+        });
+        const head = await ledgerFactsHead(test.db, FEE_LEDGER_TABLES);
+        if ((await readLedgerCommunes(test.db, FEE_LEDGER_TABLES, { upTo: head })).length > 0) break;
+      }
+      // The database as the refresh sees it, paused right after it wrote its first page of lines.
+      let reached!: () => void;
+      const pageWritten = new Promise<void>((resolve) => (reached = resolve));
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const pausing = (executor: SqlExecutor): SqlExecutor => ({
+        query: async (sql, params) => {
+          const result = await executor.query(sql, params);
+          if (sql.includes(`INSERT INTO ${LEDGER_LINES_TABLES.lines}`)) {
+            reached();
+            await gate;
+          }
+          return result as never;
+        },
+      });
+      const paused: SqlDatabase = {
+        dialect: test.db.dialect,
+        ...pausing(test.db),
+        transaction: (fn) => test.db.transaction((tx) => fn(pausing(tx))),
+        listen: (channel, onNotify) => test.db.listen(channel, onNotify),
+        close: () => test.db.close(),
+      };
+      const refreshing = refreshLedgerLines(paused, 2026);
+      await pageWritten;
+      // Appended while the refresh is between pages: a one-shot read waits for every transaction with an
+      // id older than the append (the horizon), and would time out behind a refresh holding one open.
+      const { position } = await store.appendToStream('probe-1', [
+        { id: randomUUID(), type: 'Probe', schemaVersion: 1, data: {}, metadata: {} },
+      ]);
+      const head = await store.headPosition().finally(release);
+      expect(head).toEqual(position);
+      await refreshing;
+    } finally {
+      await store.close();
+      await test.drop();
+    }
+  }, 60_000);
 });

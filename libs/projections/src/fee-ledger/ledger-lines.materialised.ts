@@ -18,7 +18,7 @@ import {
  * million facts), a commune's lines can (well under a millisecond from its facts). So each commune's
  * lines are computed from the facts, commune by commune, and kept with the position of the facts they
  * were computed from (their basis); a read of the year first brings them up to the read model's last
- * fact, under a lock per year:
+ * fact (refreshLedgerLines):
  *
  * - a fact about one commune (its conventions, populations, legacy conventions) recomputes that
  *   commune's lines only; a fact about every commune (a Syntec value, the catalogue) recomputes the year;
@@ -79,41 +79,71 @@ export async function setupLedgerLines(db: SqlDatabase): Promise<void> {
 /**
  * Brings the year's materialised lines up to the read model's last fact and returns the basis they now
  * have: the position of the facts every commune's lines are computed from.
+ *
+ * Three steps, each its own transaction. A write transaction held open for the whole year (tens of
+ * seconds at national scale) would hold the server's visibility horizon (event-store queries.ts) and
+ * stall every reader of the log meanwhile: projections, the sealer, reads with minPosition. So:
+ * 1. under the year's lock, what to recompute: the communes whose facts changed since the year's basis,
+ *    every commune when a fact about all of them changed, or (no basis, another computation, a read
+ *    model rebuilt shorter) every commune with a fact or a row, after dropping the rows of a basis past
+ *    the read model's head;
+ * 2. each page of lines written at the new basis in a statement of its own. Readers never see them
+ *    before step 3 (they read up to the year's basis), and two refreshes at the same basis write the
+ *    same rows (the lines are a pure function of the facts up to it);
+ * 3. under the lock, the year's basis moved to the new one (forwards only, unless recomputed from
+ *    scratch), and the rows superseded for longer than SUPERSEDED_GRACE dropped.
  */
 export async function refreshLedgerLines(db: SqlDatabase, year: number): Promise<Position> {
   const { lines, years } = LEDGER_LINES_TABLES;
-  return db.transaction(async (tx) => {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':fee-ledger-lines:' || $1::text))`, [year]);
+  const lockYear = (tx: SqlExecutor) =>
+    tx.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':fee-ledger-lines:' || $1::text))`, [year]);
+  const plan = await db.transaction(async (tx) => {
+    await lockYear(tx);
     const { rows } = await tx.query<{ basis_commit: string | number; basis_prepare: string | number; computation: string }>(
       `SELECT basis_commit, basis_prepare, computation FROM ${years} WHERE year = $1`,
       [year],
     );
     const head = await ledgerFactsHead(tx, FEE_LEDGER_TABLES);
     const known = rows[0] && rows[0].computation === LINES_COMPUTATION ? positionOf(rows[0]) : undefined;
-    if (known && comparePositions(known, head) === 0) return head;
-
     const bound: FactsBound = { upTo: head };
-    let communes: string[];
+    if (known && comparePositions(known, head) === 0) return { head, bound, communes: [], fromScratch: false, done: true };
     if (known && comparePositions(known, head) < 0) {
       const changed = await ledgerFactsChangedAfter(tx, FEE_LEDGER_TABLES, known, bound);
-      communes = changed.shared ? await readLedgerCommunes(tx, FEE_LEDGER_TABLES, bound) : changed.communes;
-    } else {
-      // First materialisation, another computation, or a read model rebuilt shorter: from scratch.
-      if (rows[0]) await tx.query(`DELETE FROM ${lines} WHERE year = $1`, [year]);
-      communes = await readLedgerCommunes(tx, FEE_LEDGER_TABLES, bound);
+      const communes = changed.shared ? await readLedgerCommunes(tx, FEE_LEDGER_TABLES, bound) : changed.communes;
+      return { head, bound, communes, fromScratch: false, done: false };
     }
-    for await (const page of computeCommuneLines(tx, year, bound, communes)) {
-      await tx.query(
-        `INSERT INTO ${lines} (year, commune_insee, basis_commit, basis_prepare, lines)
-         SELECT $1, commune_insee, $2, $3, lines FROM unnest($4::text[], $5::text[]) AS t(commune_insee, lines)
-         ON CONFLICT (year, commune_insee, basis_commit, basis_prepare) DO UPDATE SET lines = excluded.lines`,
-        [year, head.commit, head.prepare, page.map((c) => c.communeInsee), page.map((c) => JSON.stringify(c.lines))],
-      );
-    }
+    await tx.query(`DELETE FROM ${lines} WHERE year = $1 AND (basis_commit, basis_prepare) > ($2::bigint, $3::bigint)`, [
+      year,
+      head.commit,
+      head.prepare,
+    ]);
+    // A commune with rows but no fact any more (a read model rebuilt shorter) gets an empty row, so that
+    // its old lines are superseded rather than read.
+    const { rows: withRows } = await tx.query<{ commune_insee: string }>(`SELECT DISTINCT commune_insee FROM ${lines} WHERE year = $1`, [
+      year,
+    ]);
+    const communes = new Set(await readLedgerCommunes(tx, FEE_LEDGER_TABLES, bound));
+    for (const row of withRows) communes.add(row.commune_insee);
+    return { head, bound, communes: [...communes].sort(byCodeUnits), fromScratch: true, done: false };
+  });
+  const { head } = plan;
+  if (plan.done) return head;
+  for await (const page of computeCommuneLines(db, year, plan.bound, plan.communes)) {
+    await db.query(
+      `INSERT INTO ${lines} (year, commune_insee, basis_commit, basis_prepare, lines)
+       SELECT $1, commune_insee, $2, $3, lines FROM unnest($4::text[], $5::text[]) AS t(commune_insee, lines)
+       ON CONFLICT (year, commune_insee, basis_commit, basis_prepare) DO UPDATE SET lines = excluded.lines`,
+      [year, head.commit, head.prepare, page.map((c) => c.communeInsee), page.map((c) => JSON.stringify(c.lines))],
+    );
+  }
+  await db.transaction(async (tx) => {
+    await lockYear(tx);
     await tx.query(
       `INSERT INTO ${years} (year, basis_commit, basis_prepare, computation) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (year) DO UPDATE SET basis_commit = excluded.basis_commit, basis_prepare = excluded.basis_prepare, computation = excluded.computation`,
-      [year, head.commit, head.prepare, LINES_COMPUTATION],
+       ON CONFLICT (year) DO UPDATE SET basis_commit = excluded.basis_commit, basis_prepare = excluded.basis_prepare, computation = excluded.computation
+       WHERE $5 OR ${years}.computation <> excluded.computation
+          OR (${years}.basis_commit, ${years}.basis_prepare) < (excluded.basis_commit, excluded.basis_prepare)`,
+      [year, head.commit, head.prepare, LINES_COMPUTATION, plan.fromScratch],
     );
     await tx.query(
       `DELETE FROM ${lines} old WHERE old.year = $1 AND EXISTS (
@@ -123,8 +153,8 @@ export async function refreshLedgerLines(db: SqlDatabase, year: number): Promise
             AND newer.created_at < now() - ${SUPERSEDED_GRACE})`,
       [year],
     );
-    return head;
   });
+  return head;
 }
 
 /** The year's materialised lines at `basis` (as refreshLedgerLines left them), page by page in INSEE order. */
