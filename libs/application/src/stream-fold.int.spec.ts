@@ -30,7 +30,7 @@ function noted(store: EventStore): { store: EventStore; reads: Array<ReadStreamO
   return { store: proxy, reads };
 }
 
-describe('StreamFold: a stream folded once, then extended with its tail', () => {
+describe('StreamFold: a stream folded once, then extended with its tail (the catalogue, R-CAT-1)', () => {
   it('reads, after the first fold, only the events after the kept version', async () => {
     const memory = new InMemoryEventStore();
     const { store, reads } = noted(memory);

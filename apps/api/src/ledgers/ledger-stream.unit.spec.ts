@@ -67,7 +67,7 @@ async function* iterate<T>(pages: readonly T[], failAt?: number): AsyncGenerator
   }
 }
 
-describe('streamYearLedger', () => {
+describe('streamYearLedger: the year of R-FEE-8 lines and totals, streamed', () => {
   // The failure tests log the connection they close; the assertions say what the client saw.
   beforeAll(() => Logger.overrideLogger(false));
   afterAll(() => Logger.overrideLogger(new ConsoleLogger()));

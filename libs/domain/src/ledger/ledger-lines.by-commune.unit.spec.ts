@@ -9,7 +9,7 @@ import { computeCommuneLedgerLines, computeLedgerLines, foldLedgerFacts, foldSha
  * each commune's own facts give exactly computeLedgerLines' lines for that commune, and the communes'
  * lines one after the other in INSEE order are the whole year's.
  */
-describe('computeCommuneLedgerLines against computeLedgerLines', () => {
+describe('computeCommuneLedgerLines against computeLedgerLines (R-FEE-1..8)', () => {
   /** As the fee-ledger read model files a fact: its commune, or a convention's signature's; else about every commune. */
   function byCommune(facts: readonly LedgerFact[]): { shared: LedgerFact[]; communes: Map<string, LedgerFact[]> } {
     const conventionCommune = new Map<string, string>();
