@@ -58,8 +58,7 @@ export class LedgersController {
     // The version is the number of issues: known before any line, so the ETag goes with the headers.
     const headers: Record<string, string> = {
       ETag: `"${source.issued.issues.length}"`,
-      'Content-Type': csv ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
-      ...(csv ? { 'Content-Disposition': `attachment; filename="redevances-${year}.csv"` } : {}),
+      ...(csv ? csvHeaders(`redevances-${year}.csv`) : { 'Content-Type': 'application/json; charset=utf-8' }),
     };
     await streamYearLedger(response, headers, csv ? 'csv' : 'json', year, knownAt ?? this.clock.now().toISOString(), source);
   }
@@ -168,8 +167,11 @@ function wantsCsv(request: Request): boolean {
   return chosen === 'text/csv';
 }
 
+function csvHeaders(filename: string): Record<string, string> {
+  return { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${filename}"` };
+}
+
 function sendCsv(response: Response, csv: string, filename: string): string {
-  response.setHeader('Content-Type', 'text/csv; charset=utf-8');
-  response.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
+  for (const [name, value] of Object.entries(csvHeaders(filename))) response.setHeader(name, value);
   return csv;
 }
