@@ -27,9 +27,8 @@ export function integrityJson(value: unknown): string {
   return `{${entries.join(',')}}`;
 }
 
-/** The hash of an event given the previous event's hash (null for the first event). Lower-case hex. */
-export function eventHash(event: HashedContent, previousHash: string | null): string {
-  const content = {
+function hashedContent(event: HashedContent) {
+  return {
     id: event.id.toLowerCase(),
     streamId: event.streamId,
     revision: event.revision,
@@ -38,9 +37,23 @@ export function eventHash(event: HashedContent, previousHash: string | null): st
     data: event.data ?? null,
     metadata: event.metadata ?? {},
     recordedAt: event.recordedAt,
-    previousHash,
   };
-  return createHash('sha256').update(integrityJson(content), 'utf8').digest('hex');
+}
+
+/** The hash of an event given the previous event's hash (null for the first event). Lower-case hex. */
+export function eventHash(event: HashedContent, previousHash: string | null): string {
+  return createHash('sha256')
+    .update(integrityJson({ ...hashedContent(event), previousHash }), 'utf8')
+    .digest('hex');
+}
+
+/**
+ * An event as a leaf of the log's Merkle tree (integrity/merkle.ts): the same canonical JSON as the chain
+ * hashes, without the previous hash (the tree orders the leaves), in UTF-8. Its leaf hash is
+ * SHA-256(0x00 ‖ these bytes).
+ */
+export function eventLeafData(event: HashedContent): Buffer {
+  return Buffer.from(integrityJson(hashedContent(event)), 'utf8');
 }
 
 /** An event with the hash its store recorded for it (null: recorded without one, e.g. written around the store). */
@@ -66,8 +79,16 @@ export interface UnsealedTail {
   oldestAgeMs: number | null;
 }
 
+/** The log's Merkle tree (RFC 9162) as the sealer has built it: `size` leaves, the first ones of the global order. */
+export interface TreeState {
+  size: number;
+  /** MTH of those leaves, lower-case hex (SHA-256 of nothing for the empty tree). */
+  root: string;
+}
+
 export interface SealState {
   head: SealHead;
+  tree: TreeState;
   tail: UnsealedTail;
   /** How long an acknowledged event may stay unsealed. */
   boundMs: number;

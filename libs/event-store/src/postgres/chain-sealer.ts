@@ -1,5 +1,6 @@
 import { Position, RecordedEvent, START, comparePositions } from '../event-store.port';
-import { SealHead, SealState, eventHash } from '../integrity/event-hash';
+import { SealHead, SealState, eventHash, eventLeafData } from '../integrity/event-hash';
+import { EMPTY_TREE_HASH, Frontier, NodeId, appendLeaves, frontierRoot, leafHash, perfectSubtrees } from '../integrity/merkle';
 import { SqlDatabase, SqlExecutor } from '../sql/sql-database';
 import {
   EventRow,
@@ -9,6 +10,10 @@ import {
   SEAL_WRITE,
   SealNextRow,
   SealStateRow,
+  TREE_LAG,
+  TREE_NODES,
+  TREE_WRITE,
+  TreeNodeRow,
   positionOf,
   toRecordedEvent,
 } from './queries';
@@ -19,9 +24,11 @@ import {
  * horizon, where their global order (xid, seq) is final (queries.ts), in batches, and records how far it
  * has sealed in `event_seal_head`, the leaves' hashes in `event_chain` (migrations.ts, version 3).
  *
- * Its unit is "extend the sealed prefix by N leaves and record the new head" (LogExtension): the linear
- * chain is one such extension; a Merkle tree (RFC 9162) with signed tree heads can replace it without
- * changing the loop.
+ * Its unit is "extend the sealed prefix by N leaves and record the new head" (LogExtension), done twice
+ * per batch: the linear chain, and the log's Merkle tree (RFC 9162, integrity/merkle.ts), whose perfect
+ * nodes go to `event_tree_nodes` (migration 4). The tree has its own head: over a log sealed before it
+ * existed (or imported) it is built from the first event, a batch at a time, until it meets the chain's
+ * head; from then on each batch extends both.
  */
 
 /** How long an acknowledged event may stay unsealed: verification fails past it (docs/failures.md). */
@@ -56,6 +63,8 @@ export interface SealBatchResult {
   sealed: number;
   /** Committed events still above the horizon: look again soon. */
   pending: boolean;
+  /** The tree is still being built over events sealed before it existed: go on at once. */
+  treeBehind?: boolean;
   head: SealHead | undefined;
 }
 
@@ -69,6 +78,8 @@ export interface ChainSealerOptions {
 }
 
 export class ChainSealer {
+  /** The tree's right edge after this process's last batch: valid while the stored tree has that size. */
+  private frontier: Frontier | undefined;
   private readonly batchSize: number;
   private readonly intervalMs: number;
   private timer: NodeJS.Timeout | undefined;
@@ -112,7 +123,17 @@ export class ChainSealer {
 
   /** One batch, in one transaction: nothing is written unless the whole batch and its head are. */
   async sealBatch(): Promise<SealBatchResult> {
-    return this.db.transaction(async (tx) => {
+    // The tree's edge is kept only once its batch committed: one rolled back leaves the stored tree as it was.
+    // A right edge of size N is the stored tree's whatever batch made it (the tree only grows): extendTree
+    // checks the size.
+    const edge: { after?: Frontier } = {};
+    const result = await this.db.transaction((tx) => this.sealIn(tx, edge));
+    if (edge.after) this.frontier = edge.after;
+    return result;
+  }
+
+  private async sealIn(tx: SqlExecutor, edge: { after?: Frontier }): Promise<SealBatchResult> {
+    {
       const { rows: lock } = await tx.query<{ locked: boolean }>(SEAL_TRY_LOCK);
       if (!lock[0].locked) return { locked: false, sealed: 0, pending: true, head: undefined };
       const { rows } = await tx.query<SealNextRow>(SEAL_NEXT, [this.batchSize]);
@@ -124,7 +145,8 @@ export class ChainSealer {
         sealedAt: null,
       };
       const events = rows.flatMap((row) => (row.event_id === null ? [] : [toRecordedEvent(row as EventRow)]));
-      if (events.length === 0) return { locked: true, sealed: 0, pending: first.pending, head };
+      const treeBehind = await this.extendTree(tx, first, head, events, edge);
+      if (events.length === 0) return { locked: true, sealed: 0, pending: first.pending || treeBehind, treeBehind, head };
       const { leafHashes, headHash } = this.extension.extend(head.hash, events);
       const last = events[events.length - 1];
       const size = head.size + events.length;
@@ -143,10 +165,59 @@ export class ChainSealer {
       return {
         locked: true,
         sealed: events.length,
-        pending: first.pending || events.length === this.batchSize,
+        pending: first.pending || treeBehind || events.length === this.batchSize,
+        treeBehind,
         head: { position: last.position, size, hash: headHash, sealedAt: null },
       };
-    });
+    }
+  }
+
+  /**
+   * Extends the tree by the events this batch seals, after the sealed events it does not hold yet (a log
+   * sealed before the tree existed): at most one batch of those, so a long catch-up never holds the seal
+   * of new events. True when the tree is still behind the chain (the loop goes on).
+   */
+  private async extendTree(
+    tx: SqlExecutor,
+    next: SealNextRow,
+    head: SealHead,
+    sealing: readonly RecordedEvent[],
+    edge: { after?: Frontier },
+  ): Promise<boolean> {
+    const treeSize = Number(next.tree_size);
+    let leaves: RecordedEvent[] = [];
+    if (treeSize < head.size) {
+      const { rows } = await tx.query<EventRow>(TREE_LAG, [
+        next.tree_xid_text,
+        next.tree_seq,
+        String(head.position!.commit),
+        head.position!.prepare,
+        this.batchSize,
+      ]);
+      leaves = rows.map(toRecordedEvent);
+    }
+    const behind = treeSize + leaves.length < head.size;
+    if (!behind) leaves.push(...sealing);
+    if (leaves.length === 0) return behind;
+    const frontier = this.frontier?.size === treeSize ? this.frontier : await readFrontier(tx, treeSize);
+    const { created, frontier: after } = appendLeaves(
+      frontier,
+      leaves.map((event) => leafHash(eventLeafData(event))),
+    );
+    const last = leaves[leaves.length - 1].position;
+    const { rowCount } = await tx.query(TREE_WRITE, [
+      created.map((node) => node.level),
+      created.map((node) => node.index),
+      created.map((node) => node.hash.toString('hex')),
+      after.size,
+      String(last.commit),
+      last.prepare,
+      frontierRoot(after).toString('hex'),
+      treeSize,
+    ]);
+    if (rowCount !== 1) throw new Error('The tree head moved during a seal batch, which holds the sealer lock');
+    edge.after = after;
+    return behind;
   }
 
   /**
@@ -175,6 +246,7 @@ export class ChainSealer {
         hash: row.hash_hex,
         sealedAt: row.sealed_at === null ? null : new Date(row.sealed_at).toISOString(),
       },
+      tree: { size: Number(row.tree_size), root: row.tree_root_hex ?? EMPTY_TREE_HASH.toString('hex') },
       tail: {
         count: Number(row.tail_count),
         oldestRecordedAt: row.tail_oldest === null ? null : new Date(row.tail_oldest).toISOString(),
@@ -211,7 +283,7 @@ export class ChainSealer {
       for (;;) {
         const result = await this.sealBatch();
         this.lastError = undefined;
-        if (result.sealed === this.batchSize && !this.stopped) continue;
+        if ((result.sealed === this.batchSize || result.treeBehind) && !this.stopped) continue;
         // Events committed but above the horizon: a transaction in flight ends soon, look again then.
         if (result.pending) this.again = true;
         return;
@@ -220,4 +292,22 @@ export class ChainSealer {
       this.lastError = error; // the database may be gone for a while: the interval tries again
     }
   }
+}
+
+/** The right edge of the stored tree of `size` leaves: its perfect subtrees, read in one query. */
+async function readFrontier(tx: SqlExecutor, size: number): Promise<Frontier> {
+  const ids = perfectSubtrees({ start: 0, end: size });
+  const nodes = await readTreeNodes(tx, ids);
+  return { size, nodes: ids.map((id) => ({ ...id, hash: nodes(id) })) };
+}
+
+/** The stored perfect nodes `ids`, as a look-up that throws for one the tree does not hold. */
+export async function readTreeNodes(db: SqlExecutor, ids: readonly NodeId[]): Promise<(id: NodeId) => Buffer> {
+  const { rows } = await db.query<TreeNodeRow>(TREE_NODES, [ids.map((id) => id.level), ids.map((id) => id.index)]);
+  const byId = new Map(rows.map((row) => [`${row.level}/${Number(row.idx)}`, Buffer.from(row.hash)]));
+  return (id) => {
+    const hash = byId.get(`${id.level}/${id.index}`);
+    if (!hash) throw new Error(`The tree has no node ${id.level}/${id.index}: it was never completed, or was deleted`);
+    return hash;
+  };
 }

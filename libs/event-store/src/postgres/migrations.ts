@@ -86,6 +86,38 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
        LEFT JOIN events e ON e.seq = c.seq`,
     ],
   },
+  {
+    version: 4,
+    name: 'the log as a Merkle tree (RFC 9162)',
+    statements: [
+      // Every perfect subtree of the tree once complete (integrity/merkle.ts): level 0 is the leaves, and a
+      // proof at any past size is a few look-ups here. Written once by the sealer, never updated.
+      `CREATE TABLE event_tree_nodes (
+        level smallint NOT NULL,
+        idx bigint NOT NULL,
+        hash bytea NOT NULL,
+        PRIMARY KEY (level, idx)
+      )`,
+      // The tree's own head beside the chain's: a log sealed before this migration (or imported) has a
+      // chain and no tree yet; the sealer builds the tree over it from the start, batch by batch, then
+      // extends both together.
+      `ALTER TABLE event_seal_head
+         ADD COLUMN tree_size bigint NOT NULL DEFAULT 0,
+         ADD COLUMN tree_xid xid8,
+         ADD COLUMN tree_seq bigint,
+         ADD COLUMN tree_root bytea`,
+      // Signed tree heads (docs/audit.md): what the log's operator states, under its key, that the log held.
+      `CREATE TABLE event_tree_heads (
+        id bigserial PRIMARY KEY,
+        tree_size bigint NOT NULL,
+        root bytea NOT NULL,
+        signed_at timestamptz NOT NULL,
+        key_id text NOT NULL,
+        signature bytea NOT NULL
+      )`,
+      `CREATE INDEX event_tree_heads_size ON event_tree_heads (tree_size, id)`,
+    ],
+  },
 ];
 
 /**

@@ -112,6 +112,7 @@ export const READ_CHAIN_PAGE = `
 /** The seal head, and what lies above it: the committed events not sealed yet, and the oldest one's age. */
 export const SEAL_STATE = `
   SELECT h.xid::text AS xid_text, h.seq, h.size, encode(h.hash, 'hex') AS hash_hex, h.sealed_at,
+         h.tree_size, encode(h.tree_root, 'hex') AS tree_root_hex,
          t.count AS tail_count, t.oldest AS tail_oldest,
          extract(epoch FROM clock_timestamp() - t.oldest) * 1000 AS tail_age_ms
   FROM event_seal_head h
@@ -126,6 +127,8 @@ export interface SealStateRow {
   size: string | number;
   hash_hex: string | null;
   sealed_at: Date | string | null;
+  tree_size: string | number;
+  tree_root_hex: string | null;
   tail_count: string | number;
   tail_oldest: Date | string | null;
   tail_age_ms: string | number | null;
@@ -147,6 +150,7 @@ export const SEAL_LOCK = `SELECT pg_advisory_xact_lock(hashtext(current_schema()
 export const SEAL_NEXT = `
   WITH snapshot AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
   SELECT h.xid::text AS head_xid_text, h.seq AS head_seq, h.size AS head_size, encode(h.hash, 'hex') AS head_hash_hex,
+         h.tree_size, h.tree_xid::text AS tree_xid_text, h.tree_seq,
          coalesce((SELECT max(xid) FROM events) >= snapshot.xmin, false) AS pending,
          ${E_COLUMNS}
   FROM snapshot
@@ -164,6 +168,9 @@ export type SealNextRow = {
   head_seq: string | number | null;
   head_size: string | number;
   head_hash_hex: string | null;
+  tree_size: string | number;
+  tree_xid_text: string | null;
+  tree_seq: string | number | null;
   pending: boolean;
 } & ({ [K in keyof EventRow]: EventRow[K] } | { [K in keyof EventRow]: null });
 
@@ -179,6 +186,40 @@ export const SEAL_WRITE = `
   )
   UPDATE event_seal_head SET xid = $4::text::xid8, seq = $5, size = $6, hash = decode($7, 'hex'), sealed_at = clock_timestamp()
   WHERE size = $8`;
+
+/**
+ * The sealed events the tree does not hold yet, after the tree's last leaf ($1 xid, $2 seq; null: from
+ * the start) up to the chain's head ($3 xid, $4 seq), at most $5, in global order: a log sealed before the
+ * tree existed, or imported, gets its tree built over it this way (chain-sealer.ts).
+ */
+export const TREE_LAG = `
+  SELECT ${EVENT_COLUMNS} FROM events
+  WHERE (xid, seq) > (coalesce($1::text::xid8, '0'::xid8), coalesce($2::bigint, 0)) AND (xid, seq) <= ($3::text::xid8, $4::bigint)
+  ORDER BY xid, seq
+  LIMIT $5`;
+
+/** Perfect nodes of the tree by ($1 levels, $2 indexes): a proof's or the right edge's. */
+export const TREE_NODES = `
+  SELECT n.level, n.idx, n.hash FROM event_tree_nodes n
+  JOIN unnest($1::smallint[], $2::bigint[]) AS wanted(level, idx) ON n.level = wanted.level AND n.idx = wanted.idx`;
+
+export interface TreeNodeRow {
+  level: number;
+  idx: string | number;
+  hash: Buffer | Uint8Array;
+}
+
+/**
+ * Extends the tree: the perfect nodes completed ($1 levels, $2 indexes, $3 hex hashes) and its head ($4
+ * size, $5 xid and $6 seq of its last leaf, $7 root), moved only from the size the batch read ($8).
+ */
+export const TREE_WRITE = `
+  WITH nodes AS (
+    INSERT INTO event_tree_nodes (level, idx, hash)
+    SELECT l, i, decode(h, 'hex') FROM unnest($1::smallint[], $2::bigint[], $3::text[]) AS t(l, i, h)
+  )
+  UPDATE event_seal_head SET tree_size = $4, tree_xid = $5::text::xid8, tree_seq = $6, tree_root = decode($7, 'hex')
+  WHERE tree_size = $8`;
 
 /** Delivered to listeners when (and only if) the append commits. */
 export const NOTIFY = `SELECT pg_notify($1, '')`;
