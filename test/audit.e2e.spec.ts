@@ -214,7 +214,7 @@ describeE2E('audit: history, global history, integrity, export (R-AUD-1, R-TIME-
       expect(lines[0].previousHash).toBeNull();
       lines.slice(1).forEach((l, i) => expect(l.previousHash).toBe(lines[i].hash));
       const verify = await http.get('/api/audit/verify').set(auditor()).expect(200);
-      const { sealedHead, unsealedTail, ...verification } = verify.body as Record<string, unknown>;
+      const { sealedHead, unsealedTail, tree, signedHead: _signedHead, ...verification } = verify.body as Record<string, unknown>;
       expect(verification).toEqual({ ok: true, checked: events.length, headHash: lines[lines.length - 1].hash });
       // The export sealed every event it wrote: the head is its last line, nothing waits above it.
       expect(sealedHead).toMatchObject({
@@ -223,6 +223,7 @@ describeE2E('audit: history, global history, integrity, export (R-AUD-1, R-TIME-
         position: lines[lines.length - 1].position,
       });
       expect(unsealedTail).toMatchObject({ count: 0, overdue: false, boundMs: 1000 });
+      expect(tree).toMatchObject({ size: events.length, ok: true }); // the tree grows with the chain (verifiable-log.e2e)
     });
 
     it('verify finds the first event altered in the database (UPDATE events SET data = …)', async () => {

@@ -5,6 +5,7 @@ import { Pool } from 'pg';
 import { createApp } from '../../apps/api/src/bootstrap';
 import { loadConfig } from '../../apps/api/src/config/app-config';
 import { signToken } from '@lib/contract';
+import { generateSigningKeyPem } from '@lib/event-store/integrity/tree-head';
 import { EVENT_STORE, EventStore, RecordedEvent } from '@lib/event-store/event-store.port';
 import { SQL_DATABASE } from '@lib/event-store/event-store.module';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
@@ -13,6 +14,8 @@ import { DATABASE_URL, describeWithPostgres } from './postgres';
 export type StoreKind = 'pglite' | 'postgres';
 
 const SECRET = 'e2e-secret-e2e-secret-e2e-secret-!';
+/** The tree heads' signing key of this test process (else each app would make one in ./data). */
+export const TEST_SIGNING_KEY = generateSigningKeyPem();
 
 export interface TestApp {
   kind: StoreKind;
@@ -37,6 +40,7 @@ export interface TestApp {
 /** The real application (same bootstrap as main.ts) on a fresh PGlite in memory or a fresh PostgreSQL schema. */
 export async function startTestApp(kind: StoreKind, env: Record<string, string> = {}): Promise<TestApp> {
   const config = loadConfig({
+    AUDIT_SIGNING_KEY: TEST_SIGNING_KEY,
     ...env,
     JWT_SECRET: SECRET,
     LIFECYCLE_SCHEDULE: 'off',

@@ -26,6 +26,8 @@ interface VerifyView {
   headHash: string | null;
   sealedHead?: Omit<SealHead, 'position'> & { position: string | null };
   unsealedTail?: StoredChainVerification['unsealedTail'];
+  tree?: StoredChainVerification['tree'];
+  signedHead?: StoredChainVerification['signedHead'];
 }
 
 /** A convention's history (API.md `GET /api/conventions/{id}/history`), read from its stream: always complete. */
@@ -94,7 +96,8 @@ export class AuditController {
   @ApiOperation({
     summary:
       'Recomputes the integrity chain over every sealed event: {ok, checked, firstBrokenPosition?, headHash}, and on PostgreSQL/PGlite ' +
-      'the seal head and the unsealed tail (ok is false when an acknowledged event has stayed unsealed longer than boundMs)',
+      'the seal head and the unsealed tail (ok is false when an acknowledged event has stayed unsealed longer than boundMs), ' +
+      'the Merkle tree (its stored root recomputed from the events) and the latest signed head (its signature and its root)',
   })
   @ApiOkResponse({
     schema: {
@@ -109,7 +112,7 @@ export class AuditController {
   })
   async verify(@Query() query: Record<string, unknown>): Promise<VerifyView> {
     parseReadQuery(query, []);
-    const { ok, checked, firstBrokenPosition, headHash, sealedHead, unsealedTail } = await this.integrity.verify();
+    const { ok, checked, firstBrokenPosition, headHash, sealedHead, unsealedTail, tree, signedHead } = await this.integrity.verify();
     return {
       ok,
       checked,
@@ -119,6 +122,8 @@ export class AuditController {
         ? { sealedHead: { ...sealedHead, position: sealedHead.position === null ? null : formatPosition(sealedHead.position) } }
         : {}),
       ...(unsealedTail ? { unsealedTail } : {}),
+      ...(tree ? { tree } : {}),
+      ...(signedHead ? { signedHead } : {}),
     };
   }
 

@@ -11,6 +11,7 @@ import {
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
 import { AUDIT_TABLES, readAuditChain } from '@lib/projections/audit';
 import { ProjectionHost } from '../projections/projection-host';
+import { TreeHeadsService } from './tree-heads.service';
 
 /**
  * The integrity chain (R-AUD-1) whatever the store: PostgreSQL and PGlite keep a hash beside each event,
@@ -25,6 +26,7 @@ export class IntegrityService {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
     private readonly host: ProjectionHost,
+    private readonly heads: TreeHeadsService,
   ) {}
 
   /**
@@ -38,9 +40,15 @@ export class IntegrityService {
     return pairedWithProjection(this.store, this.db, after);
   }
 
-  /** For a store that seals after the append, also its seal head and unsealed tail, as they are (no sealing on demand). */
+  /**
+   * For a store that seals after the append, also its seal head and unsealed tail, as they are (no sealing
+   * on demand), and its Merkle tree against the latest signed head (its signature and its root).
+   */
   async verify(): Promise<StoredChainVerification> {
-    if (isChainedEventStore(this.store)) return verifyStoredChain(this.store);
+    if (isChainedEventStore(this.store)) {
+      const latest = this.store.verifiableLog ? await this.heads.verifiableLog().latestHead() : null;
+      return verifyStoredChain(this.store, latest && { head: latest, signatureValid: this.heads.signatureValid(latest) });
+    }
     return verifyChain(await this.links());
   }
 }

@@ -25,6 +25,15 @@ export interface AppConfig {
   scheduler: boolean;
   feed: FeedConfig;
   database: DatabaseTimeouts;
+  audit: AuditConfig;
+}
+
+/** The verifiable log's signed tree heads (docs/audit.md). */
+export interface AuditConfig {
+  /** AUDIT_SIGNING_KEY as given: a PKCS#8 PEM text, or the path of a file holding one. Unset: a key in dataDir (not in production). */
+  signingKey?: string;
+  /** A head is signed this often when the tree has grown since the last one (0: only on demand). */
+  headIntervalMs: number;
 }
 
 /** Bounds on every PostgreSQL call (README, "Configuration"; docs/failures.md): past one, 503. */
@@ -86,6 +95,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (databaseSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema))
     throw new ConfigError(`DATABASE_SCHEMA must be a lower-case SQL identifier (a-z, 0-9, _), got "${databaseSchema}"`);
 
+  // Fail closed: a production log whose heads anyone could sign with a key found on disk proves nothing.
+  if (production && eventStore !== 'eventstoredb' && !env.AUDIT_SIGNING_KEY)
+    throw new ConfigError(
+      "NODE_ENV=production needs AUDIT_SIGNING_KEY (an Ed25519 PKCS#8 PEM, or its file path) to sign the log's tree heads",
+    );
+
   const logLevel = (env.LOG_LEVEL ?? 'log') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
 
@@ -112,6 +127,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
       lockTimeoutMs: integer(env, 'DATABASE_LOCK_TIMEOUT_MS', 5_000, 100, 3_600_000),
       idleInTransactionTimeoutMs: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 15_000, 100, 3_600_000),
+    },
+    audit: {
+      signingKey: env.AUDIT_SIGNING_KEY || undefined,
+      headIntervalMs: integer(env, 'AUDIT_HEAD_INTERVAL_SECONDS', 600, 0, 31 * 86_400) * 1000,
     },
   };
 }

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Position, RecordedEvent } from '../event-store.port';
+import type { VerifiableLog } from '../postgres/verifiable-log';
+import { EMPTY_FRONTIER, EMPTY_TREE_HASH, Frontier, appendLeaves, frontierRoot, leafHash } from './merkle';
+import type { SignedTreeHead } from './tree-head';
 
 /**
  * The integrity chain (R-AUD-1, R-TIME-2): each event's hash covers its content and the hash of the
@@ -104,6 +107,8 @@ export interface ChainedEventStore {
   readChain(options?: { after?: Position; until?: Position | null }): AsyncIterable<ChainLink>;
   /** Only stores that seal after the append. */
   sealState?(): Promise<SealState>;
+  /** Only stores that keep the log's Merkle tree (PostgreSQL, PGlite): its proofs and signed heads. */
+  verifiableLog?(): VerifiableLog;
 }
 
 export function isChainedEventStore(store: unknown): store is ChainedEventStore {
@@ -125,12 +130,13 @@ export interface ChainVerification {
  * its own stored hash: a changed event breaks at itself, a removed one at its successor, an inserted one
  * at itself. Reads everything (so `checked` is the length of the log) and reports the first break.
  */
-export async function verifyChain(links: AsyncIterable<ChainLink>): Promise<ChainVerification> {
+export async function verifyChain(links: AsyncIterable<ChainLink>, onEvent?: (event: RecordedEvent) => void): Promise<ChainVerification> {
   let previous: string | null = null;
   let checked = 0;
   let firstBrokenPosition: Position | undefined;
   for await (const { event, hash } of links) {
     checked++;
+    onEvent?.(event);
     if (!firstBrokenPosition && (hash === null || eventHash(event, previous) !== hash)) firstBrokenPosition = event.position;
     previous = hash;
   }
@@ -141,25 +147,55 @@ export interface StoredChainVerification extends ChainVerification {
   sealedHead?: SealHead;
   /** `overdue`: an acknowledged event has waited longer than the bound, which fails the verification. */
   unsealedTail?: UnsealedTail & { boundMs: number; overdue: boolean };
+  /** The Merkle tree the sealer stored: `ok` when its root is the one the sealed events give at its size. */
+  tree?: TreeState & { ok: boolean };
+  /**
+   * The latest signed head: `ok` when its signature holds (checked by the caller, who has the key) and its
+   * root is the one the sealed events give at its size. Absent when no head was signed yet.
+   */
+  signedHead?: SignedTreeHead & { signatureValid: boolean; rootMatches: boolean; ok: boolean };
+}
+
+/** The latest signed head, and whether its signature holds: given by whoever holds the public key. */
+export interface CheckedHead {
+  head: SignedTreeHead;
+  signatureValid: boolean;
 }
 
 /**
  * verifyChain over a store's chain, and for a store that seals after the append, its sealed prefix
- * against its recorded head (its length and last hash: an event removed at the end shows there) and its
- * unsealed tail against the bound.
+ * against its recorded head (its length and last hash: an event removed at the end shows there), its
+ * unsealed tail against the bound, and its Merkle tree: the stored root and the latest signed head's
+ * root recomputed from the sealed events themselves (an edit that recomputed every hash after it still
+ * changes the signed head's root).
  */
-export async function verifyStoredChain(store: ChainedEventStore): Promise<StoredChainVerification> {
+export async function verifyStoredChain(store: ChainedEventStore, signed?: CheckedHead | null): Promise<StoredChainVerification> {
   if (!store.sealState) return verifyChain(store.readChain());
-  const { head, tail, boundMs } = await store.sealState();
-  const verification = await verifyChain(store.readChain({ until: head.position }));
+  const { head, tail, boundMs, tree } = await store.sealState();
+  let frontier: Frontier = EMPTY_FRONTIER;
+  const roots = new Map<number, string>([[0, EMPTY_TREE_HASH.toString('hex')]]);
+  const wanted = new Set([tree.size, ...(signed ? [signed.head.treeSize] : [])]);
+  const verification = await verifyChain(store.readChain({ until: head.position }), (event) => {
+    frontier = appendLeaves(frontier, [leafHash(eventLeafData(event))]).frontier;
+    if (wanted.has(frontier.size)) roots.set(frontier.size, frontierRoot(frontier).toString('hex'));
+  });
   const headHolds = verification.checked === head.size && verification.headHash === head.hash;
   const overdue = tail.oldestAgeMs !== null && tail.oldestAgeMs > boundMs;
+  const treeOk = roots.get(tree.size) === tree.root;
+  const signedHead = signed
+    ? (() => {
+        const rootMatches = roots.get(signed.head.treeSize) === signed.head.rootHash;
+        return { ...signed.head, signatureValid: signed.signatureValid, rootMatches, ok: signed.signatureValid && rootMatches };
+      })()
+    : undefined;
   const firstBrokenPosition = verification.firstBrokenPosition ?? (headHolds ? undefined : (head.position ?? undefined));
   return {
     ...verification,
-    ok: verification.ok && headHolds && !overdue,
+    ok: verification.ok && headHolds && !overdue && treeOk && (signedHead?.ok ?? true),
     ...(firstBrokenPosition ? { firstBrokenPosition } : {}),
     sealedHead: head,
     unsealedTail: { ...tail, boundMs, overdue },
+    tree: { ...tree, ok: treeOk },
+    ...(signedHead ? { signedHead } : {}),
   };
 }

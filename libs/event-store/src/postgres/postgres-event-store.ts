@@ -24,6 +24,7 @@ import { checkAppend, checkMaxCount, expectationHolds, isRetryInPlace, startRevi
 import { migrate } from './migrations';
 import { ChainSealer } from './chain-sealer';
 import { readChain } from './integrity-chain';
+import { StoredVerifiableLog, VerifiableLog } from './verifiable-log';
 import { Page, PostgresSubscription } from './postgres-subscription';
 import {
   APPEND,
@@ -229,6 +230,10 @@ export class PostgresEventStore implements EventStore, ChainedEventStore {
 
   sealState(): Promise<SealState> {
     return this.sealer.state();
+  }
+
+  verifiableLog(): VerifiableLog {
+    return new StoredVerifiableLog(this.db);
   }
 
   /**
