@@ -1,4 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { replayCertificate } from '@lib/projections/replay/replay-certificate';
 import { RecordedEvent } from '@lib/event-store/event-store.port';
 import { eventHash, eventLeafData } from '@lib/event-store/integrity/event-hash';
 import { EMPTY_FRONTIER, appendLeaves, frontierRoot, leafHash, perfectSubtrees } from '@lib/event-store/integrity/merkle';
@@ -206,6 +211,102 @@ describeE2E('verifiable log: signed tree heads and proofs (R-AUD-1)', (current) 
     // A head whose signature is not the key's.
     expect((await verifyArchive(lines, { ...second, treeSize: second.treeSize - 1 }, publicKey())).signatureValid).toBe(false);
   });
+
+  it('certifies a replay up to an instant: the same archive gives the same certificate; an earlier instant, fewer events and other hashes', async () => {
+    const lines = await exportLines();
+    const events = lines.map((line) => JSON.parse(line) as { type: string; recordedAt: string });
+    const stopAt = events.findIndex((e) => e.type === 'ServiceStopped');
+    const beforeStop = new Date(Date.parse(events[stopAt].recordedAt) - 1).toISOString();
+    const replay = (asKnownAt: string) =>
+      replayCertificate({ lines, asKnownAt, heads: [second, first], codeVersion: { package: 'test', commit: null }, years: [2026] });
+    const now = new Date().toISOString();
+    const [once, twice, earlier] = [await replay(now), await replay(now), await replay(beforeStop)];
+    expect(JSON.stringify(twice)).toBe(JSON.stringify(once));
+    expect(once).toMatchObject({ replayed: { events: second.treeSize, rootHash: second.rootHash }, signedHead: second });
+    expect(once.projections.entitlements.rows).toBeGreaterThan(0);
+    expect(once.projections.ledgers[0]).toMatchObject({ year: 2026, lines: 1 });
+    // Before the stop was recorded: the first head covers it, and Vénissieux's access had no end yet.
+    expect(earlier).toMatchObject({ replayed: { events: stopAt }, signedHead: stopAt <= first.treeSize ? first : second });
+    expect(earlier.projections.entitlements.sha256).not.toBe(once.projections.entitlements.sha256);
+    expect(earlier.projections.ledgers[0].sha256).not.toBe(once.projections.ledgers[0].sha256);
+  }, 60_000);
+
+  // The offline commands, as an auditor runs them on files: no API (API_URL points nowhere), no store.
+  it('the CLI verifies an archive, a proof and a consistency proof offline, exits 1 on a tampered archive, and writes the same certificate twice', async () => {
+    const { http } = current();
+    const dir = mkdtempSync(join(tmpdir(), 'verifiable-log-'));
+    try {
+      const file = (name: string, content: unknown) => {
+        const path = join(dir, name);
+        writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+        return path;
+      };
+      const key = file('key.pem', (await http.get('/api/audit/public-key').expect(200)).body.publicKeyPem);
+      const head = file('head.json', second);
+      const oldHead = file('old.json', first);
+      const lines = await exportLines();
+      const archive = file('history.jsonl', lines.join('\n') + '\n');
+      const tampered = file('tampered.jsonl', lines.slice(0, -1).join('\n') + '\n');
+      const event = await current().allEvents();
+      const proof = file(
+        'proof.json',
+        (await http.get(`/api/audit/events/${event[2].position.commit}-${event[2].position.prepare}/proof`).set(auditor()).expect(200))
+          .body,
+      );
+      const consistency = file(
+        'consistency.json',
+        (
+          await http
+            .get('/api/audit/consistency')
+            .query({ from: String(first.treeSize) })
+            .set(auditor())
+            .expect(200)
+        ).body,
+      );
+      const heads = file('heads.json', [first, second]);
+      const cli = (...args: string[]) =>
+        spawnSync(
+          process.execPath,
+          ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/cli/src/main.ts', ...args],
+          {
+            cwd: join(__dirname, '..'),
+            encoding: 'utf8',
+            timeout: 120_000,
+            env: { ...process.env, API_URL: 'http://127.0.0.1:9/api' }, // nothing answers there: offline
+          },
+        );
+      const ok = cli('verify-archive', archive, '--head', head, '--public-key', key);
+      expect({ status: ok.status, stderr: ok.stderr }).toEqual({ status: 0, stderr: expect.stringContaining('OK') });
+      expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, events: second.treeSize });
+      const bad = cli('verify-archive', tampered, '--head', head, '--public-key', key);
+      expect({ status: bad.status, stderr: bad.stderr }).toEqual({ status: 1, stderr: expect.stringContaining('events are missing') });
+      expect(cli('verify-proof', '--proof', proof, '--head', head, '--public-key', key).status).toBe(0);
+      expect(cli('verify-proof', '--proof', proof, '--head', oldHead, '--public-key', key).status).toBe(1);
+      expect(cli('verify-proof', '--proof', consistency, '--from-head', oldHead, '--head', head, '--public-key', key).status).toBe(0);
+      const certify = (out: string) =>
+        cli(
+          'replay-certificate',
+          '--as-known-at',
+          '2100-01-01T00:00:00Z',
+          '--archive',
+          archive,
+          '--heads',
+          heads,
+          '--public-key',
+          key,
+          '--years',
+          '2026',
+          '--out',
+          join(dir, out),
+        );
+      const [a, b] = [certify('a.json'), certify('b.json')];
+      expect({ status: a.status, stderr: a.stderr }).toEqual({ status: 0, stderr: expect.stringContaining('events replayed') });
+      expect(b.status).toBe(0);
+      expect(readFileSync(join(dir, 'b.json'), 'utf8')).toBe(readFileSync(join(dir, 'a.json'), 'utf8'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('a changed node: the proofs through it are refused, and a tree whose top changed is never signed; a changed head fails its signature', async () => {
     const { http, db } = current();
