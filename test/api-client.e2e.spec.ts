@@ -1,6 +1,7 @@
 import { AddressInfo } from 'node:net';
 import { walkReadme } from '../examples/api-client/readme-walkthrough';
 import { TestApp, startTestApp } from './support/app';
+import { readDocument, schemaValidator, templateOf } from './support/openapi-document';
 
 /*
  * The README's curl walk-through, through the client generated from docs/openapi.json (openapi-typescript
@@ -19,7 +20,31 @@ describe('the README walk-through with the generated client [pglite]', () => {
   afterAll(() => testApp?.close(), 60_000);
 
   it('signs, reads, changes an offer with If-Match, and reads the consequences, as the README says', async () => {
-    const result = await walkReadme(baseUrl, testApp.tokens.admin);
+    // Every answer is checked against what docs/openapi.json says of its operation and status.
+    const document = readDocument();
+    const compile = schemaValidator(document);
+    const answers: string[] = [];
+    const mismatches: string[] = [];
+    const checkedFetch: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      const request = input instanceof Request ? input : new Request(input, init);
+      const path = new URL(request.url).pathname;
+      const template = templateOf(document, request.method, path);
+      const declared = template ? document.paths[template][request.method.toLowerCase()].responses?.[String(response.status)] : undefined;
+      const type = (response.headers.get('content-type') ?? '').split(';')[0];
+      const schema = declared?.content?.[type]?.schema;
+      const name = `${request.method} ${template ?? path} ${response.status} ${type}`;
+      answers.push(name);
+      if (!schema) mismatches.push(`${name}: not documented`);
+      else {
+        const validate = compile(schema);
+        if (!validate(await response.clone().json())) mismatches.push(`${name}: ${JSON.stringify(validate.errors)}`);
+      }
+      return response;
+    };
+    const result = await walkReadme(baseUrl, testApp.tokens.admin, checkedFetch);
+    expect(mismatches).toEqual([]);
+    expect(answers).toHaveLength(8);
     expect(result).toEqual({
       conventionId: '69123-1',
       signedVersion: 3,

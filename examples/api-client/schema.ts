@@ -3940,9 +3940,9 @@ export interface operations {
                 /** @description Recorded at or after: an instant, or a date (the whole day in Europe/Paris) */
                 from?: string;
                 /** @description An actor id (the `sub` of the token that caused it) */
-                actor?: unknown;
+                actor?: string;
                 /** @description An event type, or several separated by commas */
-                type?: unknown;
+                type?: string;
                 /** @description A command’s position: answer once the read model has caught up with it (or 503 with Retry-After after a bounded wait) */
                 minPosition?: string;
                 /** @description A position (exclusive): `next` of the previous page */

@@ -83,8 +83,18 @@ export class AuditController {
   @ApiPaging({ default: 100, max: 1000 }, { description: 'A position (exclusive): `next` of the previous page' })
   @ApiReadQuery('minPosition')
   @ApiRead('AuditPage')
-  @ApiQuery({ name: 'type', required: false, description: 'An event type, or several separated by commas' })
-  @ApiQuery({ name: 'actor', required: false, description: 'An actor id (the `sub` of the token that caused it)' })
+  @ApiQuery({
+    name: 'type',
+    required: false,
+    description: 'An event type, or several separated by commas',
+    schema: { type: 'string', example: 'ConventionSigned,AnnexAdded' },
+  })
+  @ApiQuery({
+    name: 'actor',
+    required: false,
+    description: 'An actor id (the `sub` of the token that caused it)',
+    schema: { type: 'string', example: 'admin-alice' },
+  })
   @ApiQuery({
     name: 'from',
     required: false,

@@ -12,7 +12,12 @@ type Schema = Record<string, unknown>;
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 /** OpenAPI 3.0: nullable is a keyword of the schema itself (a $ref cannot carry it, hence inline copies). */
-const orNull = (schema: Schema): Schema => ({ ...schema, nullable: true });
+const orNull = (schema: Schema): Schema => ({
+  ...schema,
+  nullable: true,
+  // An enum lists its values: null among them (OpenAPI 3.0.3), else validators refuse it despite `nullable`.
+  ...(Array.isArray(schema.enum) ? { enum: [...(schema.enum as unknown[]), null] } : {}),
+});
 const object = (properties: Record<string, Schema>, optional: string[] = [], extra: Schema = {}): Schema => ({
   type: 'object',
   properties,
