@@ -1024,8 +1024,8 @@ export interface components {
             rule?: string;
             /** @description A stale If-Match: the version sent */
             expected?: string;
-            /** @description A stale If-Match: the current version */
-            actual?: number;
+            /** @description A stale If-Match: the stream’s current revision (its version − 1), or no_stream */
+            actual?: number | "no_stream";
         };
         /** @description Sent once the events are stored; ETag carries the version */
         CommandAnswer: {

@@ -246,7 +246,10 @@ export const OPENAPI_SCHEMAS: Record<string, Schema> = {
         {
           rule: { type: 'string', pattern: '^R-[A-Z]+-\\d+$', example: 'R-CONV-1' },
           expected: { type: 'string', description: 'A stale If-Match: the version sent' },
-          actual: { type: 'integer', description: 'A stale If-Match: the current version' },
+          actual: {
+            description: 'A stale If-Match: the stream’s current revision (its version − 1), or no_stream',
+            oneOf: [{ type: 'integer' }, { type: 'string', enum: ['no_stream'] }],
+          },
         },
         ['rule', 'expected', 'actual'],
       ),
