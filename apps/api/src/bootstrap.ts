@@ -2,7 +2,7 @@ import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import helmet from 'helmet';
 import { Server } from 'node:http';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { EventStoreOptions } from '@lib/event-store/event-store.module';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
@@ -10,6 +10,7 @@ import { ValidationProblem, fieldErrorsOf } from './problem-details';
 import { jsonBody } from './http/json-body';
 import { HostileParameterPipe } from './http/hostile-input';
 import { answerClientErrorsAsProblems } from './http/client-error';
+import { openApiDocument } from './http/openapi';
 
 /** Builds the configured application; main.ts and the e2e tests share it, so tests run what ships. */
 export async function createApp(config: AppConfig, storeOptions?: EventStoreOptions): Promise<INestApplication> {
@@ -37,17 +38,7 @@ export async function createApp(config: AppConfig, storeOptions?: EventStoreOpti
       exceptionFactory: (errors) => new ValidationProblem(fieldErrorsOf(errors)),
     }),
   );
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Conventions cadre — Métropole de Lyon')
-      .setDescription(
-        'Framework agreements (CP-2025-4074) between the Métropole de Lyon and its communes: commands, entitlements, fee ledgers, audit, feed.',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
+  const document = openApiDocument(app);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
   return app;
 }

@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Logger, NotFoundException, Param, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { once } from 'node:events';
 import { CONVENTION_ID_FORMAT } from '@lib/application';
@@ -17,6 +17,8 @@ import { ProjectionHost } from '../projections/projection-host';
 import { parseAuditQuery } from './audit-query';
 import { IntegrityService } from './integrity.service';
 import { CLOCK, Clock } from '../clock';
+import { ApiPaging, ApiProblems, ApiRead, ApiReadQuery } from '../http/openapi';
+import { POSITION } from '../http/openapi-schemas';
 
 /** GET /api/audit/verify's answer (API.md), positions as strings. */
 interface VerifyView {
@@ -42,6 +44,9 @@ export class ConventionHistoryController {
   @ApiOperation({
     summary: 'Every event of the convention in order: business date, recording instant, actor, reason, legal reference, ids (R-AUD-1)',
   })
+  @ApiReadQuery('minPosition')
+  @ApiRead('ConventionHistory')
+  @ApiProblems(404)
   async history(
     @Param('id') id: string,
     @Query() query: Record<string, unknown>,
@@ -77,12 +82,33 @@ export class AuditController {
   @ApiOperation({
     summary: 'The global history in global order, paged (`next` → `after`), filtered by type, actor, recording instants (from/to)',
   })
-  @ApiQuery({ name: 'after', required: false, description: 'A position (exclusive): `next` of the previous page' })
-  @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 100' })
-  @ApiQuery({ name: 'type', required: false, description: 'An event type, or several separated by commas' })
-  @ApiQuery({ name: 'actor', required: false, description: 'An actor id (the `sub` of the token that caused it)' })
-  @ApiQuery({ name: 'from', required: false, description: 'Recorded at or after: an instant, or a date (the whole day in Europe/Paris)' })
-  @ApiQuery({ name: 'to', required: false, description: 'Recorded at or before: an instant, or a date (the whole day in Europe/Paris)' })
+  @ApiPaging({ default: 100, max: 1000 }, { description: 'A position (exclusive): `next` of the previous page' })
+  @ApiReadQuery('minPosition')
+  @ApiRead('AuditPage')
+  @ApiQuery({
+    name: 'type',
+    required: false,
+    description: 'An event type, or several separated by commas',
+    schema: { type: 'string', example: 'ConventionSigned,AnnexAdded' },
+  })
+  @ApiQuery({
+    name: 'actor',
+    required: false,
+    description: 'An actor id (the `sub` of the token that caused it)',
+    schema: { type: 'string', example: 'admin-alice' },
+  })
+  @ApiQuery({
+    name: 'from',
+    required: false,
+    description: 'Recorded at or after: an instant, or a date (the whole day in Europe/Paris)',
+    schema: { type: 'string', example: '2026-03-01' },
+  })
+  @ApiQuery({
+    name: 'to',
+    required: false,
+    description: 'Recorded at or before: an instant, or a date (the whole day in Europe/Paris)',
+    schema: { type: 'string', example: '2026-03-31T23:59:59Z' },
+  })
   async events(@Query() query: Record<string, unknown>): Promise<{ events: AuditEntry[]; next: string | null }> {
     const { minPosition: _, ...filters } = query;
     const audit = parseAuditQuery(filters);
@@ -99,14 +125,19 @@ export class AuditController {
       'the seal head and the unsealed tail (ok is false when an acknowledged event has stayed unsealed longer than boundMs), ' +
       'the Merkle tree (its stored root recomputed from the events) and the latest signed head (its signature and its root)',
   })
+  @ApiReadQuery()
+  @ApiRead('Verification')
   @ApiOkResponse({
-    schema: {
-      example: {
-        ok: true,
-        checked: 1042,
-        headHash: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
-        sealedHead: { position: '1897.1042', size: 1042, hash: '9f86d0…', sealedAt: '2026-12-02T06:00:00.120Z' },
-        unsealedTail: { count: 3, oldestRecordedAt: '2026-12-02T06:00:00.101Z', oldestAgeMs: 24, boundMs: 1000, overdue: false },
+    content: {
+      'application/json': {
+        schema: { $ref: '#/components/schemas/Verification' },
+        example: {
+          ok: true,
+          checked: 1042,
+          headHash: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+          sealedHead: { position: '1897-1042', size: 1042, hash: '9f86d0…', sealedAt: '2026-12-02T06:00:00.120Z' },
+          unsealedTail: { count: 3, oldestRecordedAt: '2026-12-02T06:00:00.101Z', oldestAgeMs: 24, boundMs: 1000, overdue: false },
+        },
       },
     },
   })
@@ -132,8 +163,18 @@ export class AuditController {
   @ApiOperation({
     summary: 'The whole history for archives, as JSON Lines: one event a line with its hash and the previous hash, streamed',
   })
-  @ApiProduces('application/x-ndjson')
-  @ApiQuery({ name: 'after', required: false, description: 'Only the events after this position (an incremental export)' })
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    description: 'Only the events after this position (an incremental export)',
+    schema: POSITION,
+  })
+  @ApiOkResponse({
+    description:
+      'JSON Lines, one event a line: position, id, streamId, revision, type, schemaVersion, data, metadata, recordedAt, previousHash, hash',
+    content: { 'application/x-ndjson': { schema: { type: 'string' } } },
+  })
+  @ApiProblems(400, 401, 403, 503)
   async export(@Query() query: Record<string, unknown>, @Res() response: Response): Promise<void> {
     const { after: afterText, ...rest } = query;
     parseReadQuery(rest, []);

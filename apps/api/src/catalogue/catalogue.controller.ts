@@ -11,6 +11,7 @@ import { CommandCtx } from '../http/command-http';
 import { CommandRoute } from '../http/command-route';
 import { CATALOGUE_ID } from '../http/validators';
 import { AddServiceRequest, OpenOfferRequest, ReplaceFeeScheduleRequest, feeScheduleOf } from './catalogue.requests';
+import { ApiCommand, ApiRead } from '../http/openapi';
 
 @ApiTags('catalogue')
 @ApiBearerAuth()
@@ -25,6 +26,7 @@ export class CatalogueController {
   @Get()
   @Roles('admin', 'auditor', 'commune', 'consumer')
   @ApiOperation({ summary: 'The catalogue: services, offers, whether open, fee schedules by billing year (R-CAT-1..5)' })
+  @ApiRead('Catalogue')
   catalogue(): Promise<CatalogueState> {
     return loadCatalogue(this.store);
   }
@@ -34,6 +36,7 @@ export class CatalogueController {
   @HttpCode(201)
   @CommandRoute()
   @ApiOperation({ summary: 'A service enters the catalogue by amendment, with its offers and fee schedules (R-CAT-1, R-CAT-4)' })
+  @ApiCommand({ status: 201 })
   addService(@Body() body: AddServiceRequest, @CommandCtx() context: CommandContext): Promise<StreamCommandResult> {
     const command: CatalogueCommand = {
       type: 'AddServiceToCatalogue',
@@ -58,6 +61,7 @@ export class CatalogueController {
   @HttpCode(200)
   @CommandRoute()
   @ApiOperation({ summary: 'Open an offer from a date: annexes with it are accepted from then (R-CAT-3)' })
+  @ApiCommand({ status: 200 })
   openOffer(
     @Param('serviceId') serviceId: string,
     @Param('offerId') offerId: string,
@@ -81,6 +85,7 @@ export class CatalogueController {
   @HttpCode(201)
   @CommandRoute()
   @ApiOperation({ summary: 'Replace a fee schedule for billing years ≥ fromYear by a later decision (R-CAT-5)' })
+  @ApiCommand({ status: 201 })
   replaceFeeSchedule(
     @Param('serviceId') serviceId: string,
     @Param('offerId') offerId: string,

@@ -1,3 +1,4 @@
+import { ApiDateProperty, ApiMoneyProperty } from '../http/openapi';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -33,7 +34,7 @@ export class FeeScheduleDto {
   @IsIn(['free', 'fixed_plus_per_inhabitant'])
   kind!: 'free' | 'fixed_plus_per_inhabitant';
 
-  @ApiPropertyOptional({ example: '5000.00' })
+  @ApiMoneyProperty({ required: false, example: '5000.00' })
   @ValidateIf(paying)
   @IsMoney()
   fixed?: string;
@@ -94,7 +95,7 @@ export class AddServiceRequest extends LegalDecisionRequest {
   @MaxLength(200)
   name!: string;
 
-  @ApiPropertyOptional({ example: '2027-01-01', description: 'Date it enters the catalogue; default: today' })
+  @ApiDateProperty({ required: false, example: '2027-01-01', description: 'Date it enters the catalogue; default: today' })
   @IsOptional()
   @IsCalendarDate()
   effectiveFrom?: CalendarDate;
@@ -110,7 +111,7 @@ export class AddServiceRequest extends LegalDecisionRequest {
 }
 
 export class OpenOfferRequest extends LegalDecisionRequest {
-  @ApiProperty({ example: '2027-01-01' })
+  @ApiDateProperty({ example: '2027-01-01' })
   @IsCalendarDate()
   openedOn!: CalendarDate;
 }

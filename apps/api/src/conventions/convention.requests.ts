@@ -1,3 +1,4 @@
+import { ApiDateProperty } from '../http/openapi';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
@@ -15,7 +16,7 @@ export class AnnexRequestDto {
   @Matches(CATALOGUE_ID, { message: 'offerId must be a catalogue offer id such as partenaire' })
   offerId!: string;
 
-  @ApiProperty({ example: '2026-01-01', description: 'First day in force (R-TIME-3)' })
+  @ApiDateProperty({ example: '2026-01-01', description: 'First day in force (R-TIME-3)' })
   @IsCalendarDate()
   effectiveFrom!: CalendarDate;
 }
@@ -31,11 +32,11 @@ export class SignConventionRequest extends OptionalReasonRequest {
   @MaxLength(200)
   communeName!: string;
 
-  @ApiProperty({ example: '2025-11-15' })
+  @ApiDateProperty({ example: '2025-11-15' })
   @IsCalendarDate()
   signedOn!: CalendarDate;
 
-  @ApiProperty({ example: '2026-01-01', description: 'R-CONV-2: at most one year before the signature' })
+  @ApiDateProperty({ example: '2026-01-01', description: 'R-CONV-2: at most one year before the signature' })
   @IsCalendarDate()
   effectiveFrom!: CalendarDate;
 
@@ -58,13 +59,13 @@ export class AddAnnexRequest extends OptionalReasonRequest {
   @Matches(CATALOGUE_ID, { message: 'offerId must be a catalogue offer id such as standard' })
   offerId!: string;
 
-  @ApiProperty({ example: '2026-03-01' })
+  @ApiDateProperty({ example: '2026-03-01' })
   @IsCalendarDate()
   effectiveFrom!: CalendarDate;
 }
 
 export class StopServiceRequest extends RequiredReasonRequest {
-  @ApiProperty({ example: '2026-07-01', description: 'First day without access (R-TIME-3)' })
+  @ApiDateProperty({ example: '2026-07-01', description: 'First day without access (R-TIME-3)' })
   @IsCalendarDate()
   effectiveOn!: CalendarDate;
 }
@@ -74,13 +75,13 @@ export class ChangeOfferRequest extends OptionalReasonRequest {
   @Matches(CATALOGUE_ID, { message: 'offerId must be a catalogue offer id such as connecte' })
   offerId!: string;
 
-  @ApiProperty({ example: '2026-09-01' })
+  @ApiDateProperty({ example: '2026-09-01' })
   @IsCalendarDate()
   effectiveFrom!: CalendarDate;
 }
 
 export class NonRenewalRequest extends RequiredReasonRequest {
-  @ApiProperty({ example: '2026-10-15' })
+  @ApiDateProperty({ example: '2026-10-15' })
   @IsCalendarDate()
   notifiedOn!: CalendarDate;
 
@@ -90,7 +91,7 @@ export class NonRenewalRequest extends RequiredReasonRequest {
 }
 
 export class TerminationRequest extends RequiredReasonRequest {
-  @ApiProperty({ example: '2026-07-01', description: 'First day without access (R-TIME-3)' })
+  @ApiDateProperty({ example: '2026-07-01', description: 'First day without access (R-TIME-3)' })
   @IsCalendarDate()
   effectiveOn!: CalendarDate;
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import {
   CONVENTION_ID_FORMAT,
@@ -27,6 +27,7 @@ import {
 } from './convention.requests';
 import { ConventionView, conventionView } from './convention.view';
 import { knownAtFilter, parseReadQuery } from '../http/read-query';
+import { ApiCommand, ApiProblems, ApiRead, ApiReadQuery } from '../http/openapi';
 
 type ExistingConventionCommand = ExecuteConventionCommand['command'];
 /** Every convention command answers with the convention's id first (streamAnswer keeps it first). */
@@ -46,7 +47,7 @@ export class ConventionsController {
   @HttpCode(201)
   @CommandRoute((result: SignConventionResult) => ({ ...streamAnswer(result), location: `/api/conventions/${result.conventionId}` }))
   @ApiOperation({ summary: 'Sign a convention (R-CONV-1, R-CONV-2), with its first annexes (R-ANX-1)' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiCommand({ status: 201, answer: 'ConventionCommandAnswer', location: true })
   sign(@Body() body: SignConventionRequest, @CommandCtx() context: CommandContext): Promise<SignConventionResult> {
     // The application numbers the convention (SignConventionHandler).
     const data = {
@@ -67,7 +68,7 @@ export class ConventionsController {
   @HttpCode(201)
   @CommandRoute()
   @ApiOperation({ summary: 'Add an annex: one service, one offer, from a date (R-ANX-1, R-ANX-2, R-CAT-3)' })
-  @ApiHeader({ name: 'If-Match', required: false })
+  @ApiCommand({ status: 201, answer: 'ConventionCommandAnswer', ifMatch: true })
   addAnnex(
     @Param('id') id: string,
     @Body() body: AddAnnexRequest,
@@ -87,7 +88,7 @@ export class ConventionsController {
   @HttpCode(200)
   @CommandRoute()
   @ApiOperation({ summary: 'Stop one service from a date; the others continue (R-ANX-3)' })
-  @ApiHeader({ name: 'If-Match', required: false })
+  @ApiCommand({ status: 200, answer: 'ConventionCommandAnswer', ifMatch: true })
   stop(
     @Param('id') id: string,
     @Param('serviceId') serviceId: string,
@@ -108,7 +109,7 @@ export class ConventionsController {
   @HttpCode(200)
   @CommandRoute()
   @ApiOperation({ summary: "Change an annex's offer from a date (R-ANX-4)" })
-  @ApiHeader({ name: 'If-Match', required: false })
+  @ApiCommand({ status: 200, answer: 'ConventionCommandAnswer', ifMatch: true })
   changeOffer(
     @Param('id') id: string,
     @Param('serviceId') serviceId: string,
@@ -129,7 +130,7 @@ export class ConventionsController {
   @HttpCode(200)
   @CommandRoute()
   @ApiOperation({ summary: 'Notify non-renewal: the convention expires at the end of the period (R-CONV-5)' })
-  @ApiHeader({ name: 'If-Match', required: false })
+  @ApiCommand({ status: 200, answer: 'ConventionCommandAnswer', ifMatch: true })
   nonRenewal(
     @Param('id') id: string,
     @Body() body: NonRenewalRequest,
@@ -149,7 +150,7 @@ export class ConventionsController {
   @HttpCode(200)
   @CommandRoute()
   @ApiOperation({ summary: 'Terminate the convention and every annex from a date (R-CONV-6, R-CONV-7)' })
-  @ApiHeader({ name: 'If-Match', required: false })
+  @ApiCommand({ status: 200, answer: 'ConventionCommandAnswer', ifMatch: true })
   terminate(
     @Param('id') id: string,
     @Body() body: TerminationRequest,
@@ -167,6 +168,9 @@ export class ConventionsController {
   @Get(':id')
   @Roles('admin', 'auditor', 'commune')
   @ApiOperation({ summary: 'The convention: status, periods, annexes with their offers, version (as known at knownAt)' })
+  @ApiReadQuery('knownAt', 'minPosition')
+  @ApiRead('ConventionView', { etag: true })
+  @ApiProblems(404)
   async read(
     @Param('id') id: string,
     @Query() query: Record<string, unknown>,

@@ -1,28 +1,31 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
+import { ApiDateProperty } from '../http/openapi';
+import { INSEE_FORMAT } from '../http/validators';
 import { Entitlement } from '@lib/domain/entitlements';
 
 export class EntitlementSourceView {
   @ApiProperty({ enum: ['convention', 'legacy'] }) kind!: 'convention' | 'legacy';
   @ApiProperty({ description: 'The convention id (e.g. 69123-1), or for a legacy convention `<insee>/<serviceId>`' }) id!: string;
-  @ApiPropertyOptional({ description: 'For a convention: the first day of the annex period the access comes from' }) annexFrom?: string;
+  @ApiDateProperty({ required: false, description: 'For a convention: the first day of the annex period the access comes from' })
+  annexFrom?: string;
 }
 
 /** API.md: one access of a commune, [from, until] both included (R-TIME-3). */
 export class EntitlementView {
   @ApiProperty({ example: 'toodego' }) serviceId!: string;
   @ApiProperty({ example: 'partenaire' }) offerId!: string;
-  @ApiProperty({
+  @ApiDateProperty({
     nullable: true,
     example: '2026-01-01',
     description: 'null: a legacy access in force since before 2025, start unknown (R-LEG-1)',
   })
   from!: string | null;
-  @ApiProperty({ nullable: true, example: null, description: 'The last day of access; null while it runs' }) until!: string | null;
+  @ApiDateProperty({ nullable: true, description: 'The last day of access; null while it runs' }) until!: string | null;
   @ApiProperty({ type: EntitlementSourceView }) source!: EntitlementSourceView;
 }
 
 export class CommuneEntitlementsView {
-  @ApiProperty({ example: '69123' }) communeInsee!: string;
+  @ApiProperty({ example: '69123', pattern: INSEE_FORMAT.source }) communeInsee!: string;
   @ApiProperty({ type: [EntitlementView] }) entitlements!: EntitlementView[];
 }
 

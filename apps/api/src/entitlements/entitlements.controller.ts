@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CalendarDate, parisDateOf } from '@lib/domain/shared/calendar-date';
 import { SQL_DATABASE } from '@lib/event-store/event-store.module';
 import { Position, parsePosition } from '@lib/event-store/event-store.port';
@@ -13,6 +13,7 @@ import { FieldError, ValidationProblem } from '../problem-details';
 import { CLOCK, Clock } from '../clock';
 import { ProjectionHost } from '../projections/projection-host';
 import { CommuneEntitlementsView, EntitlementView, entitlementView, groupedByCommune } from './entitlement.view';
+import { ApiProblems, ApiReadQuery } from '../http/openapi';
 
 const READ_PARAMETERS = ['on', 'knownAt', 'asOfPosition', 'minPosition'];
 
@@ -36,14 +37,9 @@ export class EntitlementsController {
     summary:
       "A commune's access in force on `on` (default today, Europe/Paris), as known at `knownAt` (default now) or right after `asOfPosition`",
   })
-  @ApiQuery({ name: 'on', required: false, example: '2026-03-01' })
-  @ApiQuery({ name: 'knownAt', required: false, example: '2026-03-01T12:00:00Z' })
-  @ApiQuery({
-    name: 'asOfPosition',
-    required: false,
-    description: 'A position of the global order (as returned by a command): the state as known right after it',
-  })
+  @ApiReadQuery('on', 'knownAt', 'asOfPosition', 'minPosition')
   @ApiOkResponse({ type: [EntitlementView] })
+  @ApiProblems(401, 403)
   async ofCommune(
     @Param('insee') insee: string,
     @Query() query: Record<string, unknown>,
@@ -59,10 +55,9 @@ export class EntitlementsController {
   @Get('entitlements')
   @Roles('admin', 'auditor', 'consumer')
   @ApiOperation({ summary: "Every commune's access in force on `on`, as known at `knownAt`, grouped by commune" })
-  @ApiQuery({ name: 'on', required: false, example: '2026-03-01' })
-  @ApiQuery({ name: 'knownAt', required: false, example: '2026-03-01T12:00:00Z' })
-  @ApiQuery({ name: 'asOfPosition', required: false })
+  @ApiReadQuery('on', 'knownAt', 'asOfPosition', 'minPosition')
   @ApiOkResponse({ type: [CommuneEntitlementsView] })
+  @ApiProblems(401, 403)
   async all(@Query() query: Record<string, unknown>, @CurrentActor() actor: Actor): Promise<CommuneEntitlementsView[]> {
     return groupedByCommune(await this.read(await this.query(query, actor)));
   }

@@ -1,15 +1,5 @@
 import { Controller, Get, Headers, NotFoundException, Param, Query, Res } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiHeader,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiProduces,
-  ApiQuery,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { FEED_SCHEMAS, FeedEnvelope, feedSchema } from '@lib/projections/feed';
 import { Actor } from '../auth/actor';
@@ -21,6 +11,7 @@ import { FEED_PAGE_LIMIT } from './feed.config';
 import { FeedService } from './feed.service';
 import { FeedPageView, FeedSchemaSummaryView } from './feed.view';
 import { parseFeedQuery } from './feed-query';
+import { ApiPaging, ApiProblems, ApiReadQuery } from '../http/openapi';
 
 const SCHEMA_VERSION = /^[1-9][0-9]{0,5}$/;
 
@@ -42,14 +33,13 @@ export class FeedController {
   @ApiBearerAuth()
   @Roles('consumer', 'admin', 'auditor')
   @ApiOperation({ summary: 'Integration events after a position, in delivery order, each with its `position`; `next` is where to read on' })
-  @ApiQuery({ name: 'after', required: false, description: 'Exclusive: a `position` or `next` the feed gave; 0 or none for the beginning' })
-  @ApiQuery({ name: 'limit', required: false, description: `1..${FEED_PAGE_LIMIT.max}, default ${FEED_PAGE_LIMIT.default}` })
-  @ApiQuery({
-    name: 'minPosition',
-    required: false,
-    description: 'A command position: answer once the feed has caught up with it (503 after a bounded wait)',
+  @ApiPaging(FEED_PAGE_LIMIT, {
+    description: 'Exclusive: a `position` or `next` the feed gave; 0 or none for the beginning',
+    schema: { type: 'string', pattern: '^\\d{1,15}$', example: '42' },
   })
+  @ApiReadQuery('minPosition')
   @ApiOkResponse({ type: FeedPageView })
+  @ApiProblems(401, 403)
   async page(@Query() query: Record<string, unknown>, @CurrentActor() actor: Actor): Promise<{ items: FeedEnvelope[]; next: string }> {
     const { after, limit, minPosition } = parseFeedQuery(query, ['after', 'limit', 'minPosition']);
     await this.host.ensureCaughtUp(minPosition);
@@ -67,9 +57,14 @@ export class FeedController {
       'Resumes after the `Last-Event-ID` header (sent by EventSource when it reconnects) or else after `after`. ' +
       'The server sends `retry:` first; it ends the stream when it shuts down, and the client reconnects with its last id: nothing is missed nor repeated.',
   })
-  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The last id the client handled' })
-  @ApiQuery({ name: 'after', required: false, description: 'Exclusive start when there is no Last-Event-ID; 0 or none for the beginning' })
-  @ApiProduces('text/event-stream')
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The last id the client handled', schema: { type: 'string' } })
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    description: 'Exclusive start when there is no Last-Event-ID; 0 or none for the beginning',
+    schema: { type: 'string', example: '42' },
+  })
+  @ApiProblems(400, 401, 403)
   @ApiOkResponse({
     description: 'An endless text/event-stream',
     content: {
@@ -92,6 +87,7 @@ export class FeedController {
   @Public()
   @ApiOperation({ summary: 'Every published integration event schema: type, version, status (current or deprecated, with its sunset)' })
   @ApiOkResponse({ type: [FeedSchemaSummaryView] })
+  @ApiProblems(400)
   schemas(@Query() query: Record<string, unknown>): FeedSchemaSummaryView[] {
     parseReadQuery(query, []);
     return FEED_SCHEMAS.map(({ type, version, status, sunset }) => ({
@@ -108,9 +104,8 @@ export class FeedController {
   @ApiOperation({ summary: "One version of an integration event's JSON Schema (draft 2020-12): the whole envelope, `data` included" })
   @ApiParam({ name: 'type', example: 'EntitlementGranted' })
   @ApiParam({ name: 'version', example: '1' })
-  @ApiProduces('application/schema+json')
   @ApiOkResponse({ description: 'The JSON Schema', content: { 'application/schema+json': { schema: { type: 'object' } } } })
-  @ApiNotFoundResponse({ description: 'No such type, or no such version of it' })
+  @ApiProblems(400, 404)
   schema(
     @Param('type') type: string,
     @Param('version') versionText: string,

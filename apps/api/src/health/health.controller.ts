@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, EventStore } from '@lib/event-store/event-store.port';
 import { SQL_DATABASE } from '@lib/event-store/event-store.module';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
@@ -7,6 +7,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Public } from '../auth/auth.guard';
 import { ProjectionHost, Readiness } from '../projections/projection-host';
 import { withinBound } from '../projections/within-bound';
+import { ApiAnswer, ApiProblems } from '../http/openapi';
 
 /**
  * Liveness (GET /api/health/live: the process; GET /api/health, as API.md has it: the process and its
@@ -33,8 +34,8 @@ export class HealthController {
       'The process answers and its event store and database answer `SELECT 1` within DATABASE_CONNECT_TIMEOUT_MS. ' +
       'It does not look at the projections: use /api/health/ready to route traffic.',
   })
-  @ApiOkResponse({ description: 'Up, and the store answers', schema: { example: { status: 'ok', eventStore: 'postgres' } } })
-  @ApiServiceUnavailableResponse({ description: 'The store does not answer (down, restarting or hung): problem+json, Retry-After' })
+  @ApiAnswer('Health', { description: 'Up, and the store answers' })
+  @ApiProblems(503)
   async health(): Promise<{ status: 'ok'; eventStore: string }> {
     try {
       await withinBound(Promise.all([this.store.ping(), this.db.query('SELECT 1')]), this.config.database.connectTimeoutMs);
@@ -52,7 +53,7 @@ export class HealthController {
     summary: 'Liveness only',
     description: 'The process answers. It touches no database, so a database outage never gets a healthy process restarted.',
   })
-  @ApiOkResponse({ description: 'The process is up', schema: { example: { status: 'live' } } })
+  @ApiAnswer('Liveness', { description: 'The process is up' })
   live(): { status: 'live' } {
     return { status: 'live' };
   }
@@ -70,20 +71,26 @@ export class HealthController {
   })
   @ApiOkResponse({
     description: 'Ready: commands are stored and reads without minPosition are current',
-    schema: {
-      example: {
-        status: 'ready',
-        role: 'leader',
-        leader: 'conventions-cadre api-1:4121',
-        head: '812:40',
-        projections: [{ name: 'entitlements', state: 'running', position: '812:40' }],
+    content: {
+      'application/json': {
+        schema: { $ref: '#/components/schemas/Readiness' },
+        example: {
+          status: 'ready',
+          role: 'leader',
+          leader: 'conventions-cadre api-1:4121',
+          head: '812-40',
+          projections: [{ name: 'entitlements', state: 'running', position: '812-40' }],
+        },
       },
     },
   })
-  @ApiServiceUnavailableResponse({
+  @ApiResponse({
+    status: 503,
     description:
       'Not ready (store away, no leader, a projection failed, or behind): problem+json with `role`, `leader?` and ' +
       '`projections: [{name, state?, position, lagEvents?, failure?}]`',
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } } },
   })
   async ready(): Promise<{ status: 'ready' } & Pick<Readiness, 'role' | 'leader' | 'head' | 'projections'>> {
     const { ready, reason, role, leader, head, projections } = await this.projections.readiness(this.config.database.connectTimeoutMs);

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, NotAcceptableException, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { CommandContext } from '@lib/application';
 import { IssueLedgerCommand, IssueLedgerResult } from '@lib/application/ledgers';
@@ -21,6 +21,7 @@ import { streamYearLedger } from './ledger-stream';
 import { ledgerCsv } from './ledger.csv';
 import type { CommuneLedgerView } from '@lib/contract';
 import { communeLedgerView, ledgerView } from './ledger.view';
+import { ApiCommand, ApiRead, ApiReadQuery } from '../http/openapi';
 
 /** Billing years the API accepts: far wider than any convention's life, narrow enough to refuse a typo. */
 export const LEDGER_YEARS = { min: 2000, max: 2100 } as const;
@@ -43,7 +44,8 @@ export class LedgersController {
     summary:
       'The fee ledger of a billing year (R-FEE-1..9) as known at knownAt (R-TIME-1), with issued amounts and differences once issued',
   })
-  @ApiProduces('application/json', 'text/csv')
+  @ApiReadQuery('knownAt', 'minPosition')
+  @ApiRead('Ledger', { etag: true, csv: true })
   async ledger(
     @Param('year') yearParam: string,
     @Query() query: Record<string, unknown>,
@@ -66,7 +68,8 @@ export class LedgersController {
   @Get('communes/:insee/ledgers/:year')
   @Roles('admin', 'auditor', 'commune')
   @ApiOperation({ summary: "One commune's fee ledger lines and total for a billing year, as known at knownAt" })
-  @ApiProduces('application/json', 'text/csv')
+  @ApiReadQuery('knownAt', 'minPosition')
+  @ApiRead('CommuneLedger', { etag: true, csv: true })
   async communeLedger(
     @Param('insee') insee: string,
     @Param('year') yearParam: string,
@@ -96,8 +99,12 @@ export class LedgersController {
     summary:
       'Issue the year (titres de recettes): the first time every final line, later only regularisations (issued, current, difference, reason, causes). Pending lines are never issued. 201 when an issue is recorded, 200 when there was nothing to issue.',
   })
-  @ApiHeader({ name: 'If-Match', required: false, description: 'The ledger version (ETag of GET /api/ledgers/{year})' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiCommand({
+    status: 201,
+    also: { status: 200, description: 'Nothing to issue: nothing recorded, what is pending' },
+    answer: 'LedgerIssueAnswer',
+    ifMatch: 'The ledger version (ETag of GET /api/ledgers/{year}); a stale one gets 409 and nothing is recorded',
+  })
   issue(
     @Param('year') yearParam: string,
     // Read for its reason and legalReference (CommandCtx), once validated; and documented.
@@ -111,6 +118,8 @@ export class LedgersController {
   @Get('ledgers/:year/issues')
   @Roles('admin', 'auditor')
   @ApiOperation({ summary: 'Every issue of the year as recorded: lines, regularisations with their causes, pending lines, who and when' })
+  @ApiReadQuery('knownAt')
+  @ApiRead('LedgerIssues')
   async issues(@Param('year') yearParam: string, @Query() query: Record<string, unknown>) {
     const year = yearOf(yearParam);
     const { knownAt } = parseReadQuery(query, ['knownAt']);

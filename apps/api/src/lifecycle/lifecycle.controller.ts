@@ -11,6 +11,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { CommandCtx, eventSummary } from '../http/command-http';
 import { CommandRoute, HttpCommandAnswer } from '../http/command-route';
 import { RunLifecycleRequest } from './lifecycle.requests';
+import { ApiCommand } from '../http/openapi';
 
 /** A run writes many streams: no ETag; each recorded event names its stream. */
 function lifecycleAnswer({ asOf, recorded }: LifecycleRunResult): HttpCommandAnswer {
@@ -44,6 +45,7 @@ export class LifecycleController {
   @HttpCode(200)
   @CommandRoute(lifecycleAnswer)
   @ApiOperation({ summary: 'Record the tacit renewals, expiries and legacy ends due up to asOf (R-CONV-4, R-CONV-5, R-LEG-3); idempotent' })
+  @ApiCommand({ status: 200, answer: 'LifecycleRunAnswer', etag: false })
   run(@Body() body: RunLifecycleRequest, @CommandCtx() context: CommandContext): Promise<LifecycleRunResult> {
     return this.commands.execute(new RunLifecycleCommand(body.asOf, context));
   }

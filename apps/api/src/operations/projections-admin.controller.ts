@@ -6,6 +6,7 @@ import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
 import { ProjectionHost } from '../projections/projection-host';
 import type { RebuildView } from '@lib/contract';
 import { RebuildService } from './rebuild.service';
+import { ApiAnswer, ApiIdempotent, ApiProblems, ApiRead } from '../http/openapi';
 
 /** Operator routes for the read models (the CLI's rebuild-projections drives them). Role admin. */
 @ApiTags('operations')
@@ -21,6 +22,7 @@ export class ProjectionsAdminController {
   @Get()
   @Roles('admin')
   @ApiOperation({ summary: 'Each live projection: state, checkpoint, failure' })
+  @ApiRead('ProjectionStatus', { array: true })
   status() {
     return this.host.runner.status().map((status) => ({
       ...status,
@@ -35,6 +37,9 @@ export class ProjectionsAdminController {
   @ApiOperation({
     summary: 'Rebuild every projection from position 0 into fresh tables beside the live ones, then compare them (checksums)',
   })
+  @ApiIdempotent()
+  @ApiAnswer('Rebuild', { status: 202, description: 'Started: follow it with GET …/rebuild/{job}' })
+  @ApiProblems(401, 403, 409, 503)
   start(): Promise<RebuildView> {
     return this.rebuilds.start();
   }
@@ -42,6 +47,8 @@ export class ProjectionsAdminController {
   @Get('rebuild/:job')
   @Roles('admin')
   @ApiOperation({ summary: "A rebuild's progress (events done, rate, remaining) and, once ready, its checks" })
+  @ApiRead('Rebuild')
+  @ApiProblems(404)
   progress(@Param('job') job: string): RebuildView {
     return this.rebuilds.get(job);
   }
@@ -50,6 +57,9 @@ export class ProjectionsAdminController {
   @Roles('admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Swap the rebuilt tables in for the live ones, each projection in one transaction, without stopping the API' })
+  @ApiIdempotent()
+  @ApiAnswer('Rebuild')
+  @ApiProblems(401, 403, 404, 409, 503)
   swap(@Param('job') job: string): Promise<RebuildView> {
     return this.rebuilds.swap(job);
   }
@@ -57,6 +67,8 @@ export class ProjectionsAdminController {
   @Delete('rebuild/:job')
   @Roles('admin')
   @ApiOperation({ summary: 'Give a rebuild up: its tables are dropped, the live ones stay' })
+  @ApiAnswer('Rebuild')
+  @ApiProblems(401, 403, 404, 409, 503)
   cancel(@Param('job') job: string): Promise<RebuildView> {
     return this.rebuilds.cancel(job);
   }

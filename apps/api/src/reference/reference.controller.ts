@@ -6,6 +6,7 @@ import { Roles } from '../auth/auth.guard';
 import { CommandCtx } from '../http/command-http';
 import { CommandRoute } from '../http/command-route';
 import { RecordLegacyConventionRequest, RecordPopulationRequest, RecordSyntecRequest } from './reference.requests';
+import { ApiCommand } from '../http/openapi';
 
 /** The reference facts that fees and entitlements are computed from (R-FEE-2, R-FEE-3, R-LEG-1). */
 @ApiTags('reference facts')
@@ -19,6 +20,7 @@ export class ReferenceController {
   @HttpCode(201)
   @CommandRoute()
   @ApiOperation({ summary: "Record a commune's legal population with the date it came into force (R-FEE-2)" })
+  @ApiCommand({ status: 201 })
   population(@Body() body: RecordPopulationRequest, @CommandCtx() context: CommandContext): Promise<StreamCommandResult> {
     const { communeInsee, population, effectiveDate, source, reason } = body;
     return this.commands.execute(
@@ -34,6 +36,7 @@ export class ReferenceController {
   @HttpCode(201)
   @CommandRoute()
   @ApiOperation({ summary: 'Record a Syntec index value with its publication date (R-FEE-3)' })
+  @ApiCommand({ status: 201 })
   syntec(@Body() body: RecordSyntecRequest, @CommandCtx() context: CommandContext): Promise<StreamCommandResult> {
     const { period, value, publishedOn, reason } = body;
     return this.commands.execute(
@@ -46,6 +49,7 @@ export class ReferenceController {
   @HttpCode(201)
   @CommandRoute()
   @ApiOperation({ summary: 'Record a legacy convention (convention de mise à disposition) and its 2025 contribution (R-LEG-1)' })
+  @ApiCommand({ status: 201 })
   legacyConvention(@Body() body: RecordLegacyConventionRequest, @CommandCtx() context: CommandContext): Promise<StreamCommandResult> {
     const { communeInsee, communeName, serviceId, offerId, annualContribution, year, startDate, reason } = body;
     return this.commands.execute(

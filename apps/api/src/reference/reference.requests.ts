@@ -1,4 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiDateProperty, ApiMoneyProperty } from '../http/openapi';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { CalendarDate } from '@lib/domain/shared/calendar-date';
 import { CATALOGUE_ID, IsCalendarDate, IsDecimalString, IsInsee, IsMoney, IsYearMonth } from '../http/validators';
@@ -15,7 +16,7 @@ export class RecordPopulationRequest extends OptionalReasonRequest {
   @Max(100_000_000)
   population!: number;
 
-  @ApiProperty({ example: '2025-01-01', description: 'The date the figure came into force' })
+  @ApiDateProperty({ example: '2025-01-01', description: 'The date the figure came into force' })
   @IsCalendarDate()
   effectiveDate!: CalendarDate;
 
@@ -35,7 +36,7 @@ export class RecordSyntecRequest extends OptionalReasonRequest {
   @IsDecimalString()
   value!: string;
 
-  @ApiProperty({ example: '2025-11-28' })
+  @ApiDateProperty({ example: '2025-11-28' })
   @IsCalendarDate()
   publishedOn!: CalendarDate;
 }
@@ -59,7 +60,12 @@ export class RecordLegacyConventionRequest extends OptionalReasonRequest {
   @Matches(CATALOGUE_ID, { message: 'offerId must be a catalogue offer id such as partenaire' })
   offerId!: string;
 
-  @ApiPropertyOptional({ example: '90000.00', nullable: true, description: 'Contribution paid for `year`; null when unknown (R-LEG-1)' })
+  @ApiMoneyProperty({
+    required: false,
+    example: '90000.00',
+    nullable: true,
+    description: 'Contribution paid for `year`; null when unknown (R-LEG-1)',
+  })
   @ValidateIf((_, value) => value !== null && value !== undefined)
   @IsMoney()
   annualContribution?: string | null;
@@ -70,7 +76,7 @@ export class RecordLegacyConventionRequest extends OptionalReasonRequest {
   @Max(2100)
   year!: number;
 
-  @ApiPropertyOptional({ example: '2019-01-01', nullable: true, description: 'Start date when known' })
+  @ApiDateProperty({ required: false, example: '2019-01-01', nullable: true, description: 'Start date when known' })
   @ValidateIf((_, value) => value !== null && value !== undefined)
   @IsCalendarDate()
   startDate?: CalendarDate | null;
