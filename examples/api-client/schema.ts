@@ -458,7 +458,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recomputes the integrity chain over every sealed event: {ok, checked, firstBrokenPosition?, headHash}, and on PostgreSQL/PGlite the seal head and the unsealed tail (ok is false when an acknowledged event has stayed unsealed longer than boundMs) */
+        /** Recomputes the integrity chain over every sealed event: {ok, checked, firstBrokenPosition?, headHash}, and on PostgreSQL/PGlite the seal head and the unsealed tail (ok is false when an acknowledged event has stayed unsealed longer than boundMs), the Merkle tree (its stored root recomputed from the events) and the latest signed head (its signature and its root) */
         get: operations["Audit_verify"];
         put?: never;
         post?: never;
@@ -477,6 +477,92 @@ export interface paths {
         };
         /** The whole history for archives, as JSON Lines: one event a line with its hash and the previous hash, streamed */
         get: operations["Audit_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Ed25519 public key that signs the tree heads (no token): JSON, or the PEM itself with Accept: application/x-pem-file */
+        get: operations["VerifiableLog_publicKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/heads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed tree heads, newest first, paged (`next` → `before`) */
+        get: operations["VerifiableLog_list"];
+        put?: never;
+        /** Signs a tree head now over the tree as it stands (a fresh timestamp even when it has not grown) */
+        post: operations["VerifiableLog_sign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/heads/latest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest signed tree head (404 before the first) */
+        get: operations["VerifiableLog_latest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/events/{position}/proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The inclusion proof (RFC 9162 audit path) of an event in the tree of treeSize events: by default the latest signed head, or the whole tree when no head covers the event yet */
+        get: operations["VerifiableLog_inclusion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/consistency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The consistency proof (RFC 9162) that the tree of `to` events extends the tree of `from` events */
+        get: operations["VerifiableLog_consistency"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1261,6 +1347,108 @@ export interface components {
             } & {
                 [key: string]: unknown;
             };
+            /** @description The Merkle tree the sealer stored (PostgreSQL, PGlite) */
+            tree?: {
+                size: number;
+                /** @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 */
+                root: string;
+                /** @description The stored root is the one the sealed events give */
+                ok: boolean;
+            };
+            /** @description The latest signed head, checked (absent before the first) */
+            signedHead?: components["schemas"]["SignedTreeHead"] & {
+                signatureValid: boolean;
+                /** @description Its root is the one the sealed events give at its size */
+                rootMatches: boolean;
+                ok: boolean;
+            };
+        };
+        /** @description The log of treeSize events had this Merkle root (RFC 9162), signed by the key keyId (docs/audit.md) */
+        SignedTreeHead: {
+            /** @example 1042 */
+            treeSize: number;
+            /** @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 */
+            rootHash: string;
+            /**
+             * Format: date-time
+             * @description When it was signed
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            timestamp: string;
+            /**
+             * @description SHA-256 of the public key (SubjectPublicKeyInfo DER)
+             * @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+             */
+            keyId: string;
+            /**
+             * Format: byte
+             * @description Ed25519 over the bytes of docs/audit.md, base64
+             * @example c2lnbmF0dXJl
+             */
+            signature: string;
+        };
+        TreeHeadPage: {
+            heads: components["schemas"]["SignedTreeHead"][];
+            /** @description The `before` of the next page (older heads) */
+            next: string | null;
+        };
+        PublicKey: {
+            /** @enum {string} */
+            algorithm: "Ed25519";
+            /** @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 */
+            keyId: string;
+            /**
+             * @description SubjectPublicKeyInfo, PEM
+             * @example -----BEGIN PUBLIC KEY-----
+             *     …
+             *     -----END PUBLIC KEY-----
+             */
+            publicKeyPem: string;
+        };
+        InclusionProof: {
+            leafIndex: number;
+            treeSize: number;
+            /**
+             * @description SHA-256(0x00 ‖ the event’s canonical JSON)
+             * @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+             */
+            leafHash: string;
+            auditPath: string[];
+            /** @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 */
+            rootHash: string;
+            /** @description The signed head of that size, if one was signed (else null) */
+            signedHead: components["schemas"]["SignedTreeHead"] | null;
+            /** @description The event as the export writes it: every field its leaf covers */
+            event: {
+                /** @example 1897-1042 */
+                position: string;
+                /** Format: uuid */
+                id: string;
+                streamId: string;
+                revision: number;
+                type: string;
+                schemaVersion: number;
+                data: {
+                    [key: string]: unknown;
+                };
+                metadata: {
+                    [key: string]: unknown;
+                };
+                /**
+                 * Format: date-time
+                 * @example 2026-03-01T12:00:00.000Z
+                 */
+                recordedAt: string;
+            };
+        };
+        ConsistencyProof: {
+            from: number;
+            to: number;
+            /** @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 */
+            fromRoot: string;
+            /** @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 */
+            toRoot: string;
+            proof: string[];
         };
         LedgerLine: {
             /** @example 69123-1/toodego/partenaire/2026-01-01 */
@@ -4104,6 +4292,435 @@ export interface operations {
             };
             /** @description The token’s role (or commune) may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store or a read model cannot answer in time: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    VerifiableLog_publicKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key (JSON), or its PEM with Accept: application/x-pem-file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicKey"];
+                    "application/x-pem-file": string;
+                };
+            };
+            /** @description This event store keeps no Merkle tree (EventStoreDB): no signed heads nor proofs */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    VerifiableLog_list: {
+        parameters: {
+            query?: {
+                /** @description `next` of the previous page */
+                before?: string;
+                /** @description 1..1000, default 20 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeHeadPage"];
+                };
+            };
+            /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or not ours */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role (or commune) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This event store keeps no Merkle tree (EventStoreDB): no signed heads nor proofs */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store or a read model cannot answer in time: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    VerifiableLog_sign: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed and recorded */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedTreeHead"];
+                };
+            };
+            /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or not ours */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role (or commune) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A stale If-Match, or a conflict with the current state (naming its rule) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ConflictProblem"];
+                };
+            };
+            /** @description A business rule refuses it (the body names the rule), or an Idempotency-Key reused with another body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["RuleProblem"];
+                };
+            };
+            /** @description This event store keeps no Merkle tree (EventStoreDB): no signed heads nor proofs */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store or a read model cannot answer in time: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    VerifiableLog_latest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedTreeHead"];
+                };
+            };
+            /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or not ours */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role (or commune) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This event store keeps no Merkle tree (EventStoreDB): no signed heads nor proofs */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store or a read model cannot answer in time: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    VerifiableLog_inclusion: {
+        parameters: {
+            query?: {
+                /** @description The tree to prove it in: a signed head’s treeSize */
+                treeSize?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The event’s position, as the history and the export give it */
+                position: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InclusionProof"];
+                };
+            };
+            /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or not ours */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role (or commune) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A stale If-Match, or a conflict with the current state (naming its rule) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ConflictProblem"];
+                };
+            };
+            /** @description This event store keeps no Merkle tree (EventStoreDB): no signed heads nor proofs */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store or a read model cannot answer in time: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    VerifiableLog_consistency: {
+        parameters: {
+            query: {
+                /** @description The newer tree size; default: the latest signed head’s */
+                to?: number;
+                /** @description The older tree size (a signed head’s treeSize) */
+                from: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsistencyProof"];
+                };
+            };
+            /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or not ours */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role (or commune) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This event store keeps no Merkle tree (EventStoreDB): no signed heads nor proofs */
+            501: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,8 @@
-import { Controller, Get, Headers, HttpCode, HttpException, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, HttpCode, HttpException, HttpStatus, Param, Post, Query, Res, UseInterceptors } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
+import { ApiAnswer, ApiIdempotent, ApiProblems, ApiRead } from '../http/openapi';
+import { POSITION } from '../http/openapi-schemas';
 import { Response } from 'express';
 import { formatPosition, parsePosition } from '@lib/event-store/event-store.port';
 import { eventLeafHash } from '@lib/event-store/integrity/offline-verifier';
@@ -22,8 +25,8 @@ interface ProvenEvent {
   recordedAt: string;
 }
 
-function problem(status: HttpStatus, type: string, message: string): HttpException {
-  return new HttpException({ message, problem: { type } }, status);
+function problem(status: HttpStatus, type: string, message: string, rule?: string): HttpException {
+  return new HttpException({ message, problem: { type, ...(rule ? { rule } : {}) } }, status);
 }
 
 const HEADS_PAGE = { default: 20, max: 1000 } as const;
@@ -51,7 +54,15 @@ export class VerifiableLogController {
   @ApiOperation({
     summary: 'The Ed25519 public key that signs the tree heads (no token): JSON, or the PEM itself with Accept: application/x-pem-file',
   })
-  @ApiProduces('application/json', 'application/x-pem-file')
+  @ApiResponse({
+    status: 200,
+    description: 'The key (JSON), or its PEM with Accept: application/x-pem-file',
+    content: {
+      'application/json': { schema: { $ref: '#/components/schemas/PublicKey' } },
+      'application/x-pem-file': { schema: { type: 'string', description: 'SubjectPublicKeyInfo, PEM' } },
+    },
+  })
+  @ApiProblems(501)
   publicKey(@Headers('accept') accept: string | undefined, @Res({ passthrough: true }) response: Response) {
     this.log();
     const pem = this.heads.publicKeyPem();
@@ -67,12 +78,16 @@ export class VerifiableLogController {
   @Roles('auditor', 'admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Signs a tree head now over the tree as it stands (a fresh timestamp even when it has not grown)' })
+  @UseInterceptors(IdempotencyInterceptor)
+  @ApiIdempotent()
+  @ApiAnswer('SignedTreeHead', { status: 201, description: 'Signed and recorded' })
+  @ApiProblems(401, 403, 409, 501, 503)
   async sign(): Promise<SignedTreeHead> {
     this.log();
     try {
       return await this.heads.sign();
     } catch (error) {
-      if (error instanceof TreeTamperedError) throw problem(HttpStatus.CONFLICT, '/problems/tree-tampered', error.message);
+      if (error instanceof TreeTamperedError) throw problem(HttpStatus.CONFLICT, '/problems/tree-tampered', error.message, 'R-AUD-1');
       throw error;
     }
   }
@@ -81,8 +96,15 @@ export class VerifiableLogController {
   @Roles('auditor', 'admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'The signed tree heads, newest first, paged (`next` → `before`)' })
-  @ApiQuery({ name: 'limit', required: false, description: `1..${HEADS_PAGE.max}, default ${HEADS_PAGE.default}` })
-  @ApiQuery({ name: 'before', required: false, description: '`next` of the previous page' })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: `1..${HEADS_PAGE.max}, default ${HEADS_PAGE.default}`,
+    schema: { type: 'integer', minimum: 1, maximum: HEADS_PAGE.max, default: HEADS_PAGE.default },
+  })
+  @ApiQuery({ name: 'before', required: false, description: '`next` of the previous page', schema: { type: 'string', pattern: '^\\d+$' } })
+  @ApiRead('TreeHeadPage')
+  @ApiProblems(400, 501)
   async list(@Query() query: Record<string, unknown>): Promise<{ heads: SignedTreeHead[]; next: string | null }> {
     const { limit: limitText, before: beforeText, ...rest } = query;
     const errors = unknownFields(rest);
@@ -98,6 +120,8 @@ export class VerifiableLogController {
   @Roles('auditor', 'admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'The latest signed tree head (404 before the first)' })
+  @ApiRead('SignedTreeHead')
+  @ApiProblems(400, 404, 501)
   async latest(@Query() query: Record<string, unknown>): Promise<SignedTreeHead> {
     const errors = unknownFields(query);
     if (errors.length > 0) throw new ValidationProblem(errors);
@@ -114,8 +138,15 @@ export class VerifiableLogController {
       'The inclusion proof (RFC 9162 audit path) of an event in the tree of treeSize events: by default the latest signed head, ' +
       'or the whole tree when no head covers the event yet',
   })
-  @ApiParam({ name: 'position', description: 'The event’s position, as the history and the export give it' })
-  @ApiQuery({ name: 'treeSize', required: false, description: 'The tree to prove it in: a signed head’s treeSize' })
+  @ApiParam({ name: 'position', description: 'The event’s position, as the history and the export give it', schema: POSITION })
+  @ApiQuery({
+    name: 'treeSize',
+    required: false,
+    description: 'The tree to prove it in: a signed head’s treeSize',
+    schema: { type: 'integer', minimum: 1 },
+  })
+  @ApiRead('InclusionProof')
+  @ApiProblems(400, 404, 409, 501)
   async inclusion(@Param('position') positionText: string, @Query() query: Record<string, unknown>) {
     const { treeSize: sizeText, ...rest } = query;
     const errors = unknownFields(rest);
@@ -154,6 +185,7 @@ export class VerifiableLogController {
         HttpStatus.CONFLICT,
         '/problems/tree-tampered',
         `The stored tree gives no valid proof of leaf ${leaf.leafIndex}: ${error.message}`,
+        'R-AUD-1',
       );
     }
     const { id, streamId, revision, type, schemaVersion, data, metadata, recordedAt } = leaf.event;
@@ -183,8 +215,20 @@ export class VerifiableLogController {
   @Roles('auditor')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'The consistency proof (RFC 9162) that the tree of `to` events extends the tree of `from` events' })
-  @ApiQuery({ name: 'from', required: true, description: 'The older tree size (a signed head’s treeSize)' })
-  @ApiQuery({ name: 'to', required: false, description: 'The newer tree size; default: the latest signed head’s' })
+  @ApiQuery({
+    name: 'from',
+    required: true,
+    description: 'The older tree size (a signed head’s treeSize)',
+    schema: { type: 'integer', minimum: 0 },
+  })
+  @ApiQuery({
+    name: 'to',
+    required: false,
+    description: 'The newer tree size; default: the latest signed head’s',
+    schema: { type: 'integer', minimum: 0 },
+  })
+  @ApiRead('ConsistencyProof')
+  @ApiProblems(400, 501)
   async consistency(@Query() query: Record<string, unknown>) {
     const { from: fromText, to: toText, ...rest } = query;
     const errors = unknownFields(rest);

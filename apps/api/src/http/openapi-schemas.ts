@@ -37,6 +37,11 @@ export const INSEE: Schema = { type: 'string', pattern: INSEE_FORMAT.source, exa
 export const POSITION: Schema = { type: 'string', pattern: '^(0|\\d{1,15}-\\d{1,15})$', example: '1897-1042' };
 export const CONVENTION_ID: Schema = { type: 'string', pattern: CONVENTION_ID_FORMAT.source, example: '69123-1' };
 export const CATALOGUE_ID_SCHEMA: Schema = { type: 'string', pattern: CATALOGUE_ID.source, example: 'toodego' };
+export const SHA256: Schema = {
+  type: 'string',
+  pattern: '^[0-9a-f]{64}$',
+  example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+};
 export const YEAR: Schema = { type: 'integer', minimum: 2000, maximum: 2100, example: 2026 };
 export const VERSION: Schema = { type: 'integer', minimum: 0, example: 3, description: 'The stream version: send it back in If-Match' };
 
@@ -331,9 +336,93 @@ export const OPENAPI_SCHEMAS: Record<string, Schema> = {
         [],
         { additionalProperties: true },
       ),
+      tree: object(
+        {
+          size: { type: 'integer', minimum: 0 },
+          root: SHA256,
+          ok: { type: 'boolean', description: 'The stored root is the one the sealed events give' },
+        },
+        [],
+        { description: 'The Merkle tree the sealer stored (PostgreSQL, PGlite)' },
+      ),
+      signedHead: {
+        allOf: [
+          ref('SignedTreeHead'),
+          object({
+            signatureValid: { type: 'boolean' },
+            rootMatches: { type: 'boolean', description: 'Its root is the one the sealed events give at its size' },
+            ok: { type: 'boolean' },
+          }),
+        ],
+        description: 'The latest signed head, checked (absent before the first)',
+      },
     },
-    ['firstBrokenPosition', 'sealedHead', 'unsealedTail'],
+    ['firstBrokenPosition', 'sealedHead', 'unsealedTail', 'tree', 'signedHead'],
   ),
+  SignedTreeHead: object(
+    {
+      treeSize: { type: 'integer', minimum: 0, example: 1042 },
+      rootHash: SHA256,
+      timestamp: { ...INSTANT, description: 'When it was signed' },
+      keyId: { ...SHA256, description: 'SHA-256 of the public key (SubjectPublicKeyInfo DER)' },
+      signature: {
+        type: 'string',
+        format: 'byte',
+        description: 'Ed25519 over the bytes of docs/audit.md, base64',
+        example: 'c2lnbmF0dXJl',
+      },
+    },
+    [],
+    { description: 'The log of treeSize events had this Merkle root (RFC 9162), signed by the key keyId (docs/audit.md)' },
+  ),
+  TreeHeadPage: object({
+    heads: arrayOf(ref('SignedTreeHead')),
+    next: orNull({ type: 'string', pattern: '^\\d+$', description: 'The `before` of the next page (older heads)' }),
+  }),
+  PublicKey: object({
+    algorithm: { type: 'string', enum: ['Ed25519'] },
+    keyId: SHA256,
+    publicKeyPem: {
+      type: 'string',
+      description: 'SubjectPublicKeyInfo, PEM',
+      example: '-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----\n',
+    },
+  }),
+  InclusionProof: object({
+    leafIndex: { type: 'integer', minimum: 0 },
+    treeSize: { type: 'integer', minimum: 1 },
+    leafHash: { ...SHA256, description: 'SHA-256(0x00 ‖ the event’s canonical JSON)' },
+    auditPath: arrayOf(SHA256),
+    rootHash: SHA256,
+    signedHead: {
+      type: 'object',
+      allOf: [ref('SignedTreeHead')],
+      nullable: true,
+      description: 'The signed head of that size, if one was signed (else null)',
+    },
+    event: object(
+      {
+        position: POSITION,
+        id: { type: 'string', format: 'uuid' },
+        streamId: { type: 'string' },
+        revision: { type: 'integer', minimum: 0 },
+        type: { type: 'string' },
+        schemaVersion: { type: 'integer', minimum: 0 },
+        data: { type: 'object', additionalProperties: true },
+        metadata: { type: 'object', additionalProperties: true },
+        recordedAt: INSTANT,
+      },
+      [],
+      { description: 'The event as the export writes it: every field its leaf covers' },
+    ),
+  }),
+  ConsistencyProof: object({
+    from: { type: 'integer', minimum: 0 },
+    to: { type: 'integer', minimum: 0 },
+    fromRoot: SHA256,
+    toRoot: SHA256,
+    proof: arrayOf(SHA256),
+  }),
   LedgerLine: ledgerLine,
   RemovedLedgerLine: removedLine,
   IssueSummary: issueSummary,

@@ -12,7 +12,7 @@ import { DATE, INSTANT, MONEY, OPENAPI_SCHEMAS, POSITION } from './openapi-schem
 type Schema = Record<string, unknown>;
 const ref = (name: keyof typeof OPENAPI_SCHEMAS): Schema => ({ $ref: `#/components/schemas/${name}` });
 
-export type ProblemStatus = 400 | 401 | 403 | 404 | 406 | 409 | 413 | 415 | 422 | 503;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 406 | 409 | 413 | 415 | 422 | 501 | 503;
 
 const PROBLEMS: Record<ProblemStatus, { description: string; schema: keyof typeof OPENAPI_SCHEMAS }> = {
   400: { description: 'Malformed or invalid input: every invalid field, naming its rule where one applies', schema: 'ValidationProblem' },
@@ -27,6 +27,7 @@ const PROBLEMS: Record<ProblemStatus, { description: string; schema: keyof typeo
     description: 'A business rule refuses it (the body names the rule), or an Idempotency-Key reused with another body',
     schema: 'RuleProblem',
   },
+  501: { description: 'This event store keeps no Merkle tree (EventStoreDB): no signed heads nor proofs', schema: 'Problem' },
   503: { description: 'The store or a read model cannot answer in time: retry after Retry-After', schema: 'Problem' },
 };
 
@@ -205,6 +206,7 @@ export const PUBLIC_OPERATIONS = [
   'GET /api/health/ready',
   'GET /api/feed/schemas',
   'GET /api/feed/schemas/{type}/{version}',
+  'GET /api/audit/public-key',
 ];
 
 interface Operation {
