@@ -1778,6 +1778,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1892,6 +1894,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
                 /** @description The version read (ETag); a stale one gets 409 and nothing is recorded */
                 "If-Match"?: string;
             };
@@ -2008,6 +2012,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
                 /** @description The version read (ETag); a stale one gets 409 and nothing is recorded */
                 "If-Match"?: string;
             };
@@ -2125,6 +2131,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
                 /** @description The version read (ETag); a stale one gets 409 and nothing is recorded */
                 "If-Match"?: string;
             };
@@ -2242,6 +2250,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
                 /** @description The version read (ETag); a stale one gets 409 and nothing is recorded */
                 "If-Match"?: string;
             };
@@ -2358,6 +2368,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
                 /** @description The version read (ETag); a stale one gets 409 and nothing is recorded */
                 "If-Match"?: string;
             };
@@ -2599,6 +2611,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -2711,6 +2725,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
             };
             path: {
                 serviceId: string;
@@ -2826,6 +2842,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
             };
             path: {
                 serviceId: string;
@@ -2941,6 +2959,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -3053,6 +3073,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -3165,6 +3187,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -3277,6 +3301,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -3542,6 +3568,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
                 /** @description The ledger version (ETag of GET /api/ledgers/{year}); a stale one gets 409 and nothing is recorded */
                 "If-Match"?: string;
             };

@@ -174,6 +174,12 @@ export function ApiCommand(options: CommandOptions): MethodDecorator {
   const headers = { etag: options.etag ?? true, location: options.location };
   return applyDecorators(
     ApiIdempotent(),
+    ApiHeader({
+      name: 'X-Correlation-Id',
+      required: false,
+      description: 'Recorded on every event the command causes (R-AUD-1); default: the command’s own id',
+      schema: { type: 'string', minLength: 1, maxLength: 200, example: 'back-office-request-42' },
+    }),
     ...(options.ifMatch ? [ApiIfMatch(typeof options.ifMatch === 'string' ? options.ifMatch : undefined)] : []),
     ApiAnswer(answer, { status: options.status, description: 'Recorded: sent once the events are stored', ...headers }),
     ...(options.also
