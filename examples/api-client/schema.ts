@@ -1966,6 +1966,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -2080,6 +2082,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
                 /** @description The version read (ETag); a stale one gets 409 and nothing is recorded */
                 "If-Match"?: string;
             };
@@ -2196,6 +2200,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
                 /** @description The version read (ETag); a stale one gets 409 and nothing is recorded */
                 "If-Match"?: string;
             };
@@ -2313,6 +2319,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
                 /** @description The version read (ETag); a stale one gets 409 and nothing is recorded */
                 "If-Match"?: string;
             };
@@ -2430,6 +2438,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
                 /** @description The version read (ETag); a stale one gets 409 and nothing is recorded */
                 "If-Match"?: string;
             };
@@ -2546,6 +2556,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
                 /** @description The version read (ETag); a stale one gets 409 and nothing is recorded */
                 "If-Match"?: string;
             };
@@ -2787,6 +2799,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -2899,6 +2913,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
             };
             path: {
                 serviceId: string;
@@ -3014,6 +3030,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
             };
             path: {
                 serviceId: string;
@@ -3129,6 +3147,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -3241,6 +3261,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -3353,6 +3375,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -3465,6 +3489,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -3730,6 +3756,8 @@ export interface operations {
             header?: {
                 /** @description Retry safely: the same key with the same body returns the first answer and records nothing new; another body, 422 */
                 "Idempotency-Key"?: string;
+                /** @description Recorded on every event the command causes (R-AUD-1); default: the command’s own id */
+                "X-Correlation-Id"?: string;
                 /** @description The ledger version (ETag of GET /api/ledgers/{year}); a stale one gets 409 and nothing is recorded */
                 "If-Match"?: string;
             };

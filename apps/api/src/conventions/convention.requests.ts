@@ -4,15 +4,15 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { CalendarDate } from '@lib/domain/shared/calendar-date';
 import { Party, PARTIES } from '@lib/domain/convention';
-import { CATALOGUE_ID, IsCalendarDate, IsInsee, NoNestedArrays } from '../http/validators';
+import { CATALOGUE_ID, INSEE_FORMAT, IsCalendarDate, IsInsee, NoNestedArrays } from '../http/validators';
 import { OptionalReasonRequest, RequiredReasonRequest } from '../http/command-requests';
 
 export class AnnexRequestDto {
-  @ApiProperty({ example: 'toodego' })
+  @ApiProperty({ example: 'toodego', pattern: CATALOGUE_ID.source })
   @Matches(CATALOGUE_ID, { message: 'serviceId must be a catalogue service id such as toodego' })
   serviceId!: string;
 
-  @ApiProperty({ example: 'partenaire' })
+  @ApiProperty({ example: 'partenaire', pattern: CATALOGUE_ID.source })
   @Matches(CATALOGUE_ID, { message: 'offerId must be a catalogue offer id such as partenaire' })
   offerId!: string;
 
@@ -22,7 +22,7 @@ export class AnnexRequestDto {
 }
 
 export class SignConventionRequest extends OptionalReasonRequest {
-  @ApiProperty({ example: '69123' })
+  @ApiProperty({ example: '69123', pattern: INSEE_FORMAT.source })
   @IsInsee()
   communeInsee!: string;
 

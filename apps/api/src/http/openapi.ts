@@ -1,6 +1,6 @@
 import { INestApplication, applyDecorators } from '@nestjs/common';
 import { ApiHeader, ApiProperty, ApiQuery, ApiResponse, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { DATE, INSTANT, MONEY, OPENAPI_SCHEMAS, POSITION } from './openapi-schemas';
+import { CATALOGUE_ID_SCHEMA, CONVENTION_ID, DATE, INSEE, INSTANT, MONEY, OPENAPI_SCHEMAS, POSITION } from './openapi-schemas';
 
 /*
  * The OpenAPI document is the contract (docs/api.md): these decorators say, on each route, what API.md
@@ -175,6 +175,12 @@ export function ApiCommand(options: CommandOptions): MethodDecorator {
   const headers = { etag: options.etag ?? true, location: options.location };
   return applyDecorators(
     ApiIdempotent(),
+    ApiHeader({
+      name: 'X-Correlation-Id',
+      required: false,
+      description: 'Recorded on every event the command causes (R-AUD-1); default: the command’s own id',
+      schema: { type: 'string', minLength: 1, maxLength: 200, example: 'back-office-request-42' },
+    }),
     ...(options.ifMatch ? [ApiIfMatch(typeof options.ifMatch === 'string' ? options.ifMatch : undefined)] : []),
     ApiAnswer(answer, { status: options.status, description: 'Recorded: sent once the events are stored', ...headers }),
     ...(options.also
@@ -199,6 +205,22 @@ export function ApiMoneyProperty(options: { example?: string; description?: stri
   return ApiProperty({ type: 'string', pattern: MONEY.pattern as string, ...options });
 }
 
+/**
+ * Path parameters mean the same under every route that names them: their schema is given here once,
+ * so a new route with `:id` or `:insee` is documented without a decorator. An unknown id is a 404
+ * (a year or an INSEE code out of shape, a 400), whatever the pattern says.
+ */
+const PATH_PARAMETERS: Record<string, Schema> = {
+  id: CONVENTION_ID,
+  insee: INSEE,
+  year: { type: 'string', pattern: '^\\d{4}$', example: '2026', description: 'A billing year, 2000 to 2100' },
+  serviceId: CATALOGUE_ID_SCHEMA,
+  offerId: { ...CATALOGUE_ID_SCHEMA, example: 'partenaire' },
+  type: { type: 'string', example: 'EntitlementGranted' },
+  version: { type: 'string', pattern: '^[1-9][0-9]{0,5}$', example: '1' },
+  job: { type: 'string', example: 'rebuild-1' },
+};
+
 /** The routes that need no token (ApiBearerAuth is on every other controller). */
 export const PUBLIC_OPERATIONS = [
   'GET /api/health',
@@ -211,6 +233,7 @@ export const PUBLIC_OPERATIONS = [
 
 interface Operation {
   security?: unknown[];
+  parameters?: Array<{ in?: string; name?: string; schema?: Schema }>;
   responses?: Record<string, { description?: string; content?: Record<string, unknown> }>;
 }
 
@@ -241,6 +264,9 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
   for (const [path, item] of Object.entries(document.paths))
     for (const [method, operation] of Object.entries(item) as Array<[string, Operation]>) {
       if (PUBLIC_OPERATIONS.includes(`${method.toUpperCase()} ${path}`)) operation.security = [];
+      for (const parameter of operation.parameters ?? [])
+        if (parameter.in === 'path' && parameter.name && PATH_PARAMETERS[parameter.name])
+          parameter.schema = { ...PATH_PARAMETERS[parameter.name], ...parameter.schema, type: 'string' };
       // @nestjs/swagger joins the descriptions of a status declared twice (ApiCommand and ApiIfMatch both say 409): say it once.
       for (const [status, response] of Object.entries(operation.responses ?? {}))
         if (response.content?.['application/problem+json'] && status in PROBLEMS)

@@ -1,12 +1,13 @@
 import { ApiDateProperty, ApiMoneyProperty } from '../http/openapi';
+import { DECIMAL } from '../http/openapi-schemas';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { CalendarDate } from '@lib/domain/shared/calendar-date';
-import { CATALOGUE_ID, IsCalendarDate, IsDecimalString, IsInsee, IsMoney, IsYearMonth } from '../http/validators';
+import { CATALOGUE_ID, INSEE_FORMAT, IsCalendarDate, IsDecimalString, IsInsee, IsMoney, IsYearMonth } from '../http/validators';
 import { OptionalReasonRequest } from '../http/command-requests';
 
 export class RecordPopulationRequest extends OptionalReasonRequest {
-  @ApiProperty({ example: '69123' })
+  @ApiProperty({ example: '69123', pattern: INSEE_FORMAT.source })
   @IsInsee()
   communeInsee!: string;
 
@@ -28,11 +29,11 @@ export class RecordPopulationRequest extends OptionalReasonRequest {
 }
 
 export class RecordSyntecRequest extends OptionalReasonRequest {
-  @ApiProperty({ example: '2025-10', description: 'The month the value is for' })
+  @ApiProperty({ example: '2025-10', pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'The month the value is for' })
   @IsYearMonth()
   period!: string;
 
-  @ApiProperty({ example: '322.2', description: 'A decimal string (R-FEE-3)' })
+  @ApiProperty({ example: '322.2', pattern: DECIMAL.pattern as string, description: 'A decimal string (R-FEE-3)' })
   @IsDecimalString()
   value!: string;
 
@@ -42,7 +43,7 @@ export class RecordSyntecRequest extends OptionalReasonRequest {
 }
 
 export class RecordLegacyConventionRequest extends OptionalReasonRequest {
-  @ApiProperty({ example: '69029' })
+  @ApiProperty({ example: '69029', pattern: INSEE_FORMAT.source })
   @IsInsee()
   communeInsee!: string;
 
@@ -52,11 +53,11 @@ export class RecordLegacyConventionRequest extends OptionalReasonRequest {
   @MaxLength(200)
   communeName!: string;
 
-  @ApiProperty({ example: 'toodego' })
+  @ApiProperty({ example: 'toodego', pattern: CATALOGUE_ID.source })
   @Matches(CATALOGUE_ID, { message: 'serviceId must be a catalogue service id such as toodego' })
   serviceId!: string;
 
-  @ApiProperty({ example: 'partenaire' })
+  @ApiProperty({ example: 'partenaire', pattern: CATALOGUE_ID.source })
   @Matches(CATALOGUE_ID, { message: 'offerId must be a catalogue offer id such as partenaire' })
   offerId!: string;
 
