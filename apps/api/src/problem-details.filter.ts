@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { DuplicateEventIdError, HorizonTimeoutError, WrongExpectedRevisionError } from '@lib/event-store/event-store.port';
-import { CommandRefusedError } from '@lib/application/stream-command';
+import { CommandRefusedError, StaleVersionError } from '@lib/application/stream-command';
 import { isConnectionFailure } from '@lib/event-store/sql/connection-failure';
 import { RefusalException, ValidationProblem } from './problem-details';
 
@@ -69,14 +69,25 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         facts,
       };
     }
+    // `/problems/stale-version`: `ifMatch` is the version the command was based on (the If-Match sent;
+    // "0" for a resource it was to create), `etag` the current one, both in the ETag's terms.
+    if (exception instanceof StaleVersionError)
+      return {
+        type: '/problems/stale-version',
+        title: 'Conflict',
+        status: 409,
+        detail: `If-Match "${exception.ifMatch}" is not the current version "${exception.current}" (ETag): the resource changed since you read it; read it again and retry`,
+        ifMatch: `"${exception.ifMatch}"`,
+        etag: `"${exception.current}"`,
+      };
+    // Concurrent commands without If-Match, each decided again on fresh state, lost every attempt.
     if (exception instanceof WrongExpectedRevisionError)
       return {
         type: '/problems/stale-version',
         title: 'Conflict',
         status: 409,
-        detail: 'The resource changed since you read it: read it again and retry',
-        expected: String(exception.expected),
-        actual: exception.actual,
+        detail: 'The resource kept changing while the command was decided: read it again and retry',
+        ...(exception.actual === 'no_stream' ? {} : { etag: `"${exception.actual + 1}"` }),
       };
     if (exception instanceof HorizonTimeoutError || isConnectionFailure(exception))
       return {
