@@ -4,6 +4,7 @@ import { DuplicateEventIdError, HorizonTimeoutError, WrongExpectedRevisionError 
 import { CommandRefusedError, StaleVersionError } from '@lib/application/stream-command';
 import { isConnectionFailure } from '@lib/event-store/sql/connection-failure';
 import { RefusalException, ValidationProblem } from './problem-details';
+import { IdentityProviderUnavailableError } from './auth/token-verifier';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -95,6 +96,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         title: 'Service Unavailable',
         status: 503,
         detail: 'The event store cannot answer completely right now; retry shortly',
+      };
+    if (exception instanceof IdentityProviderUnavailableError)
+      return {
+        type: '/problems/identity-provider-unavailable',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: 'The identity provider cannot be reached to check the token (JWT_JWKS_URL); retry shortly',
       };
     if (exception instanceof DuplicateEventIdError)
       return { type: '/problems/duplicate-event', title: 'Conflict', status: 409, detail: exception.message };
