@@ -12,7 +12,7 @@ import { DATABASE_URL, describeWithPostgres } from './postgres';
 
 export type StoreKind = 'pglite' | 'postgres';
 
-const SECRET = 'e2e-secret-e2e-secret-e2e-secret-!';
+export const SECRET = 'e2e-secret-e2e-secret-e2e-secret-!';
 
 export interface TestApp {
   kind: StoreKind;
