@@ -134,9 +134,13 @@ describe('RS256 tokens from an OIDC provider (JWT_JWKS_URL)', () => {
     const answer = await call(jwt).expect(503);
     expect(answer.headers['retry-after']).toBeDefined();
     expect(answer.body).toMatchObject({ type: '/problems/identity-provider-unavailable', status: 503 });
+    // Readiness says so too, so that a load balancer routes elsewhere.
+    const readiness = await testApp.http.get('/api/health/ready').expect(503);
+    expect(readiness.body).toMatchObject({ type: '/problems/not-ready', identityProvider: 'unreachable' });
     mode = 'ok';
     await sleep(1_100);
     await call(jwt).expect(200);
+    expect((await testApp.http.get('/api/health/ready').expect(200)).body).toMatchObject({ identityProvider: 'reachable' });
   });
 
   it('answers 503 within the fetch timeout (JWT_JWKS_TIMEOUT_MS) when the provider hangs, instead of hanging', async () => {

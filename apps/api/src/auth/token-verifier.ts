@@ -33,6 +33,7 @@ const JWKS_COOLDOWN_MS = 1_000;
 @Injectable()
 export class TokenVerifier {
   private readonly jwks?: JWTVerifyGetKey;
+  private remote?: ReturnType<typeof createRemoteJWKSet>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -45,6 +46,7 @@ export class TokenVerifier {
         cooldownDuration: JWKS_COOLDOWN_MS,
         cacheMaxAge: auth.jwksCacheMaxAgeSeconds * 1000,
       });
+      this.remote = remote;
       this.jwks = async (header, token) => {
         try {
           return await remote(header, token);
@@ -57,6 +59,21 @@ export class TokenVerifier {
           );
         }
       };
+    }
+  }
+
+  /**
+   * For readiness: whether tokens can be checked now. HS256 always can; with a JWKS, a fresh cached set
+   * will do, else it is fetched (bounded by JWT_JWKS_TIMEOUT_MS).
+   */
+  async identityProvider(): Promise<'hs256' | 'reachable' | 'unreachable'> {
+    if (!this.remote) return 'hs256';
+    if (this.remote.fresh) return 'reachable';
+    try {
+      await this.remote.reload();
+      return 'reachable';
+    } catch {
+      return 'unreachable';
     }
   }
 
