@@ -3,8 +3,20 @@ const moduleNameMapper = {
   '^@lib/(domain|event-store|projections|application|contract)$': '<rootDir>/libs/$1/src',
   '^@lib/(domain|event-store|projections|application|contract)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
-const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
-const base = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], rootDir: __dirname, moduleNameMapper, transform };
+// jose is ESM only: ts-jest turns its .js files into CommonJS like ours (Node itself require()s it at run time).
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+  '/node_modules/jose/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' } }],
+};
+const transformIgnorePatterns = ['/node_modules/(?!jose/)'];
+const base = {
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  rootDir: __dirname,
+  moduleNameMapper,
+  transform,
+  transformIgnorePatterns,
+};
 module.exports = {
   maxWorkers: 2,
   projects: [

@@ -402,12 +402,21 @@ describeE2E('conventions over HTTP', (current) => {
       await read('not-a-convention').expect(404);
     });
 
-    it('answers 409 to a stale If-Match and records nothing', async () => {
+    it('answers 409 to a stale If-Match, naming the version sent and the current one as the ETag gives them, and records nothing', async () => {
+      const etag = (await read('69004-1').expect(200)).headers.etag;
+      const stale = `"${Number(JSON.parse(etag)) - 1}"`;
       const response = await unchanged(() =>
-        command('69004-1/non-renewal', { notifiedOn: '2026-10-01', by: 'commune', reason: 'x' }, { 'If-Match': '"2"' }),
+        command('69004-1/non-renewal', { notifiedOn: '2026-10-01', by: 'commune', reason: 'x' }, { 'If-Match': stale }),
       );
       expect(response.status).toBe(409);
-      expect(response.body.type).toBe('/problems/stale-version');
+      expect(response.body).toMatchObject({ type: '/problems/stale-version', status: 409, ifMatch: stale, etag });
+      expect(response.body.detail).toContain(`If-Match ${stale}`);
+      expect(response.body.detail).toContain(`current version ${etag}`);
+      // Weak and unquoted forms name the same version; the problem answers in the ETag's own form.
+      const weak = await unchanged(() =>
+        command('69004-1/non-renewal', { notifiedOn: '2026-10-01', by: 'commune', reason: 'x' }, { 'If-Match': `W/${stale}` }),
+      );
+      expect(weak.body).toMatchObject({ ifMatch: stale, etag });
     });
 
     it('accepts If-Match: * (any version)', async () => {

@@ -13,7 +13,7 @@ import { DATABASE_URL, describeWithPostgres } from './postgres';
 
 export type StoreKind = 'pglite' | 'postgres';
 
-const SECRET = 'e2e-secret-e2e-secret-e2e-secret-!';
+export const SECRET = 'e2e-secret-e2e-secret-e2e-secret-!';
 /** The tree heads' signing key of this test process (else each app would make one in ./data). */
 export const TEST_SIGNING_KEY = generateSigningKeyPem();
 

@@ -1,9 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { DuplicateEventIdError, HorizonTimeoutError, WrongExpectedRevisionError } from '@lib/event-store/event-store.port';
-import { CommandRefusedError } from '@lib/application/stream-command';
+import { CommandRefusedError, StaleVersionError } from '@lib/application/stream-command';
 import { isConnectionFailure } from '@lib/event-store/sql/connection-failure';
 import { RefusalException, ValidationProblem } from './problem-details';
+import { IdentityProviderUnavailableError } from './auth/token-verifier';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -69,14 +70,25 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         facts,
       };
     }
+    // `/problems/stale-version`: `ifMatch` is the version the command was based on (the If-Match sent;
+    // "0" for a resource it was to create), `etag` the current one, both in the ETag's terms.
+    if (exception instanceof StaleVersionError)
+      return {
+        type: '/problems/stale-version',
+        title: 'Conflict',
+        status: 409,
+        detail: `If-Match "${exception.ifMatch}" is not the current version "${exception.current}" (ETag): the resource changed since you read it; read it again and retry`,
+        ifMatch: `"${exception.ifMatch}"`,
+        etag: `"${exception.current}"`,
+      };
+    // Concurrent commands without If-Match, each decided again on fresh state, lost every attempt.
     if (exception instanceof WrongExpectedRevisionError)
       return {
         type: '/problems/stale-version',
         title: 'Conflict',
         status: 409,
-        detail: 'The resource changed since you read it: read it again and retry',
-        expected: String(exception.expected),
-        actual: exception.actual,
+        detail: 'The resource kept changing while the command was decided: read it again and retry',
+        ...(exception.actual === 'no_stream' ? {} : { etag: `"${exception.actual + 1}"` }),
       };
     if (exception instanceof HorizonTimeoutError || isConnectionFailure(exception))
       return {
@@ -84,6 +96,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         title: 'Service Unavailable',
         status: 503,
         detail: 'The event store cannot answer completely right now; retry shortly',
+      };
+    if (exception instanceof IdentityProviderUnavailableError)
+      return {
+        type: '/problems/identity-provider-unavailable',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: 'The identity provider cannot be reached to check the token (JWT_JWKS_URL); retry shortly',
       };
     if (exception instanceof DuplicateEventIdError)
       return { type: '/problems/duplicate-event', title: 'Conflict', status: 409, detail: exception.message };

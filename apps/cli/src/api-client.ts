@@ -4,8 +4,9 @@ import { DEVELOPMENT_JWT_SECRET, signToken } from '@lib/contract';
  * The operator CLI talks to the running API over HTTP, like any other client: its commands go through the
  * same validation, rules, audit metadata and idempotency, and it works whatever the store (an embedded
  * PGlite data directory can only be opened by one process, the API's).
- * API_URL (default http://localhost:3000/api); API_TOKEN, or a token signed with JWT_SECRET (the
- * development secret outside production) for the subject `cli-operator`.
+ * API_URL (default http://localhost:3000/api); API_TOKEN (its subject is the operator the audit
+ * records), or a token signed with JWT_SECRET (the development secret outside production) for the
+ * subject CLI_ACTOR: required in production, where a shared `cli-operator` would hide who acted (R-AUD-1).
  */
 export class ApiClient {
   readonly baseUrl: string;
@@ -15,7 +16,7 @@ export class ApiClient {
     this.baseUrl = (env.API_URL ?? `http://localhost:${env.PORT ?? '3000'}/api`).replace(/\/$/, '');
     const secret = env.JWT_SECRET ?? (env.NODE_ENV === 'production' ? undefined : DEVELOPMENT_JWT_SECRET);
     if (!env.API_TOKEN && !secret) throw new Error('Set API_TOKEN, or JWT_SECRET to sign one');
-    this.token = env.API_TOKEN ?? signToken(secret!, { sub: env.CLI_ACTOR ?? 'cli-operator', role, expiresInSeconds: 3600 });
+    this.token = env.API_TOKEN ?? signToken(secret!, { sub: operatorOf(env), role, expiresInSeconds: 3600 });
   }
 
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
@@ -48,6 +49,16 @@ export class ApiClient {
       );
     }
   }
+}
+
+/** Who signs a CLI-made token: CLI_ACTOR; outside production, `cli-operator` when unset. */
+export function operatorOf(env: NodeJS.ProcessEnv): string {
+  const actor = env.CLI_ACTOR?.trim();
+  if (actor) return actor;
+  if (env.CLI_ACTOR !== undefined) throw new Error('CLI_ACTOR is set but empty: name the operator, e.g. CLI_ACTOR=jdupont');
+  if (env.NODE_ENV === 'production')
+    throw new Error('Set CLI_ACTOR (the operator the audit records), or API_TOKEN: a shared cli-operator is refused in production');
+  return 'cli-operator';
 }
 
 export interface RequestOptions {

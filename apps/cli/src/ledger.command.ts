@@ -22,6 +22,7 @@ type LedgerAnswer = LedgerView | CommuneLedgerView;
 export class LedgerCommand extends CommandRunner {
   async run([year]: string[], options: LedgerOptions): Promise<void> {
     const client = new ApiClient(process.env, 'auditor');
+    if (options.commune) assertKnownCommune(options.commune);
     const path = options.commune
       ? `/communes/${encodeURIComponent(options.commune)}/ledgers/${encodeURIComponent(year)}`
       : `/ledgers/${encodeURIComponent(year)}`;
@@ -125,4 +126,16 @@ export function ledgerTable(ledger: LedgerAnswer): string {
     out.push(`Total: ${ledger.total}${ledger.pendingLines ? ` (${ledger.pendingLines} pending line(s) not counted)` : ''}`);
   }
   return out.join('\n') + '\n';
+}
+
+/**
+ * The API answers an empty ledger for a code no commune has (nothing recorded for it): for an operator
+ * that is a typo to point out, not an empty table. Known means in the official geographic code (COG),
+ * read only when --commune is given (it is 8 MB of JSON).
+ */
+function assertKnownCommune(insee: string): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, see above
+  const communes = require('@etalab/decoupage-administratif/data/communes.json') as Array<{ code: string }>;
+  if (!communes.some((commune) => commune.code === insee))
+    throw new Error(`Unknown commune ${insee}: no commune has this INSEE code in the official geographic code (COG)`);
 }

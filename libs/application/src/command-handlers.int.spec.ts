@@ -1,11 +1,11 @@
 import { CATALOGUE_STREAM, emptyCatalogue, initialCatalogueEvents } from '@lib/domain/catalogue';
 import { CalendarDate } from '@lib/domain/shared/calendar-date';
 import { InMemoryEventStore } from '@lib/event-store/in-memory/in-memory-event-store';
-import { RecordedEvent, WrongExpectedRevisionError } from '@lib/event-store/event-store.port';
+import { RecordedEvent } from '@lib/event-store/event-store.port';
 import { SeedCatalogueCommand, SeedCatalogueHandler } from './catalogue/catalogue-seeder';
 import { CommandContext, systemCommandContext } from './command-context';
 import { ConventionCommandHandler, ExecuteConventionCommand, SignConventionCommand, SignConventionHandler } from './convention.handlers';
-import { CommandRefusedError } from './stream-command';
+import { CommandRefusedError, StaleVersionError } from './stream-command';
 import { commandIdFor } from './ids';
 
 async function all(store: InMemoryEventStore): Promise<RecordedEvent[]> {
@@ -89,7 +89,39 @@ describe('SignConventionHandler numbers the new convention (R-CONV-1)', () => {
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
     const [lost] = outcomes.filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     // Same number taken (the append expecting no stream fails), or the other one seen (R-CONV-1 refuses).
-    expect(lost.reason instanceof WrongExpectedRevisionError || lost.reason instanceof CommandRefusedError).toBe(true);
+    expect(lost.reason instanceof StaleVersionError || lost.reason instanceof CommandRefusedError).toBe(true);
     expect((await all(store)).filter((event) => event.type === 'ConventionSigned')).toHaveLength(1);
+  });
+});
+
+describe('If-Match on a convention command (API.md: a stale version is 409, nothing recorded)', () => {
+  const terminate = (key?: string) =>
+    ({
+      type: 'TerminateConvention',
+      data: { conventionId: '69123-1', effectiveOn: day('2026-06-30'), by: 'commune', reason: key ?? 'test' },
+    }) as const;
+
+  it('names the version sent and the one another command reached between our read and our append, in the ETag terms', async () => {
+    const store = new InMemoryEventStore();
+    await seed(store);
+    const signed = await new SignConventionHandler(store).execute(new SignConventionCommand(lyon, admin()));
+    // Another writer appends to the stream after the command read it and before it appends.
+    let raced = false;
+    const racing = new Proxy(store, {
+      get: (target, name, receiver) =>
+        name === 'appendToStream'
+          ? async (...args: Parameters<InMemoryEventStore['appendToStream']>) => {
+              if (!raced) {
+                raced = true;
+                await new ConventionCommandHandler(target).execute(new ExecuteConventionCommand(terminate('the other'), admin()));
+              }
+              return target.appendToStream(...args);
+            }
+          : Reflect.get(target, name, receiver),
+    });
+    const attempt = new ConventionCommandHandler(racing).execute(new ExecuteConventionCommand(terminate(), admin(), signed.version));
+    await expect(attempt).rejects.toBeInstanceOf(StaleVersionError);
+    await expect(attempt).rejects.toMatchObject({ ifMatch: signed.version, current: signed.version + 1 });
+    expect((await all(store)).filter((event) => event.streamId === 'convention-69123-1')).toHaveLength(signed.version + 1);
   });
 });

@@ -11,6 +11,22 @@ import {
 import { CommandContext, eventIdSource, metadataOf } from './command-context';
 import { DomainEvent, toDomainEvent } from '@lib/domain/domain-events';
 
+/**
+ * The caller's If-Match names a version the stream is no longer at: nothing was recorded. Both are
+ * versions as the ETag gives them (the number of events in the stream), not the store's 0-based
+ * revisions, so that a client can compare them with what it sent and read.
+ */
+export class StaleVersionError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly ifMatch: number,
+    readonly current: number,
+  ) {
+    super(`Stream ${streamId}: If-Match "${ifMatch}", current version "${current}"`);
+    this.name = 'StaleVersionError';
+  }
+}
+
 /** A decider refused the command: nothing was recorded. */
 export class CommandRefusedError extends Error {
   constructor(readonly refusal: Refusal) {
@@ -109,8 +125,7 @@ export async function executeStreamCommand<S, C, E extends DomainEvent, Ctx>(
         recorded: already.map(commandEvent),
       };
     const stale = expectedVersion !== undefined && expectedVersion !== loaded.version;
-    const staleError = () =>
-      new WrongExpectedRevisionError(streamId, expectedVersion! - 1, loaded.version === 0 ? 'no_stream' : loaded.version - 1);
+    const staleError = () => new StaleVersionError(streamId, expectedVersion!, loaded.version);
     // A stream that does not exist is the decider's to refuse (an unknown id is a 404, not a stale version).
     if (stale && loaded.version > 0) throw staleError();
     const decision = decider.decide(command, loaded.state, await spec.context());
@@ -138,6 +153,9 @@ export async function executeStreamCommand<S, C, E extends DomainEvent, Ctx>(
       };
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError && expectedVersion === undefined && attempt < MAX_ATTEMPTS) continue;
+      // Another command appended between our read and our append: the If-Match was current when read.
+      if (error instanceof WrongExpectedRevisionError && expectedVersion !== undefined)
+        throw new StaleVersionError(streamId, expectedVersion, error.actual === 'no_stream' ? 0 : error.actual + 1);
       throw error;
     }
   }

@@ -1,12 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { createPublicKey } from 'node:crypto';
+import { JWTVerifyGetKey, createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import { APP_CONFIG, AppConfig, TokenBounds } from '../config/app-config';
 import { CATALOGUE_ID } from '../http/validators';
 import { isRole } from '@lib/contract';
 import { Actor } from './actor';
 
 export class InvalidTokenError extends Error {}
+
+/** The OIDC provider's JWKS cannot be fetched (down, hung past JWT_JWKS_TIMEOUT_MS, not a JWKS): 503, not the token's fault. */
+export class IdentityProviderUnavailableError extends Error {}
 
 interface Claims {
   sub?: unknown;
@@ -18,70 +21,93 @@ interface Claims {
   nbf?: unknown;
 }
 
+/** An unknown key id may fetch the JWKS again at most this often: a flood of made-up key ids costs the provider one fetch a second. */
+const JWKS_COOLDOWN_MS = 1_000;
+
 /**
- * HS256 with JWT_SECRET, or RS256 with keys from an OIDC provider's JWKS (JWT_JWKS_URL), cached by
- * key id and fetched again when an unknown key id appears (the provider rotated its keys).
+ * HS256 with JWT_SECRET, or RS256 with keys from an OIDC provider's JWKS (JWT_JWKS_URL) through jose's
+ * remote key set: one fetch shared by simultaneous requests (no cold-start race), fetched again on an
+ * unknown key id (rotation) and past JWT_JWKS_CACHE_MAX_AGE_SECONDS (a removed key stops being trusted),
+ * abandoned after JWT_JWKS_TIMEOUT_MS.
  */
 @Injectable()
 export class TokenVerifier {
-  private jwks = new Map<string, string>();
-  private lastJwksFetch = 0;
+  private readonly jwks?: JWTVerifyGetKey;
+  private remote?: ReturnType<typeof createRemoteJWKSet>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly jwt: JwtService,
-  ) {}
+  ) {
+    const auth = config.auth;
+    if (auth.kind === 'jwks') {
+      const remote = createRemoteJWKSet(new URL(auth.jwksUrl), {
+        timeoutDuration: auth.jwksTimeoutMs,
+        cooldownDuration: JWKS_COOLDOWN_MS,
+        cacheMaxAge: auth.jwksCacheMaxAgeSeconds * 1000,
+      });
+      this.remote = remote;
+      this.jwks = async (header, token) => {
+        try {
+          return await remote(header, token);
+        } catch (error) {
+          // No key fits the token: the token's fault. Anything else is the fetch failing: the provider's.
+          if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) throw error;
+          if (error instanceof joseErrors.JOSENotSupported) throw error;
+          throw new IdentityProviderUnavailableError(
+            `the identity provider's JWKS cannot be fetched: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      };
+    }
+  }
+
+  /**
+   * For readiness: whether tokens can be checked now. HS256 always can; with a JWKS, a fresh cached set
+   * will do, else it is fetched (bounded by JWT_JWKS_TIMEOUT_MS).
+   */
+  async identityProvider(): Promise<'hs256' | 'reachable' | 'unreachable'> {
+    if (!this.remote) return 'hs256';
+    if (this.remote.fresh) return 'reachable';
+    try {
+      await this.remote.reload();
+      return 'reachable';
+    } catch {
+      return 'unreachable';
+    }
+  }
 
   /** `now` in seconds since the epoch: the instant the request is judged at. */
   async verify(token: string, now: number = Math.floor(Date.now() / 1000)): Promise<Actor> {
     let claims: Claims;
     const auth = this.config.auth;
     try {
-      // The library checks `exp` and `nbf` within the tolerance; checkLifetime adds what it does not.
-      const timing = { clockTimestamp: now, clockTolerance: auth.clockToleranceSeconds };
-      claims =
-        auth.kind === 'hs256'
-          ? await this.jwt.verifyAsync<Claims>(token, { secret: auth.secret, algorithms: ['HS256'], ...timing })
-          : await this.jwt.verifyAsync<Claims>(token, {
-              publicKey: await this.publicKeyFor(token),
-              algorithms: ['RS256'],
-              ...timing,
-              ...(auth.issuer ? { issuer: auth.issuer } : {}),
-              ...(auth.audience ? { audience: auth.audience } : {}),
-            });
+      // The libraries check `exp` and `nbf` within the tolerance; checkLifetime adds what they do not.
+      if (auth.kind === 'hs256') {
+        claims = await this.jwt.verifyAsync<Claims>(token, {
+          secret: auth.secret,
+          algorithms: ['HS256'],
+          clockTimestamp: now,
+          clockTolerance: auth.clockToleranceSeconds,
+        });
+      } else {
+        const verified = await jwtVerify(token, this.jwks!, {
+          algorithms: ['RS256'],
+          currentDate: new Date(now * 1000),
+          clockTolerance: auth.clockToleranceSeconds,
+          ...(auth.issuer ? { issuer: auth.issuer } : {}),
+          ...(auth.audience ? { audience: auth.audience } : {}),
+        });
+        claims = verified.payload;
+      }
     } catch (error) {
+      if (error instanceof IdentityProviderUnavailableError) throw error;
+      if (error instanceof joseErrors.JWKSNoMatchingKey)
+        throw new InvalidTokenError('no key of the identity provider fits the token (kid)');
       throw new InvalidTokenError(error instanceof Error ? error.message : 'invalid token');
     }
     checkLifetime(claims, now, auth);
     return actorOf(claims);
-  }
-
-  private async publicKeyFor(token: string): Promise<string> {
-    const auth = this.config.auth;
-    if (auth.kind !== 'jwks') throw new InvalidTokenError('no JWKS configured');
-    const header = this.jwt.decode<{ header?: { kid?: string } } | null>(token, { complete: true });
-    const kid = header?.header?.kid;
-    if (!kid) throw new InvalidTokenError('token has no key id (kid)');
-    // At most one fetch every 10 s, so that tokens with made-up key ids cannot flood the provider.
-    if (!this.jwks.has(kid) && Date.now() - this.lastJwksFetch > 10_000) {
-      this.lastJwksFetch = Date.now();
-      const response = await fetch(auth.jwksUrl);
-      if (!response.ok) throw new InvalidTokenError(`JWKS unavailable (${response.status})`);
-      const body = (await response.json()) as { keys?: Array<Record<string, unknown>> };
-      for (const jwk of body.keys ?? []) {
-        if (typeof jwk.kid === 'string' && jwk.kty === 'RSA') {
-          this.jwks.set(
-            jwk.kid,
-            createPublicKey({ key: jwk as never, format: 'jwk' })
-              .export({ type: 'spki', format: 'pem' })
-              .toString(),
-          );
-        }
-      }
-    }
-    const pem = this.jwks.get(kid);
-    if (!pem) throw new InvalidTokenError(`unknown key id ${kid}`);
-    return pem;
   }
 }
 

@@ -60,7 +60,17 @@ export interface FeedConfig {
 export const FEED_PAGE_LIMIT = { default: 100, max: 1000 } as const;
 
 export type AuthConfig = (
-  { kind: 'hs256'; secret: string; development: boolean } | { kind: 'jwks'; jwksUrl: string; issuer?: string; audience?: string }
+  | { kind: 'hs256'; secret: string; development: boolean }
+  | {
+      kind: 'jwks';
+      jwksUrl: string;
+      issuer?: string;
+      audience?: string;
+      /** Keys are fetched again past this age: a key the provider removed stops being trusted by then. */
+      jwksCacheMaxAgeSeconds: number;
+      /** A JWKS fetch taking longer is abandoned: the request answers 503 instead of hanging. */
+      jwksTimeoutMs: number;
+    }
 ) &
   TokenBounds;
 
@@ -150,9 +160,13 @@ function authConfig(env: NodeJS.ProcessEnv, production: boolean): AuthConfig {
     clockToleranceSeconds: integer(env, 'JWT_CLOCK_TOLERANCE_SECONDS', 30, 0, 600),
   };
   if (env.JWT_JWKS_URL) {
+    if (!URL.canParse(env.JWT_JWKS_URL) || !/^https?:$/.test(new URL(env.JWT_JWKS_URL).protocol))
+      throw new ConfigError(`JWT_JWKS_URL must be an http(s) URL, got "${env.JWT_JWKS_URL}"`);
     return {
       kind: 'jwks',
       jwksUrl: env.JWT_JWKS_URL,
+      jwksCacheMaxAgeSeconds: integer(env, 'JWT_JWKS_CACHE_MAX_AGE_SECONDS', 300, 1, 24 * 3600),
+      jwksTimeoutMs: integer(env, 'JWT_JWKS_TIMEOUT_MS', 5_000, 100, 60_000),
       issuer: env.JWT_ISSUER || undefined,
       audience: env.JWT_AUDIENCE || undefined,
       ...bounds,

@@ -18,6 +18,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ JWT_CLOCK_TOLERANCE_SECONDS: '-1' })).toThrow(/JWT_CLOCK_TOLERANCE_SECONDS/);
   });
 
+  it('bounds the JWKS cache age and fetch timeout, and refuses a JWT_JWKS_URL that is not http(s)', () => {
+    const jwks = { JWT_JWKS_URL: 'https://idp.example.test/jwks' };
+    expect(loadConfig(jwks).auth).toMatchObject({ kind: 'jwks', jwksCacheMaxAgeSeconds: 300, jwksTimeoutMs: 5_000 });
+    expect(loadConfig({ ...jwks, JWT_JWKS_CACHE_MAX_AGE_SECONDS: '60', JWT_JWKS_TIMEOUT_MS: '800' }).auth).toMatchObject({
+      jwksCacheMaxAgeSeconds: 60,
+      jwksTimeoutMs: 800,
+    });
+    expect(() => loadConfig({ ...jwks, JWT_JWKS_CACHE_MAX_AGE_SECONDS: '0' })).toThrow(/JWT_JWKS_CACHE_MAX_AGE_SECONDS/);
+    expect(() => loadConfig({ ...jwks, JWT_JWKS_TIMEOUT_MS: '5s' })).toThrow(/JWT_JWKS_TIMEOUT_MS/);
+    for (const bad of ['idp.example.test/jwks', 'file:///etc/jwks.json', 'not a url'])
+      expect(() => loadConfig({ JWT_JWKS_URL: bad })).toThrow(/JWT_JWKS_URL/);
+  });
+
   it('takes DATABASE_SCHEMA as a plain SQL identifier, or none', () => {
     expect(loadConfig({}).databaseSchema).toBeUndefined();
     expect(loadConfig({ DATABASE_SCHEMA: 'metropole_2026' }).databaseSchema).toBe('metropole_2026');

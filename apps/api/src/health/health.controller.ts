@@ -5,6 +5,7 @@ import { SQL_DATABASE } from '@lib/event-store/event-store.module';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Public } from '../auth/auth.guard';
+import { TokenVerifier } from '../auth/token-verifier';
 import { ProjectionHost, Readiness } from '../projections/projection-host';
 import { withinBound } from '../projections/within-bound';
 import { ApiAnswer, ApiProblems } from '../http/openapi';
@@ -22,6 +23,7 @@ export class HealthController {
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly projections: ProjectionHost,
+    private readonly verifier: TokenVerifier,
   ) {}
 
   /** Kept as API.md has it (liveness and store reachability): the process answers, and so does its store. */
@@ -92,14 +94,25 @@ export class HealthController {
     content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
     headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } } },
   })
-  async ready(): Promise<{ status: 'ready' } & Pick<Readiness, 'role' | 'leader' | 'head' | 'projections'>> {
-    const { ready, reason, role, leader, head, projections } = await this.projections.readiness(this.config.database.connectTimeoutMs);
-    if (!ready) {
+  async ready(): Promise<{ status: 'ready'; identityProvider: string } & Pick<Readiness, 'role' | 'leader' | 'head' | 'projections'>> {
+    const [{ ready, reason, role, leader, head, projections }, identityProvider] = await Promise.all([
+      this.projections.readiness(this.config.database.connectTimeoutMs),
+      this.verifier.identityProvider(),
+    ]);
+    // Without its identity provider's keys this process can only answer 503 to authenticated requests.
+    if (!ready || identityProvider === 'unreachable') {
       throw new ServiceUnavailableException({
-        message: reason,
-        problem: { type: '/problems/not-ready', role, ...(leader ? { leader } : {}), ...(head ? { head } : {}), projections },
+        message: ready ? 'the identity provider (JWT_JWKS_URL) cannot be reached' : reason,
+        problem: {
+          type: '/problems/not-ready',
+          role,
+          ...(leader ? { leader } : {}),
+          ...(head ? { head } : {}),
+          projections,
+          identityProvider,
+        },
       });
     }
-    return { status: 'ready', role, leader, head, projections };
+    return { status: 'ready', identityProvider, role, leader, head, projections };
   }
 }
