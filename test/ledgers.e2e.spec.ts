@@ -297,14 +297,14 @@ describeE2E('fee ledgers', (current) => {
         .map((row) => row.split(';'));
       const header = rows[0].map((h) => h.replace('\uFEFF', ''));
       const col = (name: string) => header.indexOf(name);
-      const lyon = rows.find((r) => r[0] === 'ligne' && r[col('Code INSEE')] === '69123' && r[col('Service')] === 'toodego')!;
+      const lyon = rows.find((r) => r[0] === 'ligne' && r[col('Code INSEE')] === '"=""69123"""' && r[col('Service')] === 'toodego')!;
       expect([
         lyon[col('Contribution cible (€)')],
         lyon[col('Plafond de transition (€)')],
         lyon[col('Montant dû (€)')],
         lyon[col('Coefficient')],
       ]).toEqual(['111639,00', '99000,00', '99000,00', '1,02']);
-      const caluire = rows.find((r) => r[0] === 'ligne' && r[col('Code INSEE')] === '69034')!;
+      const caluire = rows.find((r) => r[0] === 'ligne' && r[col('Code INSEE')] === '"=""69034"""')!;
       expect([caluire[col('Statut')], caluire[col("Motif d'attente")], caluire[col('Montant dû (€)')]]).toEqual([
         'en attente',
         'population manquante',
