@@ -25,6 +25,11 @@ export interface AppConfig {
   scheduler: boolean;
   feed: FeedConfig;
   database: DatabaseTimeouts;
+  /**
+   * `metropole`: facts are recorded only for the Métropole de Lyon's communes (R-COM-1..3, docs/communes.md);
+   * `synthetic`: any well-formed code and name (load tests and benchmarks with thousands of made-up communes; refused in production).
+   */
+  communeCheck: 'metropole' | 'synthetic';
 }
 
 /** Bounds on every PostgreSQL call (README, "Configuration"; docs/failures.md): past one, 503. */
@@ -89,6 +94,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const logLevel = (env.LOG_LEVEL ?? 'log') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
 
+  const communeCheck = env.COMMUNE_CHECK || 'metropole';
+  if (communeCheck !== 'metropole' && communeCheck !== 'synthetic')
+    throw new ConfigError(`COMMUNE_CHECK must be metropole or synthetic, got "${communeCheck}"`);
+  if (production && communeCheck !== 'metropole')
+    throw new ConfigError('COMMUNE_CHECK=synthetic is for tests and benchmarks, not production');
+
   return {
     port,
     host,
@@ -113,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       lockTimeoutMs: integer(env, 'DATABASE_LOCK_TIMEOUT_MS', 5_000, 100, 3_600_000),
       idleInTransactionTimeoutMs: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 15_000, 100, 3_600_000),
     },
+    communeCheck,
   };
 }
 

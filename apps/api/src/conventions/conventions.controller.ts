@@ -27,6 +27,7 @@ import {
 } from './convention.requests';
 import { ConventionView, conventionView } from './convention.view';
 import { knownAtFilter, parseReadQuery } from '../http/read-query';
+import { CommuneCheck } from '../communes/commune-check';
 
 type ExistingConventionCommand = ExecuteConventionCommand['command'];
 /** Every convention command answers with the convention's id first (streamAnswer keeps it first). */
@@ -39,6 +40,7 @@ export class ConventionsController {
   constructor(
     private readonly commands: CommandBus,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly communes: CommuneCheck,
   ) {}
 
   @Post()
@@ -49,9 +51,10 @@ export class ConventionsController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   sign(@Body() body: SignConventionRequest, @CommandCtx() context: CommandContext): Promise<SignConventionResult> {
     // The application numbers the convention (SignConventionHandler).
+    const commune = this.communes.recordable(body.communeInsee, body.communeName); // R-COM-1..3
     const data = {
-      communeInsee: body.communeInsee,
-      communeName: body.communeName,
+      communeInsee: commune.insee,
+      communeName: commune.name,
       signedOn: body.signedOn,
       effectiveFrom: body.effectiveFrom,
       ...(body.legalReference ? { legalReference: body.legalReference } : {}),
