@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isRefusal } from '@lib/domain/shared/refusal';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { RefusalException, ValidationProblem } from '../problem-details';
@@ -28,6 +28,10 @@ export class CommuneCheck {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     // Loaded at start, not at the first command: a broken package stops the process, not a request.
     if (config.communeCheck === 'metropole') this.geography = CommuneGeography.official();
+    else
+      new Logger('CommuneCheck').warn(
+        'COMMUNE_CHECK=synthetic: facts are recorded for any well-formed INSEE code and name (R-COM-1..3 off)',
+      );
   }
 
   /**

@@ -27,7 +27,7 @@ export interface AppConfig {
   database: DatabaseTimeouts;
   /**
    * `metropole`: facts are recorded only for the Métropole de Lyon's communes (R-COM-1..3, docs/communes.md);
-   * `synthetic`: any well-formed code and name (load tests and benchmarks with thousands of made-up communes; refused in production).
+   * `synthetic`: any well-formed code and name (load tests and benchmarks with thousands of made-up communes; the process says so at start).
    */
   communeCheck: 'metropole' | 'synthetic';
 }
@@ -97,8 +97,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const communeCheck = env.COMMUNE_CHECK || 'metropole';
   if (communeCheck !== 'metropole' && communeCheck !== 'synthetic')
     throw new ConfigError(`COMMUNE_CHECK must be metropole or synthetic, got "${communeCheck}"`);
-  if (production && communeCheck !== 'metropole')
-    throw new ConfigError('COMMUNE_CHECK=synthetic is for tests and benchmarks, not production');
 
   return {
     port,
