@@ -44,6 +44,7 @@ async function serve(): Promise<void> {
   const databaseUrl = process.env.BENCH_DATABASE_URL!;
   const schema = process.env.BENCH_SCHEMA!;
   const config = loadConfig({
+    COMMUNE_CHECK: 'synthetic', // made-up communes by the thousand (docs/communes.md)
     JWT_SECRET: SECRET,
     LIFECYCLE_SCHEDULE: 'off',
     LOG_LEVEL: 'warn',

@@ -68,6 +68,7 @@ async function serve(): Promise<void> {
   const schema = `bench_feed_${randomBytes(4).toString('hex')}`;
   const dataDir = STORE === 'pglite' ? mkdtempSync(join(tmpdir(), 'bench-feed-')) : undefined;
   const config = loadConfig({
+    COMMUNE_CHECK: 'synthetic', // made-up communes by the thousand (docs/communes.md)
     JWT_SECRET: SECRET,
     LIFECYCLE_SCHEDULE: 'off',
     LOG_LEVEL: 'warn',

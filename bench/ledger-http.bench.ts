@@ -45,6 +45,7 @@ async function ensureDatabase(): Promise<void> {
 
 const startApi = (profile = false): Promise<ApiProcess> =>
   spawnApi({
+    COMMUNE_CHECK: 'synthetic', // made-up communes by the thousand (docs/communes.md)
     EVENT_STORE: 'postgres',
     DATABASE_URL,
     LOG_LEVEL: 'log', // waitHealthy reads the "Listening on" line

@@ -95,16 +95,16 @@ describeE2E('catalogue over HTTP', (current) => {
       await current()
         .http.post('/api/conventions')
         .set(admin())
-        .send({ communeInsee: '69300', communeName: 'Test', signedOn: '2027-01-10', effectiveFrom: '2027-02-01' })
+        .send({ communeInsee: '69003', communeName: 'Albigny-sur-Saône', signedOn: '2027-01-10', effectiveFrom: '2027-02-01' })
         .expect(201);
       await refused(422, 'R-CAT-3', 'OfferNotOpen', () =>
         current()
-          .http.post('/api/conventions/69300-1/annexes')
+          .http.post('/api/conventions/69003-1/annexes')
           .set(admin())
           .send({ serviceId: 'geonet', offerId: 'standard', effectiveFrom: '2027-02-28' }),
       );
       await current()
-        .http.post('/api/conventions/69300-1/annexes')
+        .http.post('/api/conventions/69003-1/annexes')
         .set(admin())
         .send({ serviceId: 'geonet', offerId: 'standard', effectiveFrom: '2027-03-01' })
         .expect(201);

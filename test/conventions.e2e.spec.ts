@@ -1,3 +1,4 @@
+import { communeName } from './support/communes';
 import { Response } from 'supertest';
 import { RecordedEvent, formatPosition } from '@lib/event-store/event-store.port';
 import { bearer, describeE2E } from './support/app';
@@ -14,7 +15,7 @@ describeE2E('conventions over HTTP', (current) => {
     current()
       .http.post('/api/conventions')
       .set(admin())
-      .send({ communeInsee: insee, communeName: `Commune ${insee}`, signedOn: '2025-11-15', effectiveFrom: '2026-01-01', ...fields });
+      .send({ communeInsee: insee, communeName: communeName(insee), signedOn: '2025-11-15', effectiveFrom: '2026-01-01', ...fields });
   const command = (path: string, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
     current().http.post(`/api/conventions/${path}`).set(admin()).set(headers).send(body);
   const read = (id: string, token = current().tokens.admin) => current().http.get(`/api/conventions/${id}`).set(bearer(token));
@@ -94,8 +95,8 @@ describeE2E('conventions over HTTP', (current) => {
     });
 
     it('accepts an effective date one year before the signature, not one day more (R-CONV-2)', async () => {
-      await refused(422, 'R-CONV-2', 'EffectiveDateTooEarly', () => sign('69002', { signedOn: '2026-03-01', effectiveFrom: '2025-02-28' }));
-      const response = await sign('69002', { signedOn: '2026-03-01', effectiveFrom: '2025-03-01', legalReference: 'CM-2026-0042' }).expect(
+      await refused(422, 'R-CONV-2', 'EffectiveDateTooEarly', () => sign('69029', { signedOn: '2026-03-01', effectiveFrom: '2025-02-28' }));
+      const response = await sign('69029', { signedOn: '2026-03-01', effectiveFrom: '2025-03-01', legalReference: 'CM-2026-0042' }).expect(
         201,
       );
       expect(response.body.events[0].data).toMatchObject({
@@ -127,15 +128,15 @@ describeE2E('conventions over HTTP', (current) => {
 
   describe('POST /api/conventions/{id}/annexes', () => {
     it('adds an annex with or without If-Match: 201, the new version as ETag (R-ANX-1)', async () => {
-      expect((await sign('69004').expect(201)).body.version).toBe(1);
-      const first = await command('69004-1/annexes', annex('laclasse', 'standard', '2026-03-01'), { 'If-Match': '"1"' }).expect(201);
+      expect((await sign('69033').expect(201)).body.version).toBe(1);
+      const first = await command('69033-1/annexes', annex('laclasse', 'standard', '2026-03-01'), { 'If-Match': '"1"' }).expect(201);
       expect(first.body).toMatchObject({
-        conventionId: '69004-1',
+        conventionId: '69033-1',
         version: 2,
         events: [{ type: 'AnnexAdded', data: annex('laclasse', 'standard', '2026-03-01') }],
       });
       expect(first.headers.etag).toBe('"2"');
-      const second = await command('69004-1/annexes', annex('toodego', 'connecte', '2026-02-01')).expect(201);
+      const second = await command('69033-1/annexes', annex('toodego', 'connecte', '2026-02-01')).expect(201);
       expect(second.body.version).toBe(3);
     });
 
@@ -145,25 +146,25 @@ describeE2E('conventions over HTTP', (current) => {
       ['a service not in the catalogue', annex('geonet', 'standard', '2026-06-01'), 'R-ANX-1', 'UnknownService'],
       ['an offer the service does not have', annex('laclasse', 'premium', '2026-06-01'), 'R-ANX-1', 'UnknownOffer'],
     ])('refuses %s (422)', async (_, body, rule, code) => {
-      await refused(422, rule, code, () => command('69004-1/annexes', body));
+      await refused(422, rule, code, () => command('69033-1/annexes', body));
     });
 
     it('refuses an annex outside the convention life known so far (R-ANX-1)', async () => {
-      await sign('69005').expect(201);
+      await sign('69034').expect(201);
       await refused(422, 'R-ANX-1', 'AnnexOutsideConventionLife', () =>
-        command('69005-1/annexes', annex('toodego', 'partenaire', '2025-12-31')),
+        command('69034-1/annexes', annex('toodego', 'partenaire', '2025-12-31')),
       );
       await refused(422, 'R-ANX-1', 'AnnexOutsideConventionLife', () =>
-        command('69005-1/annexes', annex('toodego', 'partenaire', '2027-01-01')),
+        command('69034-1/annexes', annex('toodego', 'partenaire', '2027-01-01')),
       );
     });
 
     it('annexes a stopped service again as a new annex period, not before the stop (R-ANX-2, R-ANX-3)', async () => {
-      await command('69005-1/annexes', annex('toodego', 'partenaire', '2026-01-01')).expect(201);
-      await command('69005-1/annexes/toodego/stop', { effectiveOn: '2026-04-01', reason: 'Suspension' }).expect(200);
-      await refused(422, 'R-ANX-2', 'AnnexAlreadyInForce', () => command('69005-1/annexes', annex('toodego', 'connecte', '2026-03-31')));
-      await command('69005-1/annexes', annex('toodego', 'connecte', '2026-04-01')).expect(201);
-      const { body } = await read('69005-1').expect(200);
+      await command('69034-1/annexes', annex('toodego', 'partenaire', '2026-01-01')).expect(201);
+      await command('69034-1/annexes/toodego/stop', { effectiveOn: '2026-04-01', reason: 'Suspension' }).expect(200);
+      await refused(422, 'R-ANX-2', 'AnnexAlreadyInForce', () => command('69034-1/annexes', annex('toodego', 'connecte', '2026-03-31')));
+      await command('69034-1/annexes', annex('toodego', 'connecte', '2026-04-01')).expect(201);
+      const { body } = await read('69034-1').expect(200);
       expect(body.annexes).toEqual([
         {
           serviceId: 'toodego',
@@ -233,10 +234,10 @@ describeE2E('conventions over HTTP', (current) => {
 
     it('refuses a stop before the current offer starts, or after the known life (R-ANX-3)', async () => {
       await refused(422, 'R-ANX-3', 'StopBeforeOfferStart', () =>
-        command('69004-1/annexes/laclasse/stop', { effectiveOn: '2026-02-28', reason: 'too early' }),
+        command('69033-1/annexes/laclasse/stop', { effectiveOn: '2026-02-28', reason: 'too early' }),
       );
       await refused(422, 'R-ANX-3', 'StopOutsideConventionLife', () =>
-        command('69004-1/annexes/laclasse/stop', { effectiveOn: '2027-01-02', reason: 'too late' }),
+        command('69033-1/annexes/laclasse/stop', { effectiveOn: '2027-01-02', reason: 'too late' }),
       );
     });
   });
@@ -315,21 +316,21 @@ describeE2E('conventions over HTTP', (current) => {
 
     it('refuses a notice before the signature, or after the sixth year (R-CONV-5, R-CONV-4)', async () => {
       await refused(422, 'R-CONV-5', 'NoticeBeforeSignature', () =>
-        command('69004-1/non-renewal', { notifiedOn: '2025-11-14', by: 'commune', reason: 'early' }),
+        command('69033-1/non-renewal', { notifiedOn: '2025-11-14', by: 'commune', reason: 'early' }),
       );
       // Six periods from 2026-01-01 end on 2031-12-31.
       await refused(422, 'R-CONV-5', 'NoticeAfterLastPeriod', () =>
-        command('69004-1/non-renewal', { notifiedOn: '2032-01-01', by: 'metropole', reason: 'late' }),
+        command('69033-1/non-renewal', { notifiedOn: '2032-01-01', by: 'metropole', reason: 'late' }),
       );
     });
   });
 
   describe('POST /api/conventions/{id}/termination', () => {
     beforeAll(async () => {
-      await sign('69006', { annexes: [annex('toodego', 'partenaire', '2026-01-01'), annex('laclasse', 'standard', '2026-01-01')] }).expect(
+      await sign('69040', { annexes: [annex('toodego', 'partenaire', '2026-01-01'), annex('laclasse', 'standard', '2026-01-01')] }).expect(
         201,
       );
-      await command('69006-1/annexes/toodego/offer-change', { offerId: 'connecte', effectiveFrom: '2026-05-01' }).expect(200);
+      await command('69040-1/annexes/toodego/offer-change', { offerId: 'connecte', effectiveFrom: '2026-05-01' }).expect(200);
     });
 
     it.each([
@@ -337,20 +338,20 @@ describeE2E('conventions over HTTP', (current) => {
       ['before the latest recorded effective date', '2026-04-30', 'TerminationBeforeLatestEvent'],
       ['after the known life', '2027-01-02', 'TerminationAfterConventionLife'],
     ])('refuses a termination %s (R-CONV-6)', async (_, effectiveOn, code) => {
-      await refused(422, 'R-CONV-6', code, () => command('69006-1/termination', { effectiveOn, by: 'metropole', reason: 'x' }));
+      await refused(422, 'R-CONV-6', code, () => command('69040-1/termination', { effectiveOn, by: 'metropole', reason: 'x' }));
     });
 
     it('ends the convention and every annex the day before its effective date (R-CONV-6, R-CONV-7, R-TIME-3)', async () => {
       const response = await command(
-        '69006-1/termination',
+        '69040-1/termination',
         { effectiveOn: '2026-07-01', by: 'metropole', reason: 'Résiliation' },
         { 'If-Match': '"4"' },
       ).expect(200);
       expect(response.body.events[0]).toMatchObject({
         type: 'ConventionTerminated',
-        data: { conventionId: '69006-1', effectiveOn: '2026-07-01', lastDay: '2026-06-30', by: 'metropole', reason: 'Résiliation' },
+        data: { conventionId: '69040-1', effectiveOn: '2026-07-01', lastDay: '2026-06-30', by: 'metropole', reason: 'Résiliation' },
       });
-      const { body } = await read('69006-1').expect(200);
+      const { body } = await read('69040-1').expect(200);
       expect(body.status).toBe('ended');
       expect(body.end).toEqual({
         lastDay: '2026-06-30',
@@ -371,15 +372,15 @@ describeE2E('conventions over HTTP', (current) => {
       ['non-renewal', { notifiedOn: '2026-08-01', by: 'commune', reason: 'x' }],
       ['termination', { effectiveOn: '2026-08-01', by: 'commune', reason: 'x' }],
     ])('refuses %s on an ended convention (R-CONV-8)', async (path, body) => {
-      await refused(422, 'R-CONV-8', 'ConventionEnded', () => command(`69006-1/${path}`, body));
+      await refused(422, 'R-CONV-8', 'ConventionEnded', () => command(`69040-1/${path}`, body));
     });
 
     it('lets the commune sign a new convention only after the previous one ended (R-CONV-1)', async () => {
       await refused(422, 'R-CONV-1', 'ConventionOverlapsPrevious', () =>
-        sign('69006', { signedOn: '2026-06-01', effectiveFrom: '2026-06-30' }),
+        sign('69040', { signedOn: '2026-06-01', effectiveFrom: '2026-06-30' }),
       );
-      const response = await sign('69006', { signedOn: '2026-06-01', effectiveFrom: '2026-07-01' }).expect(201);
-      expect(response.body.conventionId).toBe('69006-2');
+      const response = await sign('69040', { signedOn: '2026-06-01', effectiveFrom: '2026-07-01' }).expect(201);
+      expect(response.body.conventionId).toBe('69040-2');
     });
   });
 
@@ -403,10 +404,10 @@ describeE2E('conventions over HTTP', (current) => {
     });
 
     it('answers 409 to a stale If-Match, naming the version sent and the current one as the ETag gives them, and records nothing', async () => {
-      const etag = (await read('69004-1').expect(200)).headers.etag;
+      const etag = (await read('69033-1').expect(200)).headers.etag;
       const stale = `"${Number(JSON.parse(etag)) - 1}"`;
       const response = await unchanged(() =>
-        command('69004-1/non-renewal', { notifiedOn: '2026-10-01', by: 'commune', reason: 'x' }, { 'If-Match': stale }),
+        command('69033-1/non-renewal', { notifiedOn: '2026-10-01', by: 'commune', reason: 'x' }, { 'If-Match': stale }),
       );
       expect(response.status).toBe(409);
       expect(response.body).toMatchObject({ type: '/problems/stale-version', status: 409, ifMatch: stale, etag });
@@ -414,18 +415,18 @@ describeE2E('conventions over HTTP', (current) => {
       expect(response.body.detail).toContain(`current version ${etag}`);
       // Weak and unquoted forms name the same version; the problem answers in the ETag's own form.
       const weak = await unchanged(() =>
-        command('69004-1/non-renewal', { notifiedOn: '2026-10-01', by: 'commune', reason: 'x' }, { 'If-Match': `W/${stale}` }),
+        command('69033-1/non-renewal', { notifiedOn: '2026-10-01', by: 'commune', reason: 'x' }, { 'If-Match': `W/${stale}` }),
       );
       expect(weak.body).toMatchObject({ ifMatch: stale, etag });
     });
 
     it('accepts If-Match: * (any version)', async () => {
       await command(
-        '69004-1/non-renewal',
+        '69033-1/non-renewal',
         { notifiedOn: '2025-12-01', by: 'commune', reason: 'Notice before the start' },
         { 'If-Match': '*' },
       ).expect(200);
-      const { body } = await read('69004-1').expect(200);
+      const { body } = await read('69033-1').expect(200);
       // A notice between signature and start applies to the first period (R-CONV-5).
       expect(body.nonRenewal.appliesToPeriod).toEqual({ start: '2026-01-01', end: '2026-12-31' });
     });
@@ -433,21 +434,21 @@ describeE2E('conventions over HTTP', (current) => {
 
   describe('GET /api/conventions/{id}?knownAt=', () => {
     it('reads the convention as known at an instant: only the facts recorded up to then (R-TIME-1)', async () => {
-      const signed = (await streamEvents('convention-69004-1'))[0];
+      const signed = (await streamEvents('convention-69033-1'))[0];
       const { body, headers } = await current()
-        .http.get('/api/conventions/69004-1')
+        .http.get('/api/conventions/69033-1')
         .query({ knownAt: signed.recordedAt })
         .set(admin())
         .expect(200);
       expect(body).toMatchObject({ version: 1, annexes: [], nonRenewal: null });
       expect(headers.etag).toBe('"1"');
-      await current().http.get('/api/conventions/69004-1').query({ knownAt: '2000-01-01T00:00:00Z' }).set(admin()).expect(404);
+      await current().http.get('/api/conventions/69033-1').query({ knownAt: '2000-01-01T00:00:00Z' }).set(admin()).expect(404);
     });
 
     it('accepts minPosition, the position a command answered: the convention is read from its stream, never behind', async () => {
-      const { body: signed } = await sign('69009').expect(201);
+      const { body: signed } = await sign('69044').expect(201);
       const { body } = await current()
-        .http.get('/api/conventions/69009-1')
+        .http.get('/api/conventions/69044-1')
         .query({ minPosition: signed.position })
         .set(admin())
         .expect(200);
@@ -462,7 +463,7 @@ describeE2E('conventions over HTTP', (current) => {
         { minPosition: 'last' },
         { knowAt: '2026-01-01T00:00:00Z' },
       ]) {
-        const response = await current().http.get('/api/conventions/69004-1').query(query).set(admin()).expect(400);
+        const response = await current().http.get('/api/conventions/69033-1').query(query).set(admin()).expect(400);
         expect(response.body.errors.map((e: { field: string }) => e.field)).toEqual(Object.keys(query));
       }
     });
@@ -470,25 +471,25 @@ describeE2E('conventions over HTTP', (current) => {
 
   describe('two admins at once', () => {
     it('one change with a given If-Match succeeds, the other gets 409; the winner’s events are there, not the loser’s', async () => {
-      await sign('69007', { annexes: [annex('toodego', 'partenaire', '2026-01-01')] }).expect(201);
+      await sign('69046', { annexes: [annex('toodego', 'partenaire', '2026-01-01')] }).expect(201);
       const [a, b] = await Promise.all([
-        command('69007-1/annexes', annex('laclasse', 'standard', '2026-02-01'), { 'If-Match': '"2"' }),
-        command('69007-1/non-renewal', { notifiedOn: '2026-03-01', by: 'commune', reason: 'x' }, { 'If-Match': '"2"' }),
+        command('69046-1/annexes', annex('laclasse', 'standard', '2026-02-01'), { 'If-Match': '"2"' }),
+        command('69046-1/non-renewal', { notifiedOn: '2026-03-01', by: 'commune', reason: 'x' }, { 'If-Match': '"2"' }),
       ]);
       expect([a.status, b.status].filter((status) => status === 409)).toHaveLength(1);
       const winner = a.status === 201 ? 'AnnexAdded' : b.status === 200 ? 'NonRenewalNotified' : 'none';
       // Exactly the winner's event after the signature and its annex: nothing of the loser's.
-      expect((await streamEvents('convention-69007-1')).map((e) => e.type)).toEqual(['ConventionSigned', 'AnnexAdded', winner]);
-      expect((await read('69007-1').expect(200)).body.version).toBe(3);
+      expect((await streamEvents('convention-69046-1')).map((e) => e.type)).toEqual(['ConventionSigned', 'AnnexAdded', winner]);
+      expect((await read('69046-1').expect(200)).body.version).toBe(3);
     });
 
     it('two signatures for one commune at once make exactly one convention (R-CONV-1)', async () => {
-      const responses = await Promise.all([sign('69008'), sign('69008', { effectiveFrom: '2026-02-01' })]);
+      const responses = await Promise.all([sign('69063'), sign('69063', { effectiveFrom: '2026-02-01' })]);
       const statuses = responses.map((r) => r.status).sort();
       expect(statuses[0]).toBe(201);
       expect([409, 422]).toContain(statuses[1]);
       const signed = (await storedEvents(current())).filter(
-        (e) => e.type === 'ConventionSigned' && (e.data as { communeInsee: string }).communeInsee === '69008',
+        (e) => e.type === 'ConventionSigned' && (e.data as { communeInsee: string }).communeInsee === '69063',
       );
       expect(signed).toHaveLength(1);
     });
@@ -498,7 +499,7 @@ describeE2E('conventions over HTTP', (current) => {
     it('a commune reads its own (200) but not another’s (403), known or not', async () => {
       const lyon = current().tokens.commune('69123');
       await read('69123-1', lyon).expect(200);
-      const other = await read('69004-1', lyon).expect(403);
+      const other = await read('69033-1', lyon).expect(403);
       expect(other.headers['content-type']).toMatch(/^application\/problem\+json/);
       await read('69999-1', lyon).expect(403);
     });

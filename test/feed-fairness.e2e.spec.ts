@@ -68,7 +68,8 @@ describe('feed streams on PGlite: 200 streams catching up do not starve health a
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'feed-fairness-'));
-    api = await spawnApi({ EVENT_STORE: 'pglite', DATA_DIR: dataDir });
+    // Hundreds of made-up communes, more than the Métropole has (COMMUNE_CHECK, docs/communes.md).
+    api = await spawnApi({ EVENT_STORE: 'pglite', DATA_DIR: dataDir, COMMUNE_CHECK: 'synthetic' });
     await api.waitHealthy();
   }, 90_000);
 

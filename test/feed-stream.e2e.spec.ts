@@ -1,3 +1,4 @@
+import { METROPOLE_COMMUNES } from './support/communes';
 import { getDefaultHighWaterMark } from 'node:stream';
 import { FeedService } from '../apps/api/src/feed/feed.service';
 import { bearer, describeE2E, startTestApp } from './support/app';
@@ -25,13 +26,13 @@ describeE2E(
     async function signOne(serviceId = 'toodego', offerId = 'partenaire'): Promise<void> {
       const { http, tokens } = current();
       communes += 1;
-      const insee = `69${String(100 + communes)}`;
+      const { insee, name } = METROPOLE_COMMUNES[communes];
       const response = await http
         .post('/api/conventions')
         .set(bearer(tokens.admin))
         .send({
           communeInsee: insee,
-          communeName: `Commune ${insee}`,
+          communeName: name,
           signedOn: '2026-01-10',
           effectiveFrom: '2026-02-01',
           annexes: [{ serviceId, offerId, effectiveFrom: '2026-02-01' }],

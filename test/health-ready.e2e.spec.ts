@@ -9,7 +9,7 @@ describeE2E('readiness', (current) => {
     const signed = await http
       .post('/api/conventions')
       .set(bearer(tokens.admin))
-      .send({ communeInsee: '69790', communeName: 'Commune 69790', signedOn: '2025-11-15', effectiveFrom: '2026-01-01' })
+      .send({ communeInsee: '69003', communeName: 'Albigny-sur-Saône', signedOn: '2025-11-15', effectiveFrom: '2026-01-01' })
       .expect(201);
     let ready = await http.get('/api/health/ready');
     for (let tries = 0; ready.status !== 200 && tries < 50; tries++) ready = await http.get('/api/health/ready');

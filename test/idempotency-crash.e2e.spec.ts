@@ -28,10 +28,10 @@ describeWithThrowawayPostgres('Idempotency-Key across a kill -9 between the appe
   const sign = (on: ApiProcess) =>
     fetch(`${on.url}/api/conventions`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${on.token('admin')}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'crash-69700' },
+      headers: { Authorization: `Bearer ${on.token('admin')}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'crash-69003' },
       body: JSON.stringify({
-        communeInsee: '69700',
-        communeName: 'Commune 69700',
+        communeInsee: '69003',
+        communeName: 'Albigny-sur-Saône',
         signedOn: '2025-11-15',
         effectiveFrom: '2026-01-01',
         annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-01-01' }],

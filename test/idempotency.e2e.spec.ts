@@ -1,3 +1,4 @@
+import { communeName } from './support/communes';
 import { bearer, describeE2E } from './support/app';
 import { expectProblem, storedEvents, unchanged } from './conventions-support';
 
@@ -11,26 +12,26 @@ describeE2E('Idempotency-Key over HTTP', (current) => {
     current().http.post(path).set(admin()).set('Idempotency-Key', key).send(body);
   const signing = (insee: string) => ({
     communeInsee: insee,
-    communeName: `Commune ${insee}`,
+    communeName: communeName(insee),
     signedOn: '2025-11-15',
     effectiveFrom: '2026-01-01',
     annexes: [{ serviceId: 'toodego', offerId: 'partenaire', effectiveFrom: '2026-01-01' }],
   });
 
   it('a retried signature records nothing new and returns the first answer, headers included', async () => {
-    const first = await post('/api/conventions', 'sign-69600', signing('69600')).expect(201);
-    expect(first.body.conventionId).toBe('69600-1');
+    const first = await post('/api/conventions', 'sign-69003', signing('69003')).expect(201);
+    expect(first.body.conventionId).toBe('69003-1');
     for (const body of [
-      signing('69600'),
+      signing('69003'),
       {
-        annexes: signing('69600').annexes,
+        annexes: signing('69003').annexes,
         effectiveFrom: '2026-01-01',
         signedOn: '2025-11-15',
-        communeName: 'Commune 69600',
-        communeInsee: '69600',
+        communeName: 'Albigny-sur-Saône',
+        communeInsee: '69003',
       },
     ]) {
-      const retry = await unchanged(current(), () => post('/api/conventions', 'sign-69600', body));
+      const retry = await unchanged(current(), () => post('/api/conventions', 'sign-69003', body));
       expect({ status: retry.status, body: retry.body, etag: retry.headers.etag, location: retry.headers.location }).toEqual({
         status: 201,
         body: first.body,
@@ -44,13 +45,13 @@ describeE2E('Idempotency-Key over HTTP', (current) => {
 
   it('answers 422 to the same key with another body, or on another route, and records nothing', async () => {
     const other = await unchanged(current(), () =>
-      post('/api/conventions', 'sign-69600', { ...signing('69600'), communeName: 'Autre nom' }),
+      post('/api/conventions', 'sign-69003', { ...signing('69003'), communeName: 'Autre nom' }),
     );
     expectProblem(other, 422);
     expect(other.body.type).toBe('/problems/idempotency-key-reused');
     expectProblem(
       await unchanged(current(), () =>
-        post('/api/reference/syntec', 'sign-69600', { period: '2025-10', value: '322.2', publishedOn: '2025-11-28' }),
+        post('/api/reference/syntec', 'sign-69003', { period: '2025-10', value: '322.2', publishedOn: '2025-11-28' }),
       ),
       422,
     );
@@ -58,13 +59,13 @@ describeE2E('Idempotency-Key over HTTP', (current) => {
 
   it('replays a command on a convention, a reference fact and a lifecycle run', async () => {
     const requests: Array<[string, Record<string, unknown>, number]> = [
-      ['/api/conventions/69600-1/annexes', { serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-02-01' }, 201],
-      ['/api/conventions/69600-1/annexes/laclasse/stop', { effectiveOn: '2026-06-01', reason: 'Arrêt' }, 200],
-      ['/api/reference/populations', { communeInsee: '69600', population: 1234, effectiveDate: '2025-01-01', source: 'INSEE' }, 201],
+      ['/api/conventions/69003-1/annexes', { serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-02-01' }, 201],
+      ['/api/conventions/69003-1/annexes/laclasse/stop', { effectiveOn: '2026-06-01', reason: 'Arrêt' }, 200],
+      ['/api/reference/populations', { communeInsee: '69003', population: 1234, effectiveDate: '2025-01-01', source: 'INSEE' }, 201],
       ['/api/reference/syntec', { period: '2025-10', value: '322.2', publishedOn: '2025-11-28' }, 201],
       [
         '/api/legacy-conventions',
-        { communeInsee: '69600', communeName: 'Commune 69600', serviceId: 'laclasse', offerId: 'standard', year: 2025 },
+        { communeInsee: '69003', communeName: 'Albigny-sur-Saône', serviceId: 'laclasse', offerId: 'standard', year: 2025 },
         201,
       ],
       ['/api/catalogue/services/toodego/offers/abonne/open', { openedOn: '2026-09-01', legalReference: 'CP-2026-0500' }, 200],
@@ -81,43 +82,43 @@ describeE2E('Idempotency-Key over HTTP', (current) => {
   });
 
   it('returns the first answer even when it was lost before being kept: the events carry the command', async () => {
-    const first = await post('/api/conventions', 'sign-69601', signing('69601')).expect(201);
-    const annex = await post('/api/conventions/69601-1/annexes', 'annex-69601', {
+    const first = await post('/api/conventions', 'sign-69029', signing('69029')).expect(201);
+    const annex = await post('/api/conventions/69029-1/annexes', 'annex-69029', {
       serviceId: 'laclasse',
       offerId: 'standard',
       effectiveFrom: '2026-03-01',
     }).expect(201);
     // As if the API had stopped between storing the events and keeping the answer.
     await current().db.query('DELETE FROM idempotency_keys');
-    const retried = await unchanged(current(), () => post('/api/conventions', 'sign-69601', signing('69601')));
+    const retried = await unchanged(current(), () => post('/api/conventions', 'sign-69029', signing('69029')));
     expect({ status: retried.status, body: retried.body }).toEqual({ status: 201, body: first.body });
     const retriedAnnex = await unchanged(current(), () =>
-      post('/api/conventions/69601-1/annexes', 'annex-69601', { serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-03-01' }),
+      post('/api/conventions/69029-1/annexes', 'annex-69029', { serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-03-01' }),
     );
     expect({ status: retriedAnnex.status, body: retriedAnnex.body }).toEqual({ status: 201, body: annex.body });
   });
 
   it('gives concurrent retries of one signature the same answer, and makes one convention', async () => {
-    const answers = await Promise.all([1, 2, 3].map(() => post('/api/conventions', 'sign-69602', signing('69602'))));
+    const answers = await Promise.all([1, 2, 3].map(() => post('/api/conventions', 'sign-69033', signing('69033'))));
     expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
     expect(answers[1].body).toEqual(answers[0].body);
     expect(answers[2].body).toEqual(answers[0].body);
     const signed = (await storedEvents(current())).filter(
-      (e) => e.type === 'ConventionSigned' && (e.data as { communeInsee: string }).communeInsee === '69602',
+      (e) => e.type === 'ConventionSigned' && (e.data as { communeInsee: string }).communeInsee === '69033',
     );
     expect(signed).toHaveLength(1);
   });
 
   it('keeps only successful answers: a refused command may be retried with its key once the state allows it (R-ANX-1)', async () => {
-    await post('/api/conventions', 'sign-69603', { ...signing('69603'), annexes: [] }).expect(201);
+    await post('/api/conventions', 'sign-69034', { ...signing('69034'), annexes: [] }).expect(201);
     const body = { serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2027-02-01' };
-    expect((await unchanged(current(), () => post('/api/conventions/69603-1/annexes', 'annex-69603', body))).body.rule).toBe('R-ANX-1');
+    expect((await unchanged(current(), () => post('/api/conventions/69034-1/annexes', 'annex-69034', body))).body.rule).toBe('R-ANX-1');
     await storedEvents(current()); // the run finds conventions in the global order, which may lag a commit
-    await current().http.post('/api/lifecycle/run').set(admin()).send({ asOf: '2027-01-01' }).expect(200); // renews 69603-1: 2027 is in its life
-    await post('/api/conventions/69603-1/annexes', 'annex-69603', body).expect(201);
+    await current().http.post('/api/lifecycle/run').set(admin()).send({ asOf: '2027-01-01' }).expect(200); // renews 69034-1: 2027 is in its life
+    await post('/api/conventions/69034-1/annexes', 'annex-69034', body).expect(201);
   });
 
   it('replays nothing to a caller without a token: 401', async () => {
-    expectProblem(await current().http.post('/api/conventions').set('Idempotency-Key', 'sign-69600').send(signing('69600')), 401);
+    expectProblem(await current().http.post('/api/conventions').set('Idempotency-Key', 'sign-69003').send(signing('69003')), 401);
   });
 });

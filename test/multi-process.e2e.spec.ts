@@ -143,7 +143,8 @@ describeWithThrowawayPostgres('three API processes on one PostgreSQL schema', ()
   beforeAll(async () => {
     pg = await startThrowawayPostgres('multiprocess');
     pool = new Pool({ connectionString: pg.url, max: 2 });
-    const env = { EVENT_STORE: 'postgres', DATABASE_URL: pg.url, DATABASE_SCHEMA: schema };
+    // Made-up communes by the hundred: more than the Métropole has (COMMUNE_CHECK, docs/communes.md).
+    const env = { EVENT_STORE: 'postgres', DATABASE_URL: pg.url, DATABASE_SCHEMA: schema, COMMUNE_CHECK: 'synthetic' };
     // The first one creates the schema and its tables; the other two start together once it is up.
     apis.push(await spawnApi(env));
     await apis[0].waitHealthy(120_000);

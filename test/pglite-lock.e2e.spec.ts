@@ -1,3 +1,4 @@
+import { communeName } from './support/communes';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +33,7 @@ describe('one process per PGlite DATA_DIR (the data-directory lock)', () => {
     const response = await fetch(`${api.url}/api/conventions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${api.token('admin')}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ communeInsee: insee, communeName: `Commune ${insee}`, signedOn: '2026-01-10', effectiveFrom: '2026-02-01' }),
+      body: JSON.stringify({ communeInsee: insee, communeName: communeName(insee), signedOn: '2026-01-10', effectiveFrom: '2026-02-01' }),
     });
     expect(response.status).toBe(201);
     signed.push(((await response.json()) as { conventionId: string }).conventionId);
@@ -52,7 +53,7 @@ describe('one process per PGlite DATA_DIR (the data-directory lock)', () => {
   it('a second process on the same directory exits non-zero with one line naming the directory and the holder; the first keeps working', async () => {
     const first = await start();
     await first.waitHealthy();
-    for (const insee of ['69001', '69002', '69003', '69004', '69005']) await sign(first, insee);
+    for (const insee of ['69029', '69033', '69034', '69040', '69044']) await sign(first, insee);
 
     const second = await start();
     // It must end by itself. (Not raced against its health: under load another machine-wide process can
@@ -71,7 +72,7 @@ describe('one process per PGlite DATA_DIR (the data-directory lock)', () => {
     // That line is all it printed about it: no stack trace.
     expect(lines.filter((line) => /^\s+at /.test(line))).toEqual([]);
 
-    await sign(first, '69006');
+    await sign(first, '69046');
     await expectEverySigned(first);
   }, 180_000);
 
@@ -82,7 +83,7 @@ describe('one process per PGlite DATA_DIR (the data-directory lock)', () => {
     await next.waitHealthy();
     expect(signed).toHaveLength(6);
     await expectEverySigned(next);
-    await sign(next, '69007');
+    await sign(next, '69063');
     await expectEverySigned(next);
   }, 120_000);
 });

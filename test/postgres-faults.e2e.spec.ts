@@ -60,6 +60,7 @@ describeWithThrowawayPostgres('the API process under PostgreSQL faults (throwawa
   beforeAll(async () => {
     pg = await startThrowawayPostgres('faults');
     api = await spawnApi({
+      COMMUNE_CHECK: 'synthetic', // made-up communes (docs/communes.md)
       EVENT_STORE: 'postgres',
       DATABASE_URL: pg.url,
       DATABASE_CONNECT_TIMEOUT_MS: String(BOUNDS.connect),

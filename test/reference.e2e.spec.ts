@@ -44,15 +44,17 @@ describeE2E('reference facts over HTTP', (current) => {
 
     it('refuses a population of 0 and a blank source (R-FEE-2)', async () => {
       await refused(422, 'R-FEE-2', 'InvalidPopulation', () =>
-        post('reference/populations', { ...lyon, communeInsee: '2A004', population: 0 }),
+        post('reference/populations', { ...lyon, communeInsee: '69029', population: 0 }),
       );
       await refused(422, 'R-FEE-2', 'SourceMissing', () =>
-        post('reference/populations', { ...lyon, communeInsee: '2A004', source: '   ' }),
+        post('reference/populations', { ...lyon, communeInsee: '69029', source: '   ' }),
       );
     });
 
-    it('accepts a Corsican INSEE code', async () => {
-      await post('reference/populations', { ...lyon, communeInsee: '2A004', population: 69000 }).expect(201);
+    it('reads a Corsican INSEE code as a code, and refuses Ajaccio as no commune of the Métropole (R-COM-2)', async () => {
+      await refused(422, 'R-COM-2', 'not_a_member', () =>
+        post('reference/populations', { ...lyon, communeInsee: '2A004', population: 69000 }),
+      );
     });
   });
 

@@ -74,7 +74,14 @@ describeE2E('replay: rebuild into fresh tables, check, swap; old event shapes re
   beforeAll(async () => {
     await command(
       '/api/legacy-conventions',
-      { communeInsee: '69381', communeName: 'Lyon 1er', serviceId: 'laclasse', offerId: 'standard', annualContribution: null, year: 2025 },
+      {
+        communeInsee: '69003',
+        communeName: 'Albigny-sur-Saône',
+        serviceId: 'laclasse',
+        offerId: 'standard',
+        annualContribution: null,
+        year: 2025,
+      },
       201,
     );
     await command(

@@ -17,6 +17,8 @@ import { AuditModule } from './audit/audit.module';
 import { EntitlementsModule } from './entitlements/entitlements.module';
 import { OperationsModule } from './operations/operations.module';
 import { FeedModule } from './feed/feed.module';
+import { CommuneCheck } from './communes/commune-check';
+import { CommunesController } from './communes/communes.controller';
 
 export function eventStoreOptionsOf(config: AppConfig): EventStoreOptions {
   switch (config.eventStore) {
@@ -52,11 +54,15 @@ export class AppModule {
         OperationsModule,
         FeedModule,
       ],
-      controllers: [HealthController, ConventionsController, CatalogueController, ReferenceController, LifecycleController],
-      providers: [
-        { provide: APP_GUARD, useClass: AuthGuard },
-        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      controllers: [
+        HealthController,
+        ConventionsController,
+        CatalogueController,
+        ReferenceController,
+        LifecycleController,
+        CommunesController,
       ],
+      providers: [{ provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_FILTER, useClass: ProblemDetailsFilter }, CommuneCheck],
     };
   }
 }

@@ -26,6 +26,11 @@ export interface AppConfig {
   feed: FeedConfig;
   database: DatabaseTimeouts;
   audit: AuditConfig;
+  /**
+   * `metropole`: facts are recorded only for the Métropole de Lyon's communes (R-COM-1..3, docs/communes.md);
+   * `synthetic`: any well-formed code and name (load tests and benchmarks with thousands of made-up communes; the process says so at start).
+   */
+  communeCheck: 'metropole' | 'synthetic';
 }
 
 /** The verifiable log's signed tree heads (docs/audit.md). */
@@ -114,6 +119,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const logLevel = (env.LOG_LEVEL ?? 'log') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
 
+  const communeCheck = env.COMMUNE_CHECK || 'metropole';
+  if (communeCheck !== 'metropole' && communeCheck !== 'synthetic')
+    throw new ConfigError(`COMMUNE_CHECK must be metropole or synthetic, got "${communeCheck}"`);
+
   return {
     port,
     host,
@@ -142,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       signingKey: env.AUDIT_SIGNING_KEY || undefined,
       headIntervalMs: integer(env, 'AUDIT_HEAD_INTERVAL_SECONDS', 600, 0, 31 * 86_400) * 1000,
     },
+    communeCheck,
   };
 }
 

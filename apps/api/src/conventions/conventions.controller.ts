@@ -28,6 +28,7 @@ import {
 import { ConventionView, conventionView } from './convention.view';
 import { knownAtFilter, parseReadQuery } from '../http/read-query';
 import { ApiCommand, ApiProblems, ApiRead, ApiReadQuery } from '../http/openapi';
+import { CommuneCheck } from '../communes/commune-check';
 
 type ExistingConventionCommand = ExecuteConventionCommand['command'];
 /** Every convention command answers with the convention's id first (streamAnswer keeps it first). */
@@ -40,6 +41,7 @@ export class ConventionsController {
   constructor(
     private readonly commands: CommandBus,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly communes: CommuneCheck,
   ) {}
 
   @Post()
@@ -50,9 +52,10 @@ export class ConventionsController {
   @ApiCommand({ status: 201, answer: 'ConventionCommandAnswer', location: true })
   sign(@Body() body: SignConventionRequest, @CommandCtx() context: CommandContext): Promise<SignConventionResult> {
     // The application numbers the convention (SignConventionHandler).
+    const commune = this.communes.recordable(body.communeInsee, body.communeName); // R-COM-1..3
     const data = {
-      communeInsee: body.communeInsee,
-      communeName: body.communeName,
+      communeInsee: commune.insee,
+      communeName: commune.name,
       signedOn: body.signedOn,
       effectiveFrom: body.effectiveFrom,
       ...(body.legalReference ? { legalReference: body.legalReference } : {}),

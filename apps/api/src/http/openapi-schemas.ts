@@ -250,13 +250,14 @@ export const OPENAPI_SCHEMAS: Record<string, Schema> = {
       object(
         {
           rule: { type: 'string', pattern: '^R-[A-Z]+-\\d+$', example: 'R-CONV-1' },
-          expected: { type: 'string', description: 'A stale If-Match: the version sent' },
-          actual: {
-            description: 'A stale If-Match: the stream’s current revision (its version − 1), or no_stream',
-            oneOf: [{ type: 'integer' }, { type: 'string', enum: ['no_stream'] }],
+          ifMatch: {
+            type: 'string',
+            description: 'A stale If-Match: the version sent, in the ETag’s terms ("0": was to create it)',
+            example: '"5"',
           },
+          etag: { type: 'string', description: 'A stale If-Match: the current version, as the ETag gives it', example: '"6"' },
         },
-        ['rule', 'expected', 'actual'],
+        ['rule', 'ifMatch', 'etag'],
       ),
     ],
     description: 'A stale If-Match (`/problems/stale-version`), or a conflict with the current state naming its rule',

@@ -5,6 +5,7 @@ import { CommandContext, ExecuteCommuneCommand, ExecuteSyntecCommand, StreamComm
 import { Roles } from '../auth/auth.guard';
 import { CommandCtx } from '../http/command-http';
 import { CommandRoute } from '../http/command-route';
+import { CommuneCheck } from '../communes/commune-check';
 import { RecordLegacyConventionRequest, RecordPopulationRequest, RecordSyntecRequest } from './reference.requests';
 import { ApiCommand } from '../http/openapi';
 
@@ -13,7 +14,10 @@ import { ApiCommand } from '../http/openapi';
 @ApiBearerAuth()
 @Controller()
 export class ReferenceController {
-  constructor(private readonly commands: CommandBus) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly communes: CommuneCheck,
+  ) {}
 
   @Post('reference/populations')
   @Roles('admin')
@@ -22,7 +26,8 @@ export class ReferenceController {
   @ApiOperation({ summary: "Record a commune's legal population with the date it came into force (R-FEE-2)" })
   @ApiCommand({ status: 201 })
   population(@Body() body: RecordPopulationRequest, @CommandCtx() context: CommandContext): Promise<StreamCommandResult> {
-    const { communeInsee, population, effectiveDate, source, reason } = body;
+    const { insee: communeInsee } = this.communes.recordable(body.communeInsee); // R-COM-1, R-COM-2
+    const { population, effectiveDate, source, reason } = body;
     return this.commands.execute(
       new ExecuteCommuneCommand(
         { type: 'RecordPopulation', data: { communeInsee, population, effectiveDate, source, ...(reason ? { reason } : {}) } },
@@ -51,7 +56,8 @@ export class ReferenceController {
   @ApiOperation({ summary: 'Record a legacy convention (convention de mise à disposition) and its 2025 contribution (R-LEG-1)' })
   @ApiCommand({ status: 201 })
   legacyConvention(@Body() body: RecordLegacyConventionRequest, @CommandCtx() context: CommandContext): Promise<StreamCommandResult> {
-    const { communeInsee, communeName, serviceId, offerId, annualContribution, year, startDate, reason } = body;
+    const { insee: communeInsee, name: communeName } = this.communes.recordable(body.communeInsee, body.communeName); // R-COM-1..3
+    const { serviceId, offerId, annualContribution, year, startDate, reason } = body;
     return this.commands.execute(
       new ExecuteCommuneCommand(
         {
