@@ -67,7 +67,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Conventions by commune, status, service (an annex of it, ever) and end of the current period before a date */
+        get: operations["Communes_conventions"];
         put?: never;
         /** Sign a convention (R-CONV-1, R-CONV-2), with its first annexes (R-ANX-1) */
         post: operations["Conventions_sign"];
@@ -254,7 +255,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Population figures (R-FEE-2), by commune, with the date each came into force */
+        get: operations["Communes_populations"];
         put?: never;
         /** Record a commune's legal population with the date it came into force (R-FEE-2) */
         post: operations["Reference_population"];
@@ -271,7 +273,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Syntec index values (R-FEE-3), in recording order, corrections included */
+        get: operations["Communes_syntec"];
         put?: never;
         /** Record a Syntec index value with its publication date (R-FEE-3) */
         post: operations["Reference_syntec"];
@@ -288,7 +291,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Legacy conventions (R-LEG-1) by commune and service, with the end of their access once recorded (R-LEG-3) */
+        get: operations["Communes_legacyConventions"];
         put?: never;
         /** Record a legacy convention (convention de mise à disposition) and its 2025 contribution (R-LEG-1) */
         post: operations["Reference_legacyConvention"];
@@ -309,6 +313,57 @@ export interface paths {
         put?: never;
         /** Record the tacit renewals, expiries and legacy ends due up to asOf (R-CONV-4, R-CONV-5, R-LEG-3); idempotent */
         post: operations["Lifecycle_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/communes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The communes the Métropole deals with: any with a convention, a legacy convention or a population */
+        get: operations["Communes_communes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/communes/{insee}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One commune: its conventions, legacy conventions, populations, entitlements in force on `on` and its total in the ledger of the year of `on`, as known at `knownAt` */
+        get: operations["Communes_commune"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/catalogue/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The catalogue's decisions in recording order: services entered, offers opened, fee schedules replaced */
+        get: operations["Communes_catalogueHistory"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1108,10 +1163,16 @@ export interface components {
         ConflictProblem: components["schemas"]["Problem"] & {
             /** @example R-CONV-1 */
             rule?: string;
-            /** @description A stale If-Match: the version sent */
-            expected?: string;
-            /** @description A stale If-Match: the stream’s current revision (its version − 1), or no_stream */
-            actual?: number | "no_stream";
+            /**
+             * @description A stale If-Match: the version sent, in the ETag’s terms ("0": was to create it)
+             * @example "5"
+             */
+            ifMatch?: string;
+            /**
+             * @description A stale If-Match: the current version, as the ETag gives it
+             * @example "6"
+             */
+            etag?: string;
         };
         /** @description Sent once the events are stored; ETag carries the version */
         CommandAnswer: {
@@ -1386,6 +1447,24 @@ export interface components {
              * @example c2lnbmF0dXJl
              */
             signature: string;
+        };
+        /** @description A page of a list route (docs/communes.md) */
+        ListPage: {
+            items: {
+                [key: string]: unknown;
+            }[];
+            /** @description The offset of the next page */
+            next?: string | null;
+            total?: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A commune: its conventions, legacy conventions, populations, entitlements, last ledger total (docs/communes.md) */
+        CommuneDetail: {
+            /** @example 69123 */
+            communeInsee: string;
+        } & {
+            [key: string]: unknown;
         };
         TreeHeadPage: {
             heads: components["schemas"]["SignedTreeHead"][];
@@ -1945,6 +2024,76 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description The store or a read model cannot answer in time: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Communes_conventions: {
+        parameters: {
+            query?: {
+                /** @description What was in force that day (Europe/Paris); default today (R-TIME-1) */
+                on?: string;
+                /** @description Only the facts recorded up to this instant (R-TIME-1), with its offset; default now */
+                knownAt?: string;
+                /** @description A command’s position: answer once the read model has caught up with it (or 503 with Retry-After after a bounded wait) */
+                minPosition?: string;
+                /** @description Active conventions whose current period ends before this date */
+                expiringBefore?: string;
+                serviceId?: string;
+                status?: "active" | "ended";
+                communeInsee?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPage"];
+                };
+            };
+            /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or not ours */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role (or commune) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The store or a read model cannot answer in time: retry after Retry-After */
@@ -3141,6 +3290,70 @@ export interface operations {
             };
         };
     };
+    Communes_populations: {
+        parameters: {
+            query?: {
+                /** @description Only the facts recorded up to this instant (R-TIME-1), with its offset; default now */
+                knownAt?: string;
+                /** @description A command’s position: answer once the read model has caught up with it (or 503 with Retry-After after a bounded wait) */
+                minPosition?: string;
+                communeInsee?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPage"];
+                };
+            };
+            /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or not ours */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role (or commune) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store or a read model cannot answer in time: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     Reference_population: {
         parameters: {
             query?: never;
@@ -3255,6 +3468,69 @@ export interface operations {
             };
         };
     };
+    Communes_syntec: {
+        parameters: {
+            query?: {
+                /** @description Only the facts recorded up to this instant (R-TIME-1), with its offset; default now */
+                knownAt?: string;
+                /** @description A command’s position: answer once the read model has caught up with it (or 503 with Retry-After after a bounded wait) */
+                minPosition?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPage"];
+                };
+            };
+            /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or not ours */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role (or commune) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store or a read model cannot answer in time: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     Reference_syntec: {
         parameters: {
             query?: never;
@@ -3354,6 +3630,71 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["RuleProblem"];
+                };
+            };
+            /** @description The store or a read model cannot answer in time: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Communes_legacyConventions: {
+        parameters: {
+            query?: {
+                /** @description Only the facts recorded up to this instant (R-TIME-1), with its offset; default now */
+                knownAt?: string;
+                /** @description A command’s position: answer once the read model has caught up with it (or 503 with Retry-After after a bounded wait) */
+                minPosition?: string;
+                serviceId?: string;
+                communeInsee?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPage"];
+                };
+            };
+            /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or not ours */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role (or commune) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The store or a read model cannot answer in time: retry after Retry-After */
@@ -3580,6 +3921,211 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["RuleProblem"];
+                };
+            };
+            /** @description The store or a read model cannot answer in time: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Communes_communes: {
+        parameters: {
+            query?: {
+                /** @description Only the facts recorded up to this instant (R-TIME-1), with its offset; default now */
+                knownAt?: string;
+                /** @description A command’s position: answer once the read model has caught up with it (or 503 with Retry-After after a bounded wait) */
+                minPosition?: string;
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPage"];
+                };
+            };
+            /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or not ours */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role (or commune) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store or a read model cannot answer in time: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Communes_commune: {
+        parameters: {
+            query?: {
+                /** @description What was in force that day (Europe/Paris); default today (R-TIME-1) */
+                on?: string;
+                /** @description Only the facts recorded up to this instant (R-TIME-1), with its offset; default now */
+                knownAt?: string;
+                /** @description A command’s position: answer once the read model has caught up with it (or 503 with Retry-After after a bounded wait) */
+                minPosition?: string;
+            };
+            header?: never;
+            path: {
+                insee: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommuneDetail"];
+                };
+            };
+            /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or not ours */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role (or commune) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store or a read model cannot answer in time: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    Communes_catalogueHistory: {
+        parameters: {
+            query?: {
+                /** @description Only the facts recorded up to this instant (R-TIME-1), with its offset; default now */
+                knownAt?: string;
+                /** @description A command’s position: answer once the read model has caught up with it (or 503 with Retry-After after a bounded wait) */
+                minPosition?: string;
+                serviceId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPage"];
+                };
+            };
+            /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or not ours */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role (or commune) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The store or a read model cannot answer in time: retry after Retry-After */

@@ -1,3 +1,4 @@
+import { ApiProblems, ApiRead, ApiReadQuery } from '../http/openapi';
 import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ConventionState, currentPeriod } from '@lib/domain/convention';
@@ -41,9 +42,10 @@ export class CommunesController {
   @Get('communes')
   @Roles('admin', 'auditor')
   @ApiOperation({ summary: 'The communes the Métropole deals with: any with a convention, a legacy convention or a population' })
-  @ApiQuery({ name: 'knownAt', required: false })
-  @ApiQuery({ name: 'limit', required: false })
-  @ApiQuery({ name: 'offset', required: false })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 0 } })
+  @ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', minimum: 0 } })
+  @ApiReadQuery('knownAt', 'minPosition')
+  @ApiRead('ListPage')
   async communes(@Query() query: Record<string, unknown>): Promise<Page<CommuneSummary>> {
     const { paging, rest } = pagingOf(query);
     const read = await this.readQuery(rest, ['knownAt', 'minPosition']);
@@ -70,8 +72,9 @@ export class CommunesController {
     summary:
       'One commune: its conventions, legacy conventions, populations, entitlements in force on `on` and its total in the ledger of the year of `on`, as known at `knownAt`',
   })
-  @ApiQuery({ name: 'on', required: false })
-  @ApiQuery({ name: 'knownAt', required: false })
+  @ApiReadQuery('on', 'knownAt', 'minPosition')
+  @ApiRead('CommuneDetail')
+  @ApiProblems(404)
   async commune(
     @Param('insee') insee: string,
     @Query() query: Record<string, unknown>,
@@ -113,12 +116,17 @@ export class CommunesController {
   @Get('conventions')
   @Roles('admin', 'auditor')
   @ApiOperation({ summary: 'Conventions by commune, status, service (an annex of it, ever) and end of the current period before a date' })
-  @ApiQuery({ name: 'communeInsee', required: false })
+  @ApiQuery({ name: 'communeInsee', required: false, schema: { type: 'string' } })
   @ApiQuery({ name: 'status', required: false, enum: ['active', 'ended'] })
-  @ApiQuery({ name: 'serviceId', required: false })
-  @ApiQuery({ name: 'expiringBefore', required: false, description: 'Active conventions whose current period ends before this date' })
-  @ApiQuery({ name: 'on', required: false, description: 'Only conventions in force on that day' })
-  @ApiQuery({ name: 'knownAt', required: false })
+  @ApiQuery({ name: 'serviceId', required: false, schema: { type: 'string' } })
+  @ApiQuery({
+    name: 'expiringBefore',
+    required: false,
+    schema: { type: 'string', format: 'date' },
+    description: 'Active conventions whose current period ends before this date',
+  })
+  @ApiReadQuery('on', 'knownAt', 'minPosition')
+  @ApiRead('ListPage')
   async conventions(@Query() query: Record<string, unknown>): Promise<Page<ConventionItem>> {
     const { paging, rest } = pagingOf(query);
     const { filters, rest: others } = filtersOf(rest, ['communeInsee', 'status', 'serviceId', 'expiringBefore']);
@@ -137,8 +145,9 @@ export class CommunesController {
   @Get('reference/populations')
   @Roles('admin', 'auditor')
   @ApiOperation({ summary: 'Population figures (R-FEE-2), by commune, with the date each came into force' })
-  @ApiQuery({ name: 'communeInsee', required: false })
-  @ApiQuery({ name: 'knownAt', required: false })
+  @ApiQuery({ name: 'communeInsee', required: false, schema: { type: 'string' } })
+  @ApiReadQuery('knownAt', 'minPosition')
+  @ApiRead('ListPage')
   async populations(@Query() query: Record<string, unknown>): Promise<Page<PopulationItem>> {
     const { paging, rest } = pagingOf(query);
     const { filters, rest: others } = filtersOf(rest, ['communeInsee']);
@@ -153,7 +162,8 @@ export class CommunesController {
   @Get('reference/syntec')
   @Roles('admin', 'auditor')
   @ApiOperation({ summary: 'Syntec index values (R-FEE-3), in recording order, corrections included' })
-  @ApiQuery({ name: 'knownAt', required: false })
+  @ApiReadQuery('knownAt', 'minPosition')
+  @ApiRead('ListPage')
   async syntec(@Query() query: Record<string, unknown>): Promise<Page<FoldedFacts['syntec'][number]['data'] & { recordedAt: string }>> {
     const { paging, rest } = pagingOf(query);
     const read = await this.readQuery(rest, ['knownAt', 'minPosition']);
@@ -167,9 +177,10 @@ export class CommunesController {
   @Get('legacy-conventions')
   @Roles('admin', 'auditor')
   @ApiOperation({ summary: 'Legacy conventions (R-LEG-1) by commune and service, with the end of their access once recorded (R-LEG-3)' })
-  @ApiQuery({ name: 'communeInsee', required: false })
-  @ApiQuery({ name: 'serviceId', required: false })
-  @ApiQuery({ name: 'knownAt', required: false })
+  @ApiQuery({ name: 'communeInsee', required: false, schema: { type: 'string' } })
+  @ApiQuery({ name: 'serviceId', required: false, schema: { type: 'string' } })
+  @ApiReadQuery('knownAt', 'minPosition')
+  @ApiRead('ListPage')
   async legacyConventions(@Query() query: Record<string, unknown>): Promise<Page<LegacyItem>> {
     const { paging, rest } = pagingOf(query);
     const { filters, rest: others } = filtersOf(rest, ['communeInsee', 'serviceId']);
@@ -197,8 +208,9 @@ export class CommunesController {
   @Get('catalogue/history')
   @Roles('admin', 'auditor')
   @ApiOperation({ summary: "The catalogue's decisions in recording order: services entered, offers opened, fee schedules replaced" })
-  @ApiQuery({ name: 'serviceId', required: false })
-  @ApiQuery({ name: 'knownAt', required: false })
+  @ApiQuery({ name: 'serviceId', required: false, schema: { type: 'string' } })
+  @ApiReadQuery('knownAt', 'minPosition')
+  @ApiRead('ListPage')
   async catalogueHistory(@Query() query: Record<string, unknown>): Promise<Page<FoldedFacts['catalogue'][number]>> {
     const { paging, rest } = pagingOf(query);
     const { filters, rest: others } = filtersOf(rest, ['serviceId']);

@@ -376,6 +376,19 @@ export const OPENAPI_SCHEMAS: Record<string, Schema> = {
     [],
     { description: 'The log of treeSize events had this Merkle root (RFC 9162), signed by the key keyId (docs/audit.md)' },
   ),
+  ListPage: object(
+    {
+      items: arrayOf({ type: 'object', additionalProperties: true }),
+      next: orNull({ type: 'string', description: 'The offset of the next page' }),
+      total: { type: 'integer', minimum: 0 },
+    },
+    ['next', 'total'],
+    { additionalProperties: true, description: 'A page of a list route (docs/communes.md)' },
+  ),
+  CommuneDetail: object({ communeInsee: INSEE }, [], {
+    additionalProperties: true,
+    description: 'A commune: its conventions, legacy conventions, populations, entitlements, last ledger total (docs/communes.md)',
+  }),
   TreeHeadPage: object({
     heads: arrayOf(ref('SignedTreeHead')),
     next: orNull({ type: 'string', pattern: '^\\d+$', description: 'The `before` of the next page (older heads)' }),
