@@ -50,14 +50,21 @@ export class CommunesController {
     const { paging, rest } = pagingOf(query);
     const read = await this.readQuery(rest, ['knownAt', 'minPosition']);
     const facts = await foldFacts(this.db, read);
-    const codes = new Set([...facts.communes.keys(), ...[...facts.conventions.values()].map((c) => c.communeInsee)]);
+    // Grouped once: a filter per commune was quadratic (35 000 communes × 35 000 conventions nationally).
+    const conventionsByCommune = new Map<string, Signed[]>();
+    for (const c of facts.conventions.values()) {
+      const list = conventionsByCommune.get(c.communeInsee);
+      if (list) list.push(c);
+      else conventionsByCommune.set(c.communeInsee, [c]);
+    }
+    const codes = new Set([...facts.communes.keys(), ...conventionsByCommune.keys()]);
     const geography = CommuneGeography.official();
     const items = [...codes].sort().map((insee): CommuneSummary => {
-      const conventions = [...facts.conventions.values()].filter((c) => c.communeInsee === insee);
+      const conventions = conventionsByCommune.get(insee) ?? [];
       const commune = facts.communes.get(insee);
       return {
         communeInsee: insee,
-        communeName: geography.member(insee)?.name ?? nameOf(insee, facts),
+        communeName: geography.member(insee)?.name ?? conventions[0]?.communeName ?? commune?.legacyConventions[0]?.communeName ?? insee,
         conventions: conventions.map((c) => ({ conventionId: c.conventionId, status: c.status })),
         legacyConventions: commune?.legacyConventions.length ?? 0,
         populations: commune?.populations.length ?? 0,
@@ -193,14 +200,18 @@ export class CommunesController {
         ...(read.knownAt ? { knownAt: read.knownAt } : {}),
       })
     ).filter((e) => e.source.kind === 'legacy');
+    const legacyUntil = new Map<string, string | null>();
+    for (const e of legacyEntitlements) {
+      const key = `${e.communeInsee}/${e.serviceId}`;
+      if (!legacyUntil.has(key)) legacyUntil.set(key, e.until);
+    }
     const items = [...facts.communes]
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .flatMap(([, state]) => state.legacyConventions)
       .filter((legacy) => filters.serviceId === undefined || legacy.serviceId === filters.serviceId)
       .map((legacy) => {
-        const entitlement = legacyEntitlements.find((e) => e.communeInsee === legacy.communeInsee && e.serviceId === legacy.serviceId);
         const { accessEnded: _ignored, ...recorded } = legacy;
-        return { ...recorded, accessUntil: entitlement?.until ?? null };
+        return { ...recorded, accessUntil: legacyUntil.get(`${legacy.communeInsee}/${legacy.serviceId}`) ?? null };
       });
     return page(items, paging);
   }
@@ -268,14 +279,6 @@ function filtersOf(query: Record<string, unknown>, names: (keyof Filters)[]): { 
 function inForce(c: Signed, on: CalendarDate): boolean {
   const lastDay = c.status === 'ended' ? c.end.lastDay : c.periods[c.periods.length - 1].end;
   return c.effectiveFrom <= on && on <= lastDay;
-}
-
-function nameOf(insee: string, facts: FoldedFacts): string {
-  return (
-    [...facts.conventions.values()].find((c) => c.communeInsee === insee)?.communeName ??
-    facts.communes.get(insee)?.legacyConventions[0]?.communeName ??
-    insee
-  );
 }
 
 export interface CommuneSummary {
