@@ -1,4 +1,5 @@
 import { bearer, describeE2E } from './support/app';
+import { readDocument, schemaValidator, templateOf } from './support/openapi-document';
 
 /** The back office's list routes (docs/communes.md): filters, paging {items, next, total}, knownAt. */
 describeE2E('list routes', (current) => {
@@ -137,6 +138,35 @@ describeE2E('list routes', (current) => {
     expect(catalogue.body.total).toBeGreaterThan(0);
     expect(catalogue.body.items.every((fact: { data: { serviceId: string } }) => fact.data.serviceId === 'toodego')).toBe(true);
     expect(catalogue.body.items[0]).toMatchObject({ type: 'ServiceEnteredCatalogue', recordedAt: expect.any(String) });
+  });
+
+  it('answers what docs/openapi.json says of each list route, item by item', async () => {
+    const document = readDocument();
+    const compile = schemaValidator(document);
+    const routes = [
+      'communes',
+      'communes/69123?on=2026-03-01',
+      'communes/69029',
+      'conventions',
+      'reference/populations',
+      'reference/syntec',
+      'legacy-conventions',
+      'catalogue/history',
+    ];
+    const mismatches: string[] = [];
+    for (const route of routes) {
+      const response = await get(route).expect(200);
+      const template = templateOf(document, 'GET', `/api/${route.split('?')[0]}`) as string;
+      const validate = compile(document.paths[template].get.responses?.['200']?.content?.['application/json']?.schema);
+      if (!validate(response.body)) mismatches.push(`${route}: ${JSON.stringify(validate.errors)}`);
+      // Each list is documented item by item, not as free objects: an item lacking its first field is refused.
+      if (Array.isArray(response.body.items)) {
+        const [first, ...others] = response.body.items as Record<string, unknown>[];
+        const { [Object.keys(first)[0]]: _dropped, ...lacking } = first;
+        if (validate({ ...response.body, items: [lacking, ...others] })) mismatches.push(`${route}: items are not checked`);
+      }
+    }
+    expect(mismatches).toEqual([]);
   });
 
   it('is for the back office: a commune token reads only its own commune', async () => {

@@ -1448,23 +1448,332 @@ export interface components {
              */
             signature: string;
         };
-        /** @description A page of a list route (docs/communes.md) */
-        ListPage: {
-            items: {
-                [key: string]: unknown;
-            }[];
-            /** @description The offset of the next page */
-            next?: string | null;
-            total?: number;
-        } & {
-            [key: string]: unknown;
+        CommunePage: {
+            items: components["schemas"]["CommuneSummary"][];
+            /** @description The `offset` of the next page; null on the last */
+            next: string | null;
+            /** @description Items in the whole list, all pages */
+            total: number;
         };
-        /** @description A commune: its conventions, legacy conventions, populations, entitlements, last ledger total (docs/communes.md) */
+        CommuneSummary: {
+            /** @example 69123 */
+            communeInsee: string;
+            /**
+             * @description The official name (R-COM-2)
+             * @example Lyon
+             */
+            communeName: string;
+            conventions: {
+                /** @example 69123-1 */
+                conventionId: string;
+                /** @enum {string} */
+                status: "active" | "ended";
+            }[];
+            /** @description How many legacy conventions are recorded */
+            legacyConventions: number;
+            /** @description How many population figures are recorded */
+            populations: number;
+        };
+        ConventionPage: {
+            items: components["schemas"]["ConventionItem"][];
+            /** @description The `offset` of the next page; null on the last */
+            next: string | null;
+            /** @description Items in the whole list, all pages */
+            total: number;
+        };
+        ConventionItem: {
+            /** @example 69123-1 */
+            conventionId: string;
+            /** @example 69123 */
+            communeInsee: string;
+            /** @example Lyon */
+            communeName: string;
+            /** @enum {string} */
+            status: "active" | "ended";
+            /**
+             * Format: date
+             * @example 2026-01-01
+             */
+            signedOn: string;
+            /**
+             * Format: date
+             * @example 2026-01-01
+             */
+            effectiveFrom: string;
+            legalReference: string;
+            periods: {
+                number: number;
+                /**
+                 * Format: date
+                 * @example 2026-01-01
+                 */
+                start: string;
+                /**
+                 * Format: date
+                 * @example 2026-01-01
+                 */
+                end: string;
+            }[];
+            annexes: {
+                /** @example toodego */
+                serviceId: string;
+                /**
+                 * Format: date
+                 * @example 2026-01-01
+                 */
+                from: string;
+                /**
+                 * Format: date
+                 * @example 2026-01-01
+                 */
+                until: string | null;
+                offers: {
+                    /** @example toodego */
+                    offerId: string;
+                    /**
+                     * Format: date
+                     * @example 2026-01-01
+                     */
+                    from: string;
+                    /**
+                     * Format: date
+                     * @example 2026-01-01
+                     */
+                    until: string | null;
+                }[];
+                stop: {
+                    /**
+                     * Format: date
+                     * @example 2026-01-01
+                     */
+                    effectiveOn: string;
+                    reason: string;
+                } | null;
+            }[];
+            nonRenewal: {
+                /**
+                 * Format: date
+                 * @example 2026-01-01
+                 */
+                notifiedOn: string;
+                /** @enum {string} */
+                by: "commune" | "metropole";
+                reason: string;
+                appliesToPeriod: {
+                    /**
+                     * Format: date
+                     * @example 2026-01-01
+                     */
+                    start: string;
+                    /**
+                     * Format: date
+                     * @example 2026-01-01
+                     */
+                    end: string;
+                };
+            } | null;
+            end: {
+                /**
+                 * Format: date
+                 * @example 2026-01-01
+                 */
+                lastDay: string;
+                reason: string;
+                termination: {
+                    /**
+                     * Format: date
+                     * @example 2026-01-01
+                     */
+                    effectiveOn: string;
+                    /** @enum {string} */
+                    by: "commune" | "metropole";
+                    reason: string;
+                } | null;
+            } | null;
+            /**
+             * Format: date
+             * @example 2026-01-01
+             */
+            currentPeriodEnd: string;
+        };
+        PopulationPage: {
+            items: components["schemas"]["PopulationItem"][];
+            /** @description The `offset` of the next page; null on the last */
+            next: string | null;
+            /** @description Items in the whole list, all pages */
+            total: number;
+        };
+        PopulationItem: {
+            /** @example 69123 */
+            communeInsee: string;
+            /** @example 522250 */
+            population: number;
+            /**
+             * Format: date
+             * @example 2026-01-01
+             */
+            effectiveDate: string;
+            /** @example INSEE, populations légales 2023 */
+            source: string;
+        };
+        SyntecPage: {
+            items: components["schemas"]["SyntecItem"][];
+            /** @description The `offset` of the next page; null on the last */
+            next: string | null;
+            /** @description Items in the whole list, all pages */
+            total: number;
+        };
+        SyntecItem: {
+            /** @example 2025-10 */
+            period: string;
+            /** @example 322.2 */
+            value: string;
+            /**
+             * Format: date
+             * @example 2026-01-01
+             */
+            publishedOn: string;
+            /** @description Present on a correction: the value it replaces */
+            corrects?: {
+                /** @example 322.2 */
+                value: string;
+                /**
+                 * Format: date
+                 * @example 2026-01-01
+                 */
+                publishedOn: string;
+                reason: string;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            recordedAt: string;
+        };
+        LegacyConventionPage: {
+            items: components["schemas"]["LegacyConventionItem"][];
+            /** @description The `offset` of the next page; null on the last */
+            next: string | null;
+            /** @description Items in the whole list, all pages */
+            total: number;
+        };
+        LegacyConventionItem: {
+            /** @example 69123 */
+            communeInsee: string;
+            /** @example Bron */
+            communeName: string;
+            /** @example toodego */
+            serviceId: string;
+            /** @example partenaire */
+            offerId: string;
+            /** @example 111649.77 */
+            annualContribution: string | null;
+            /** @example 2026 */
+            year: number;
+            /**
+             * Format: date
+             * @description null: in force since before 2025
+             * @example 2026-01-01
+             */
+            startDate: string | null;
+            /**
+             * Format: date
+             * @description The last day of legacy access once recorded (R-LEG-2, R-LEG-3); null while it runs
+             * @example 2026-01-01
+             */
+            accessUntil: string | null;
+        };
+        CatalogueHistoryPage: {
+            items: components["schemas"]["CatalogueFact"][];
+            /** @description The `offset` of the next page; null on the last */
+            next: string | null;
+            /** @description Items in the whole list, all pages */
+            total: number;
+        };
+        CatalogueFact: {
+            /**
+             * @example OfferOpened
+             * @enum {string}
+             */
+            type: "ServiceEnteredCatalogue" | "OfferOpened" | "FeeScheduleReplaced";
+            /** @description The event's data (docs/events.md) */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            recordedAt: string;
+            /** @example 1897-1042 */
+            position: string;
+        };
+        /** @description A commune: its conventions, legacy conventions, populations, entitlements, its ledger total (docs/communes.md) */
         CommuneDetail: {
             /** @example 69123 */
             communeInsee: string;
-        } & {
-            [key: string]: unknown;
+            /**
+             * @description The official name (R-COM-2)
+             * @example Lyon
+             */
+            communeName: string;
+            /**
+             * Format: date
+             * @example 2026-01-01
+             */
+            on: string;
+            conventions: components["schemas"]["ConventionItem"][];
+            legacyConventions: {
+                /** @example 69123 */
+                communeInsee: string;
+                /** @example Bron */
+                communeName: string;
+                /** @example toodego */
+                serviceId: string;
+                /** @example partenaire */
+                offerId: string;
+                /** @example 111649.77 */
+                annualContribution: string | null;
+                /** @example 2026 */
+                year: number;
+                /**
+                 * Format: date
+                 * @description null: in force since before 2025
+                 * @example 2026-01-01
+                 */
+                startDate: string | null;
+                accessEnded: {
+                    /**
+                     * Format: date
+                     * @example 2026-01-01
+                     */
+                    lastDay: string;
+                    /** @enum {string} */
+                    reason: "continued_by_convention" | "no_continuity";
+                    /** @example 69123-1 */
+                    conventionId: string | null;
+                } | null;
+            }[];
+            populations: {
+                /** @example 522250 */
+                population: number;
+                /**
+                 * Format: date
+                 * @example 2026-01-01
+                 */
+                effectiveDate: string;
+                /** @example INSEE, populations légales 2023 */
+                source: string;
+            }[];
+            entitlements: components["schemas"]["EntitlementView"][];
+            ledger: {
+                /** @example 2026 */
+                year: number;
+                /** @example 111649.77 */
+                total: string;
+                pendingLines: number;
+                lines: number;
+            };
         };
         TreeHeadPage: {
             heads: components["schemas"]["SignedTreeHead"][];
@@ -2066,7 +2375,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ListPage"];
+                    "application/json": components["schemas"]["ConventionPage"];
                 };
             };
             /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
@@ -3311,7 +3620,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ListPage"];
+                    "application/json": components["schemas"]["PopulationPage"];
                 };
             };
             /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
@@ -3488,7 +3797,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ListPage"];
+                    "application/json": components["schemas"]["SyntecPage"];
                 };
             };
             /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
@@ -3667,7 +3976,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ListPage"];
+                    "application/json": components["schemas"]["LegacyConventionPage"];
                 };
             };
             /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
@@ -3958,7 +4267,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ListPage"];
+                    "application/json": components["schemas"]["CommunePage"];
                 };
             };
             /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
@@ -4098,7 +4407,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ListPage"];
+                    "application/json": components["schemas"]["CatalogueHistoryPage"];
                 };
             };
             /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */

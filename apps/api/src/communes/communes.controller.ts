@@ -45,7 +45,7 @@ export class CommunesController {
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 0 } })
   @ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', minimum: 0 } })
   @ApiReadQuery('knownAt', 'minPosition')
-  @ApiRead('ListPage')
+  @ApiRead('CommunePage')
   async communes(@Query() query: Record<string, unknown>): Promise<Page<CommuneSummary>> {
     const { paging, rest } = pagingOf(query);
     const read = await this.readQuery(rest, ['knownAt', 'minPosition']);
@@ -133,7 +133,7 @@ export class CommunesController {
     description: 'Active conventions whose current period ends before this date',
   })
   @ApiReadQuery('on', 'knownAt', 'minPosition')
-  @ApiRead('ListPage')
+  @ApiRead('ConventionPage')
   async conventions(@Query() query: Record<string, unknown>): Promise<Page<ConventionItem>> {
     const { paging, rest } = pagingOf(query);
     const { filters, rest: others } = filtersOf(rest, ['communeInsee', 'status', 'serviceId', 'expiringBefore']);
@@ -154,7 +154,7 @@ export class CommunesController {
   @ApiOperation({ summary: 'Population figures (R-FEE-2), by commune, with the date each came into force' })
   @ApiQuery({ name: 'communeInsee', required: false, schema: { type: 'string' } })
   @ApiReadQuery('knownAt', 'minPosition')
-  @ApiRead('ListPage')
+  @ApiRead('PopulationPage')
   async populations(@Query() query: Record<string, unknown>): Promise<Page<PopulationItem>> {
     const { paging, rest } = pagingOf(query);
     const { filters, rest: others } = filtersOf(rest, ['communeInsee']);
@@ -170,7 +170,7 @@ export class CommunesController {
   @Roles('admin', 'auditor')
   @ApiOperation({ summary: 'Syntec index values (R-FEE-3), in recording order, corrections included' })
   @ApiReadQuery('knownAt', 'minPosition')
-  @ApiRead('ListPage')
+  @ApiRead('SyntecPage')
   async syntec(@Query() query: Record<string, unknown>): Promise<Page<FoldedFacts['syntec'][number]['data'] & { recordedAt: string }>> {
     const { paging, rest } = pagingOf(query);
     const read = await this.readQuery(rest, ['knownAt', 'minPosition']);
@@ -187,7 +187,7 @@ export class CommunesController {
   @ApiQuery({ name: 'communeInsee', required: false, schema: { type: 'string' } })
   @ApiQuery({ name: 'serviceId', required: false, schema: { type: 'string' } })
   @ApiReadQuery('knownAt', 'minPosition')
-  @ApiRead('ListPage')
+  @ApiRead('LegacyConventionPage')
   async legacyConventions(@Query() query: Record<string, unknown>): Promise<Page<LegacyItem>> {
     const { paging, rest } = pagingOf(query);
     const { filters, rest: others } = filtersOf(rest, ['communeInsee', 'serviceId']);
@@ -221,7 +221,7 @@ export class CommunesController {
   @ApiOperation({ summary: "The catalogue's decisions in recording order: services entered, offers opened, fee schedules replaced" })
   @ApiQuery({ name: 'serviceId', required: false, schema: { type: 'string' } })
   @ApiReadQuery('knownAt', 'minPosition')
-  @ApiRead('ListPage')
+  @ApiRead('CatalogueHistoryPage')
   async catalogueHistory(@Query() query: Record<string, unknown>): Promise<Page<FoldedFacts['catalogue'][number]>> {
     const { paging, rest } = pagingOf(query);
     const { filters, rest: others } = filtersOf(rest, ['serviceId']);

@@ -206,6 +206,66 @@ const feeSchedule = object(
   { additionalProperties: true },
 );
 
+/** A page of a list route (docs/communes.md): `next` is the offset of the next page, null on the last. */
+const pageOf = (item: Schema): Schema =>
+  object({
+    items: arrayOf(item),
+    next: orNull({ type: 'string', pattern: '^\\d+$', description: 'The `offset` of the next page; null on the last' }),
+    total: { type: 'integer', minimum: 0, description: 'Items in the whole list, all pages' },
+  });
+const populationProperties: Record<string, Schema> = {
+  population: { type: 'integer', minimum: 0, example: 522250 },
+  effectiveDate: DATE,
+  source: { type: 'string', example: 'INSEE, populations légales 2023' },
+};
+const legacyProperties: Record<string, Schema> = {
+  communeInsee: INSEE,
+  communeName: { type: 'string', example: 'Bron' },
+  serviceId: CATALOGUE_ID_SCHEMA,
+  offerId: { ...CATALOGUE_ID_SCHEMA, example: 'partenaire' },
+  annualContribution: orNull(MONEY),
+  year: YEAR,
+  startDate: orNull({ ...DATE, description: 'null: in force since before 2025' }),
+};
+
+/** A convention as API.md shows it; ConventionView adds its version, the list routes its current period's end. */
+const conventionProperties: Record<string, Schema> = {
+  conventionId: CONVENTION_ID,
+  communeInsee: INSEE,
+  communeName: { type: 'string', example: 'Lyon' },
+  status: { type: 'string', enum: ['active', 'ended'] },
+  signedOn: DATE,
+  effectiveFrom: DATE,
+  legalReference: { type: 'string' },
+  periods: arrayOf(object({ number: { type: 'integer', minimum: 1 }, start: DATE, end: DATE })),
+  annexes: arrayOf(
+    object({
+      serviceId: CATALOGUE_ID_SCHEMA,
+      from: DATE,
+      until: orNull(DATE),
+      offers: arrayOf(object({ offerId: CATALOGUE_ID_SCHEMA, from: DATE, until: orNull(DATE) })),
+      stop: orNull(object({ effectiveOn: DATE, reason: { type: 'string' } })),
+    }),
+  ),
+  nonRenewal: orNull(
+    object({
+      notifiedOn: DATE,
+      by: { type: 'string', enum: ['commune', 'metropole'] },
+      reason: { type: 'string' },
+      appliesToPeriod: period,
+    }),
+  ),
+  end: orNull(
+    object({
+      lastDay: DATE,
+      reason: { type: 'string' },
+      termination: orNull(
+        object({ effectiveOn: DATE, by: { type: 'string', enum: ['commune', 'metropole'] }, reason: { type: 'string' } }),
+      ),
+    }),
+  ),
+};
+
 export const OPENAPI_SCHEMAS: Record<string, Schema> = {
   Problem: object(
     {
@@ -276,40 +336,7 @@ export const OPENAPI_SCHEMAS: Record<string, Schema> = {
     },
   },
   ConventionView: object({
-    conventionId: CONVENTION_ID,
-    communeInsee: INSEE,
-    communeName: { type: 'string', example: 'Lyon' },
-    status: { type: 'string', enum: ['active', 'ended'] },
-    signedOn: DATE,
-    effectiveFrom: DATE,
-    legalReference: { type: 'string' },
-    periods: arrayOf(object({ number: { type: 'integer', minimum: 1 }, start: DATE, end: DATE })),
-    annexes: arrayOf(
-      object({
-        serviceId: CATALOGUE_ID_SCHEMA,
-        from: DATE,
-        until: orNull(DATE),
-        offers: arrayOf(object({ offerId: CATALOGUE_ID_SCHEMA, from: DATE, until: orNull(DATE) })),
-        stop: orNull(object({ effectiveOn: DATE, reason: { type: 'string' } })),
-      }),
-    ),
-    nonRenewal: orNull(
-      object({
-        notifiedOn: DATE,
-        by: { type: 'string', enum: ['commune', 'metropole'] },
-        reason: { type: 'string' },
-        appliesToPeriod: period,
-      }),
-    ),
-    end: orNull(
-      object({
-        lastDay: DATE,
-        reason: { type: 'string' },
-        termination: orNull(
-          object({ effectiveOn: DATE, by: { type: 'string', enum: ['commune', 'metropole'] }, reason: { type: 'string' } }),
-        ),
-      }),
-    ),
+    ...conventionProperties,
     version: VERSION,
   }),
   ConventionHistory: object({ conventionId: CONVENTION_ID, events: arrayOf(ref('AuditEntry')) }),
@@ -376,19 +403,68 @@ export const OPENAPI_SCHEMAS: Record<string, Schema> = {
     [],
     { description: 'The log of treeSize events had this Merkle root (RFC 9162), signed by the key keyId (docs/audit.md)' },
   ),
-  ListPage: object(
-    {
-      items: arrayOf({ type: 'object', additionalProperties: true }),
-      next: orNull({ type: 'string', description: 'The offset of the next page' }),
-      total: { type: 'integer', minimum: 0 },
-    },
-    ['next', 'total'],
-    { additionalProperties: true, description: 'A page of a list route (docs/communes.md)' },
-  ),
-  CommuneDetail: object({ communeInsee: INSEE }, [], {
-    additionalProperties: true,
-    description: 'A commune: its conventions, legacy conventions, populations, entitlements, last ledger total (docs/communes.md)',
+  CommunePage: pageOf(ref('CommuneSummary')),
+  CommuneSummary: object({
+    communeInsee: INSEE,
+    communeName: { type: 'string', example: 'Lyon', description: 'The official name (R-COM-2)' },
+    conventions: arrayOf(object({ conventionId: CONVENTION_ID, status: { type: 'string', enum: ['active', 'ended'] } })),
+    legacyConventions: { type: 'integer', minimum: 0, description: 'How many legacy conventions are recorded' },
+    populations: { type: 'integer', minimum: 0, description: 'How many population figures are recorded' },
   }),
+  ConventionPage: pageOf(ref('ConventionItem')),
+  ConventionItem: object({ ...conventionProperties, currentPeriodEnd: DATE }),
+  PopulationPage: pageOf(ref('PopulationItem')),
+  PopulationItem: object({ communeInsee: INSEE, ...populationProperties }),
+  SyntecPage: pageOf(ref('SyntecItem')),
+  SyntecItem: object(
+    {
+      period: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$', example: '2025-10' },
+      value: DECIMAL,
+      publishedOn: DATE,
+      corrects: object({ value: DECIMAL, publishedOn: DATE, reason: { type: 'string' } }, [], {
+        description: 'Present on a correction: the value it replaces',
+      }),
+      recordedAt: INSTANT,
+    },
+    ['corrects'],
+  ),
+  LegacyConventionPage: pageOf(ref('LegacyConventionItem')),
+  LegacyConventionItem: object({
+    ...legacyProperties,
+    accessUntil: orNull({ ...DATE, description: 'The last day of legacy access once recorded (R-LEG-2, R-LEG-3); null while it runs' }),
+  }),
+  CatalogueHistoryPage: pageOf(ref('CatalogueFact')),
+  CatalogueFact: object({
+    type: { type: 'string', enum: ['ServiceEnteredCatalogue', 'OfferOpened', 'FeeScheduleReplaced'], example: 'OfferOpened' },
+    data: { type: 'object', additionalProperties: true, description: "The event's data (docs/events.md)" },
+    recordedAt: INSTANT,
+    position: POSITION,
+  }),
+  CommuneDetail: object(
+    {
+      communeInsee: INSEE,
+      communeName: { type: 'string', example: 'Lyon', description: 'The official name (R-COM-2)' },
+      on: DATE,
+      conventions: arrayOf(ref('ConventionItem')),
+      legacyConventions: arrayOf(
+        object({
+          ...legacyProperties,
+          accessEnded: orNull(
+            object({
+              lastDay: DATE,
+              reason: { type: 'string', enum: ['continued_by_convention', 'no_continuity'] },
+              conventionId: orNull(CONVENTION_ID),
+            }),
+          ),
+        }),
+      ),
+      populations: arrayOf(object(populationProperties)),
+      entitlements: arrayOf(ref('EntitlementView')),
+      ledger: object({ year: YEAR, total: MONEY, pendingLines: { type: 'integer', minimum: 0 }, lines: { type: 'integer', minimum: 0 } }),
+    },
+    [],
+    { description: 'A commune: its conventions, legacy conventions, populations, entitlements, its ledger total (docs/communes.md)' },
+  ),
   TreeHeadPage: object({
     heads: arrayOf(ref('SignedTreeHead')),
     next: orNull({ type: 'string', pattern: '^\\d+$', description: 'The `before` of the next page (older heads)' }),
