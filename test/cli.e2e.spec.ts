@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { AddressInfo } from 'node:net';
 import { Server } from 'node:http';
 import { join } from 'node:path';
-import { SECRET, TestApp, startTestApp } from './support/app';
+import { SECRET, TestApp, bearer, startTestApp } from './support/app';
 
 const LAUNCHER = join(__dirname, '../scripts/conventions.cjs');
 
@@ -85,6 +85,22 @@ describe('the operator CLI (scripts/conventions.cjs, package.json bin `conventio
     expect(named.stderr).toBe('');
     expect(named.code).toBe(0);
   });
+
+  it("records the operator's name in the audit, not a shared cli-operator", async () => {
+    const run = await cli(['import-communes'], { API_URL: apiUrl, JWT_SECRET: SECRET, NODE_ENV: 'production', CLI_ACTOR: 'jdupont' });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const auditor = testApp.tokens.auditor;
+    const events = async (actor: string) =>
+      (await testApp.http.get('/api/audit/events').query({ actor, limit: 1000 }).set(bearer(auditor)).expect(200)).body.events as {
+        type: string;
+      }[];
+    // The audit read model follows the log: wait until it shows the import.
+    for (let tries = 0; tries < 100 && (await events('jdupont')).length === 0; tries++) await new Promise((r) => setTimeout(r, 100));
+    const recorded = await events('jdupont');
+    expect(recorded.map((event) => event.type)).toEqual(expect.arrayContaining(['PopulationRecorded', 'LegacyConventionRecorded']));
+    expect(await events('cli-operator')).toEqual([]);
+  }, 60_000);
 
   it('answers an unknown command with a non-zero exit', async () => {
     const run = await cli(['no-such-command']);
