@@ -173,13 +173,14 @@ export async function* readLedgerLines(db: SqlExecutor, year: number, basis: Pos
         ORDER BY commune_insee, basis_commit DESC, basis_prepare DESC`,
       [year, page, basis.commit, basis.prepare],
     );
-    const byCommune = new Map(found.rows.map((row) => [row.commune_insee, row.lines]));
-    yield page.map((communeInsee) => {
-      const text = byCommune.get(communeInsee);
-      // Dropped by a later refresh while this read ran longer than SUPERSEDED_GRACE: never answer without it.
-      if (text === undefined) throw new Error(`The materialised lines of ${communeInsee} for ${year} at its basis are gone`);
-      return { communeInsee, lines: JSON.parse(text) as FeeLedgerLine[] };
-    });
+    const byCommune = new Map<string, readonly FeeLedgerLine[]>(found.rows.map((row) => [row.commune_insee, JSON.parse(row.lines)]));
+    // Dropped by a later refresh while this read ran longer than SUPERSEDED_GRACE (a slow client of a
+    // national ledger): computed again from the facts up to the same basis, which is what they held.
+    const gone = page.filter((communeInsee) => !byCommune.has(communeInsee));
+    if (gone.length > 0)
+      for await (const computed of computeCommuneLines(db, year, { upTo: basis }, gone))
+        for (const commune of computed) byCommune.set(commune.communeInsee, commune.lines);
+    yield page.map((communeInsee) => ({ communeInsee, lines: byCommune.get(communeInsee) as readonly FeeLedgerLine[] }));
   }
 }
 
