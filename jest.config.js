@@ -21,7 +21,17 @@ module.exports = {
   maxWorkers: 2,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.unit.spec.ts', '<rootDir>/apps/**/*.unit.spec.ts'] },
-    { ...base, displayName: 'int', testMatch: ['<rootDir>/libs/**/*.int.spec.ts', '<rootDir>/test/**/*.int.spec.ts'] },
-    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e.spec.ts'] },
+    {
+      ...base,
+      displayName: 'int',
+      setupFilesAfterEnv: ['<rootDir>/test/support/store-timeout.ts'],
+      testMatch: ['<rootDir>/libs/**/*.int.spec.ts', '<rootDir>/test/**/*.int.spec.ts'],
+    },
+    {
+      ...base,
+      displayName: 'e2e',
+      setupFilesAfterEnv: ['<rootDir>/test/support/store-timeout.ts'],
+      testMatch: ['<rootDir>/test/**/*.e2e.spec.ts'],
+    },
   ],
 };
