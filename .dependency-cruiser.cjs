@@ -67,6 +67,8 @@ module.exports = {
           '^scripts/',
           '^examples/',
           '^test/support/.*-child\\.ts$',
+          // Loaded by jest.config.js (setupFilesAfterEnv), not imported.
+          '^test/support/store-timeout\\.ts$',
           '\\.(c|m)?js$',
         ],
       },
