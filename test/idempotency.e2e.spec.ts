@@ -96,6 +96,20 @@ describeE2E('Idempotency-Key over HTTP', (current) => {
       post('/api/conventions/69029-1/annexes', 'annex-69029', { serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-03-01' }),
     );
     expect({ status: retriedAnnex.status, body: retriedAnnex.body }).toEqual({ status: 201, body: annex.body });
+    // Answered from the events, it is still a replay, and says so.
+    expect(retriedAnnex.headers['idempotent-replayed']).toBe('true');
+    // Another request under the same key is refused from the events too: not answered as if it were the first.
+    await current().db.query('DELETE FROM idempotency_keys');
+    const reused = await unchanged(current(), () =>
+      post('/api/conventions/69029-1/annexes', 'annex-69029', { serviceId: 'laclasse', offerId: 'standard', effectiveFrom: '2026-04-01' }),
+    );
+    expectProblem(reused, 422);
+    expect(reused.body.type).toBe('/problems/idempotency-key-reused');
+    const reusedSignature = await unchanged(current(), () =>
+      post('/api/conventions', 'sign-69029', { ...signing('69029'), signedOn: '2025-11-16' }),
+    );
+    expectProblem(reusedSignature, 422);
+    expect(reusedSignature.body.type).toBe('/problems/idempotency-key-reused');
   });
 
   it('gives concurrent retries of one signature the same answer, and makes one convention', async () => {

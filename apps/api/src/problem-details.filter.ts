@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { DuplicateEventIdError, HorizonTimeoutError, WrongExpectedRevisionError } from '@lib/event-store/event-store.port';
-import { CommandRefusedError, StaleVersionError } from '@lib/application/stream-command';
+import { CommandRefusedError, IdempotencyKeyReusedError, StaleVersionError } from '@lib/application/stream-command';
 import { isConnectionFailure } from '@lib/event-store/sql/connection-failure';
 import { RefusalException, ValidationProblem } from './problem-details';
 import { IdentityProviderUnavailableError } from './auth/token-verifier';
@@ -103,6 +103,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         title: 'Service Unavailable',
         status: 503,
         detail: 'The identity provider cannot be reached to check the token (JWT_JWKS_URL); retry shortly',
+      };
+    if (exception instanceof IdempotencyKeyReusedError)
+      return {
+        type: '/problems/idempotency-key-reused',
+        title: TITLES[422],
+        status: 422,
+        detail: 'This Idempotency-Key was already used with another request',
       };
     if (exception instanceof DuplicateEventIdError)
       return { type: '/problems/duplicate-event', title: 'Conflict', status: 409, detail: exception.message };

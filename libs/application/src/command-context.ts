@@ -15,6 +15,11 @@ export interface CommandContext {
   legalReference?: string;
   /** With an Idempotency-Key, event ids derive from the command id (see ids.ts). */
   idempotent: boolean;
+  /**
+   * With an Idempotency-Key, the request's fingerprint, recorded on its events: a retry under the same key
+   * whose kept answer was lost is answered from the events only if it is the same request (else 422).
+   */
+  requestHash?: string;
 }
 
 /** The context of a command the API issues itself; without an Idempotency-Key, so its event ids are random. */
@@ -38,6 +43,7 @@ export function metadataOf(context: CommandContext, overrides: Partial<EventMeta
     causationId: context.causationId ?? context.commandId,
     ...(context.reason ? { reason: context.reason } : {}),
     ...(context.legalReference ? { legalReference: context.legalReference } : {}),
+    ...(context.requestHash ? { requestHash: context.requestHash } : {}),
     ...overrides,
   };
   return metadata;

@@ -27,6 +27,14 @@ export class StaleVersionError extends Error {
   }
 }
 
+/** The Idempotency-Key's events were recorded by another request (API.md: 422): nothing was recorded. */
+export class IdempotencyKeyReusedError extends Error {
+  constructor(readonly streamId: string) {
+    super(`This Idempotency-Key was already used with another request (its events are in ${streamId})`);
+    this.name = 'IdempotencyKeyReusedError';
+  }
+}
+
 /** A decider refused the command: nothing was recorded. */
 export class CommandRefusedError extends Error {
   constructor(readonly refusal: Refusal) {
@@ -85,6 +93,8 @@ export interface StreamCommandResult {
   /** Position of the last recorded event; undefined when the command recorded nothing. */
   position?: Position;
   recorded: CommandEvent[];
+  /** The command had been recorded already under its Idempotency-Key: this is its first answer again. */
+  replayed?: true;
 }
 
 export interface StreamCommand<S, C, E extends DomainEvent, Ctx> {
@@ -117,13 +127,19 @@ export async function executeStreamCommand<S, C, E extends DomainEvent, Ctx>(
     // An Idempotency-Key's command already recorded here (its answer was lost, or a concurrent retry
     // won the race): answer what it recorded, as the first time, rather than decide it again.
     const already = commandContext.idempotent ? loaded.events.filter((event) => event.metadata.commandId === commandContext.commandId) : [];
-    if (already.length > 0)
+    if (already.length > 0) {
+      // Events recorded before fingerprints were (no requestHash) are taken as the same request.
+      const first = already[0].metadata.requestHash;
+      if (commandContext.requestHash !== undefined && first !== undefined && first !== commandContext.requestHash)
+        throw new IdempotencyKeyReusedError(streamId);
       return {
         streamId,
         version: already[already.length - 1].revision + 1,
         position: already[already.length - 1].position,
         recorded: already.map(commandEvent),
+        replayed: true,
       };
+    }
     const stale = expectedVersion !== undefined && expectedVersion !== loaded.version;
     const staleError = () => new StaleVersionError(streamId, expectedVersion!, loaded.version);
     // A stream that does not exist is the decider's to refuse (an unknown id is a 404, not a stale version).

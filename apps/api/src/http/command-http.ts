@@ -25,6 +25,7 @@ export const CommandCtx = createParamDecorator((_: unknown, context: ExecutionCo
     reason: textOrNone(body.reason),
     legalReference: textOrNone(body.legalReference),
     idempotent: request.idempotencyKey !== undefined,
+    ...(request.idempotencyRequestHash ? { requestHash: request.idempotencyRequestHash } : {}),
   };
 });
 

@@ -24,7 +24,7 @@ export type CommandPresenter<R> = (result: R) => HttpCommandAnswer;
  * result (e.g. `conventionId`), in that order; ETag carries the version.
  */
 export function streamAnswer<R extends StreamCommandResult>(result: R): HttpCommandAnswer {
-  const { streamId: _streamId, version, position, recorded, ...fields } = result;
+  const { streamId: _streamId, replayed: _replayed, version, position, recorded, ...fields } = result;
   return {
     body: { ...fields, version, position: position ? formatPosition(position) : null, events: recorded.map(eventSummary) },
     version,
@@ -53,6 +53,8 @@ export class CommandAnswerInterceptor implements NestInterceptor {
     return next.handle().pipe(
       map((result) => {
         request.answerFromEvents = recordedInOneStream(result);
+        // Answered from the events its first try recorded (its kept answer was lost): a replay all the same.
+        if ((result as Partial<StreamCommandResult> | undefined)?.replayed) response.setHeader('Idempotent-Replayed', 'true');
         const answer = present(result);
         if (answer.version !== undefined) response.setHeader('ETag', `"${answer.version}"`);
         if (answer.location !== undefined) response.setHeader('Location', answer.location);

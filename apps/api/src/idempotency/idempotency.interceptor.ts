@@ -13,6 +13,8 @@ const REPLAYED_HEADERS = ['etag', 'location'];
 
 export type IdempotentRequest = AuthenticatedRequest & {
   idempotencyKey?: string;
+  /** The request's fingerprint under its Idempotency-Key (recorded on the events: CommandContext.requestHash). */
+  idempotencyRequestHash?: string;
   /** Set by the command's presenter: its answer is made of the events one stream recorded (IdempotencyStore). */
   answerFromEvents?: boolean;
 };
@@ -41,6 +43,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       .update(`${request.method} ${request.originalUrl}\n${requestFingerprintJson(request.body)}`)
       .digest('hex');
     request.idempotencyKey = header;
+    request.idempotencyRequestHash = requestHash;
 
     return from(this.answers.find(scope, header)).pipe(
       switchMap((stored) => {
