@@ -6,8 +6,9 @@ import { IdempotencyStore } from './idempotency/idempotency.store';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { ProjectionHost } from './projections/projection-host';
 import { CLOCK, systemClock } from './clock';
+import { Metrics } from './operations/metrics';
 
-/** What every feature module uses: configuration, the clock, tokens, idempotency, the projection host. */
+/** What every feature module uses: configuration, the clock, tokens, idempotency, the projection host, the metrics. */
 @Global()
 @Module({})
 export class CoreModule {
@@ -19,12 +20,13 @@ export class CoreModule {
       IdempotencyStore,
       IdempotencyInterceptor,
       ProjectionHost,
+      Metrics,
     ];
     return {
       module: CoreModule,
       imports: [JwtModule.register({})],
       providers,
-      exports: [APP_CONFIG, CLOCK, TokenVerifier, IdempotencyStore, IdempotencyInterceptor, ProjectionHost],
+      exports: [APP_CONFIG, CLOCK, TokenVerifier, IdempotencyStore, IdempotencyInterceptor, ProjectionHost, Metrics],
     };
   }
 }
