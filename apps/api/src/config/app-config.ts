@@ -196,7 +196,7 @@ function corsOriginsOf(text: string | undefined, production: boolean): string[] 
       continue;
     }
     const url = URL.canParse(origin) ? new URL(origin) : undefined;
-    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== origin)
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== origin || !/^[a-z0-9.\-[\]:]+$/.test(url.host))
       throw new ConfigError(
         `CORS_ORIGINS must be comma-separated origins such as https://backoffice.example.org (scheme, host, optional port; no path), got "${origin}"`,
       );
