@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { TokenVerifier } from './auth/token-verifier';
+import { StreamTokens } from './auth/stream-tokens';
 import { IdempotencyStore } from './idempotency/idempotency.store';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { ProjectionHost } from './projections/projection-host';
@@ -17,6 +18,7 @@ export class CoreModule {
       { provide: APP_CONFIG, useValue: config },
       { provide: CLOCK, useValue: systemClock },
       TokenVerifier,
+      StreamTokens,
       IdempotencyStore,
       IdempotencyInterceptor,
       ProjectionHost,
@@ -26,7 +28,7 @@ export class CoreModule {
       module: CoreModule,
       imports: [JwtModule.register({})],
       providers,
-      exports: [APP_CONFIG, CLOCK, TokenVerifier, IdempotencyStore, IdempotencyInterceptor, ProjectionHost, Metrics],
+      exports: [APP_CONFIG, CLOCK, TokenVerifier, StreamTokens, IdempotencyStore, IdempotencyInterceptor, ProjectionHost, Metrics],
     };
   }
 }

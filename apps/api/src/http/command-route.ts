@@ -55,8 +55,11 @@ export class CommandAnswerInterceptor implements NestInterceptor {
       (streamAnswer as CommandPresenter<unknown>);
     const response = context.switchToHttp().getResponse<Response>();
     const request = context.switchToHttp().getRequest<IdempotentRequest>();
-    // The command's type for commands_total: its route handler (signConvention, addAnnex, …), a bounded set.
-    const command = context.getHandler().name;
+    // The command's type for commands_total: its controller and handler (conventions.sign, …), a bounded set.
+    const command = `${context
+      .getClass()
+      .name.replace(/Controller$/, '')
+      .toLowerCase()}.${context.getHandler().name}`;
     return next.handle().pipe(
       tap({
         next: () => this.metrics.commands.inc({ command, outcome: 'accepted' }),

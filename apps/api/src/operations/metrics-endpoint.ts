@@ -32,7 +32,7 @@ export function metricsEndpoint(metrics: Metrics, token: string) {
     }
     metrics.registry
       .metrics()
-      .then((text) => void response.status(200).type(metrics.registry.contentType).send(text))
+      .then((text) => void response.status(200).setHeader('Content-Type', metrics.registry.contentType).end(text))
       .catch(next);
   };
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { EVENT_STORE, EventStore, formatPosition } from '@lib/event-store/event-store.port';
+import { EVENT_STORE, EventStore } from '@lib/event-store/event-store.port';
 import { isChainedEventStore } from '@lib/event-store/integrity/event-hash';
 import { ProjectionHost } from '../projections/projection-host';
 import { withinBound } from '../projections/within-bound';
@@ -42,15 +42,12 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: 'projection_position',
-      help: "A projection's checkpoint: the global position of the last event it applied (as this process sees it)",
+      help: "A projection's checkpoint: the commit part of the position of the last event it applied (as this process sees it)",
       labelNames: ['projection'] as const,
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const { name, position } of host.progress()) {
-          const value = Number(formatPosition(position));
-          if (Number.isFinite(value)) this.set({ projection: name }, value);
-        }
+        for (const { name, position } of host.progress()) this.set({ projection: name }, position.commit);
       },
     });
     new Gauge({
