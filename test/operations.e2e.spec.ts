@@ -193,4 +193,28 @@ describe('operations: the request log of the API process', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 90_000);
+
+  it('LOG_FORMAT=text writes Nest lines, without colour when stdout is no terminal', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'request-log-text-'));
+    const api = await spawnApi({ EVENT_STORE: 'pglite', DATA_DIR: dataDir, LOG_FORMAT: 'text' });
+    try {
+      await api.waitHealthy();
+      expect((await fetch(`${api.url}/api/health/live`)).status).toBe(200);
+      for (let tries = 0; !api.output().includes("route: '/api/health/live'"); tries++) {
+        if (tries > 50) throw new Error(`no request line in:\n${api.output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(api.output()).toMatch(/\[Nest\] \d+ .* LOG \[HTTP\]/);
+      expect(api.output()).not.toContain('\u001b[');
+      expect(
+        api
+          .output()
+          .split('\n')
+          .some((line) => line.startsWith('{"level"')),
+      ).toBe(false);
+    } finally {
+      await api.kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

@@ -31,14 +31,9 @@ export async function createApp(config: AppConfig, storeOptions?: EventStoreOpti
     // http/json-body.ts parses bodies: JSON objects only, every failure a problem+json (API.md).
     bodyParser: false,
   });
-  // The usual security headers, and no X-Powered-By. Helmet's default policy already lets the OpenAPI
-  // page (/api/docs) run: its scripts are files of this origin, its only inline code is style. Without
-  // upgrade-insecure-requests: served over plain HTTP (development, a private network), the page's own
-  // files would be asked for over HTTPS and fail.
   const metrics = app.get(Metrics);
   // First, so that every answer is logged and measured, the guard's 401s and the parser's 400s included.
   app.use(requestLog(metrics));
-  if (config.operations.metricsToken) app.use('/metrics', metricsEndpoint(metrics, config.operations.metricsToken));
   const origins = config.operations.corsOrigins;
   if (origins.length > 0)
     app.enableCors({
@@ -50,7 +45,13 @@ export async function createApp(config: AppConfig, storeOptions?: EventStoreOpti
       exposedHeaders: CORS_EXPOSED_HEADERS,
       maxAge: 600,
     });
+  // The usual security headers, and no X-Powered-By. Helmet's default policy already lets the OpenAPI
+  // page (/api/docs) run: its scripts are files of this origin, its only inline code is style. Without
+  // upgrade-insecure-requests: served over plain HTTP (development, a private network), the page's own
+  // files would be asked for over HTTPS and fail.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  // After helmet, so that its headers go on the metrics too.
+  if (config.operations.metricsToken) app.use('/metrics', metricsEndpoint(metrics, config.operations.metricsToken));
   app.use(jsonBody);
   app.setGlobalPrefix('api');
   app.enableShutdownHooks();
