@@ -34,7 +34,13 @@ async function role(api: ApiProcess): Promise<string | undefined> {
 
 async function main(): Promise<void> {
   const pg = await startThrowawayPostgres('bench-mp');
-  const env = { EVENT_STORE: 'postgres', DATABASE_URL: pg.url, DATABASE_SCHEMA: 'bench_mp', LOG_LEVEL: 'log' };
+  const env = {
+    EVENT_STORE: 'postgres',
+    DATABASE_URL: pg.url,
+    DATABASE_SCHEMA: 'bench_mp',
+    LOG_LEVEL: 'log',
+    COMMUNE_CHECK: 'synthetic', // made-up communes by the thousand (docs/communes.md)
+  };
   const apis: ApiProcess[] = [];
   try {
     apis.push(await spawnApi(env));

@@ -712,6 +712,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/feed/stream-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A short-lived token that opens GET /api/feed/stream as `?access_token=`, for a browser (EventSource sends no Authorization header)
+         * @description It carries the caller's sub, role and services claim, lives FEED_STREAM_TOKEN_TTL_SECONDS (60 s by default) and is accepted by GET /api/feed/stream only, and only in the query; it is refused as a bearer token. It is needed to open a stream, not to keep it: EventSource reconnects with a new URL, so ask for a new token before each connection (docs/operations.md). No body, or `{}`.
+         */
+        post: operations["Feed_streamToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/feed/stream": {
         parameters: {
             query?: never;
@@ -1096,6 +1116,7 @@ export interface components {
              */
             next: string;
         };
+        StreamTokenRequest: Record<string, never>;
         FeedSchemaSummaryView: {
             /** @enum {string} */
             type: "EntitlementGranted" | "EntitlementChanged" | "EntitlementEnded" | "ConventionStatusChanged" | "FeeLedgerIssued";
@@ -2215,6 +2236,18 @@ export interface components {
         Liveness: {
             /** @enum {string} */
             status: "live";
+        };
+        StreamToken: {
+            /**
+             * @description Send as `?access_token=` to GET /api/feed/stream only; refused as a bearer token
+             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6ImZlZWQtc3RyZWFtK2p3dCJ9.eyJyb2xlIjoiY29uc3VtZXIifQ.c2lnbmF0dXJl
+             */
+            token: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            expiresAt: string;
         };
         Readiness: {
             /** @enum {string} */
@@ -6035,9 +6068,71 @@ export interface operations {
             };
         };
     };
+    Feed_streamToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StreamTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description A stream token */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamToken"];
+                };
+            };
+            /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No token, or a token that is malformed, expired or not ours */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role (or commune) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     Feed_stream: {
         parameters: {
             query?: {
+                /** @description A stream token from POST /api/feed/stream-tokens, instead of the Authorization header (a browser); never a bearer token */
+                access_token?: string;
                 /** @description Exclusive start when there is no Last-Event-ID; 0 or none for the beginning */
                 after?: string;
             };

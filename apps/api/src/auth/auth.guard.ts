@@ -15,13 +15,17 @@ import { EVENT_STORE, EventStore } from '@lib/event-store/event-store.port';
 import type { Role } from '@lib/contract';
 import { Actor } from './actor';
 import { InvalidTokenError, TokenVerifier } from './token-verifier';
+import { StreamTokens } from './stream-tokens';
 
 const ROLES_KEY = 'roles';
 const PUBLIC_KEY = 'public';
+const STREAM_TOKEN_KEY = 'stream-token';
 
 /** The roles allowed on a route (API.md). A route without @Roles or @Public is refused to everyone. */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
+/** The route also takes a stream token as `?access_token=` (GET /api/feed/stream, for a browser's EventSource): no other route does. */
+export const AcceptsStreamToken = () => SetMetadata(STREAM_TOKEN_KEY, true);
 
 export type AuthenticatedRequest = Request & { actor?: Actor };
 
@@ -37,6 +41,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: TokenVerifier,
+    private readonly streamTokens: StreamTokens,
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
@@ -45,10 +50,19 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match) throw new UnauthorizedException('A bearer token is required (Authorization: Bearer <JWT>)');
+    const queryToken = this.reflector.getAllAndOverride<boolean>(STREAM_TOKEN_KEY, targets) ? request.query.access_token : undefined;
     try {
-      request.actor = await this.verifier.verify(match[1]);
+      if (queryToken !== undefined) {
+        // One credential per request: with both, which one acts would be a guess.
+        if (header !== undefined) throw new InvalidTokenError('send a bearer token or an access_token, not both');
+        // Only a stream token: a bearer token in a URL would end up in proxy and browser histories.
+        if (typeof queryToken !== 'string') throw new InvalidTokenError('access_token must be one stream token');
+        request.actor = await this.streamTokens.verify(queryToken);
+      } else {
+        const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+        if (!match) throw new UnauthorizedException('A bearer token is required (Authorization: Bearer <JWT>)');
+        request.actor = await this.verifier.verify(match[1]);
+      }
       if (request.actor.services) await this.checkServicesAreKnown(request.actor.services);
     } catch (error) {
       if (error instanceof InvalidTokenError) throw new UnauthorizedException(`Invalid token: ${error.message}`);

@@ -134,7 +134,7 @@ function isNumericDate(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-function actorOf(claims: Claims): Actor {
+export function actorOf(claims: Claims): Actor {
   if (typeof claims.sub !== 'string' || claims.sub === '') throw new InvalidTokenError('token has no subject (sub)');
   if (!isRole(claims.role)) throw new InvalidTokenError('token role must be admin, auditor, commune or consumer');
   if (claims.role === 'commune' && (typeof claims.insee !== 'string' || !/^[0-9][0-9AB][0-9]{3}$/.test(claims.insee)))

@@ -31,6 +31,17 @@ export interface AppConfig {
    * `synthetic`: any well-formed code and name (load tests and benchmarks with thousands of made-up communes; the process says so at start).
    */
   communeCheck: 'metropole' | 'synthetic';
+  operations: OperationsConfig;
+}
+
+/** Logs, metrics and CORS (docs/operations.md). */
+export interface OperationsConfig {
+  /** `json`: one JSON object a line, no colour (the default unless stdout is a terminal); `text`: Nest's coloured lines. */
+  logFormat: 'json' | 'text';
+  /** The bearer token GET /metrics wants; unset: /metrics answers 404. */
+  metricsToken?: string;
+  /** Exact origins a browser may call the API from; empty: no CORS headers at all. `*` is any origin (not in production). */
+  corsOrigins: string[];
 }
 
 /** The verifiable log's signed tree heads (docs/audit.md). */
@@ -59,6 +70,8 @@ export interface FeedConfig {
   streamPageBytes: number;
   /** The `retry:` hint sent to SSE clients: how long to wait before reconnecting. */
   retryMs: number;
+  /** How long a stream token from POST /api/feed/stream-tokens opens GET /api/feed/stream (a browser's EventSource). */
+  streamTokenTtlSeconds: number;
 }
 
 /** The most events one feed page or stream read may hold. */
@@ -91,7 +104,8 @@ const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbo
 
 export class ConfigError extends Error {}
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+/** `tty`: whether stdout is a terminal, which decides LOG_FORMAT's default. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, tty: boolean = process.stdout.isTTY === true): AppConfig {
   const production = env.NODE_ENV === 'production';
   const port = Number(env.PORT ?? '3000');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number, got "${env.PORT}"`);
@@ -140,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       streamPageSize: integer(env, 'FEED_STREAM_PAGE_SIZE', 100, 1, FEED_PAGE_LIMIT.max),
       streamPageBytes: integer(env, 'FEED_STREAM_PAGE_BYTES', 256 * 1024, 1, 64 * 1024 * 1024),
       retryMs: integer(env, 'FEED_RETRY_MS', 2_000, 0, 3_600_000),
+      streamTokenTtlSeconds: integer(env, 'FEED_STREAM_TOKEN_TTL_SECONDS', 60, 1, 3_600),
     },
     database: {
       connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5_000, 100, 600_000),
@@ -152,7 +167,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       headIntervalMs: integer(env, 'AUDIT_HEAD_INTERVAL_SECONDS', 600, 0, 31 * 86_400) * 1000,
     },
     communeCheck,
+    operations: operationsConfig(env, production, tty),
   };
+}
+
+/** RFC 6750's b64token: what may follow `Bearer ` in a header. */
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+function operationsConfig(env: NodeJS.ProcessEnv, production: boolean, tty: boolean): OperationsConfig {
+  const logFormat = env.LOG_FORMAT || (tty ? 'text' : 'json');
+  if (logFormat !== 'json' && logFormat !== 'text') throw new ConfigError(`LOG_FORMAT must be json or text, got "${logFormat}"`);
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  // A short token is guessable; one that cannot be sent as a bearer token would lock out every scraper.
+  if (metricsToken !== undefined && (metricsToken.length < 16 || !BEARER_TOKEN.test(metricsToken)))
+    throw new ConfigError('METRICS_TOKEN must be at least 16 characters of A-Z a-z 0-9 - . _ ~ + / (a bearer token)');
+  return { logFormat, metricsToken, corsOrigins: corsOriginsOf(env.CORS_ORIGINS, production) };
+}
+
+/** Exact origins, `scheme://host[:port]`: anything else (a path, a trailing slash, a wildcard host) would never match a browser's Origin. */
+function corsOriginsOf(text: string | undefined, production: boolean): string[] {
+  if (text === undefined || text.trim() === '') return [];
+  const origins = text.split(',').map((origin) => origin.trim());
+  for (const origin of origins) {
+    if (origin === '*') {
+      // Any site could then read what a logged-in operator's browser can: never in production.
+      if (production) throw new ConfigError('CORS_ORIGINS=* (any origin) is refused when NODE_ENV=production: list the exact origins');
+      if (origins.length > 1) throw new ConfigError('CORS_ORIGINS: * (any origin) cannot be combined with other origins');
+      continue;
+    }
+    const url = URL.canParse(origin) ? new URL(origin) : undefined;
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== origin || !/^[a-z0-9.\-[\]:]+$/.test(url.host))
+      throw new ConfigError(
+        `CORS_ORIGINS must be comma-separated origins such as https://backoffice.example.org (scheme, host, optional port; no path), got "${origin}"`,
+      );
+  }
+  return origins;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

@@ -37,4 +37,47 @@ describe('loadConfig', () => {
     for (const bad of ['Public', 'a-b', '1abc', 'x; DROP TABLE events', 'x'.repeat(64)])
       expect(() => loadConfig({ DATABASE_SCHEMA: bad })).toThrow(/DATABASE_SCHEMA/);
   });
+
+  it('LOG_FORMAT: json unless stdout is a terminal; json or text when given; anything else is refused', () => {
+    expect(loadConfig({}, false).operations.logFormat).toBe('json');
+    expect(loadConfig({}, true).operations.logFormat).toBe('text');
+    expect(loadConfig({ LOG_FORMAT: 'json' }, true).operations.logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'text' }, false).operations.logFormat).toBe('text');
+    expect(() => loadConfig({ LOG_FORMAT: 'pretty' })).toThrow(/LOG_FORMAT must be json or text/);
+  });
+
+  it('METRICS_TOKEN: unset is none (GET /metrics is 404); short or not a bearer token is refused', () => {
+    expect(loadConfig({}).operations.metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: 'scrape-token-0123456789' }).operations.metricsToken).toBe('scrape-token-0123456789');
+    for (const bad of ['short', 'has spaces in it, sixteen+', 'quote"quote"quote"quote'])
+      expect(() => loadConfig({ METRICS_TOKEN: bad })).toThrow(/METRICS_TOKEN/);
+  });
+
+  it('CORS_ORIGINS: exact origins, trimmed; unset is none; a path, a bare host or * in production is refused', () => {
+    expect(loadConfig({}).operations.corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: 'https://backoffice.example.org, http://localhost:5173' }).operations.corsOrigins).toEqual([
+      'https://backoffice.example.org',
+      'http://localhost:5173',
+    ]);
+    expect(loadConfig({ CORS_ORIGINS: '*' }).operations.corsOrigins).toEqual(['*']);
+    for (const bad of [
+      'backoffice.example.org',
+      'https://example.org/',
+      'https://example.org/app',
+      'ftp://example.org',
+      'https://*.example.org',
+    ])
+      expect(() => loadConfig({ CORS_ORIGINS: bad })).toThrow(/CORS_ORIGINS must be comma-separated origins/);
+    expect(() => loadConfig({ CORS_ORIGINS: '*,https://example.org' })).toThrow(/cannot be combined/);
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), AUDIT_SIGNING_KEY: 'key' };
+    expect(() => loadConfig({ ...production, CORS_ORIGINS: '*' })).toThrow(/refused when NODE_ENV=production/);
+    expect(loadConfig({ ...production, CORS_ORIGINS: 'https://example.org' }).operations.corsOrigins).toEqual(['https://example.org']);
+  });
+
+  it('FEED_STREAM_TOKEN_TTL_SECONDS: 60 by default, 1 to 3600', () => {
+    expect(loadConfig({}).feed.streamTokenTtlSeconds).toBe(60);
+    expect(loadConfig({ FEED_STREAM_TOKEN_TTL_SECONDS: '5' }).feed.streamTokenTtlSeconds).toBe(5);
+    for (const bad of ['0', '3601', 'a minute'])
+      expect(() => loadConfig({ FEED_STREAM_TOKEN_TTL_SECONDS: bad })).toThrow(/FEED_STREAM_TOKEN_TTL_SECONDS/);
+  });
 });

@@ -1,9 +1,10 @@
-import { Controller, Get, Headers, NotFoundException, Param, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { FEED_SCHEMAS, FeedEnvelope, feedSchema } from '@lib/projections/feed';
 import { Actor } from '../auth/actor';
-import { CurrentActor, Public, Roles } from '../auth/auth.guard';
+import { AcceptsStreamToken, CurrentActor, Public, Roles } from '../auth/auth.guard';
+import { StreamTokens } from '../auth/stream-tokens';
 import { parseReadQuery } from '../http/read-query';
 import { ValidationProblem } from '../problem-details';
 import { ProjectionHost } from '../projections/projection-host';
@@ -11,7 +12,10 @@ import { FEED_PAGE_LIMIT } from './feed.config';
 import { FeedService } from './feed.service';
 import { FeedPageView, FeedSchemaSummaryView } from './feed.view';
 import { parseFeedQuery } from './feed-query';
-import { ApiPaging, ApiProblems, ApiReadQuery } from '../http/openapi';
+import { ApiAnswer, ApiPaging, ApiProblems, ApiReadQuery } from '../http/openapi';
+
+/** No field: the stream has no filter beyond the token's services claim; any field sent is refused (400). */
+class StreamTokenRequest {}
 
 const SCHEMA_VERSION = /^[1-9][0-9]{0,5}$/;
 
@@ -27,6 +31,7 @@ export class FeedController {
   constructor(
     private readonly feed: FeedService,
     private readonly host: ProjectionHost,
+    private readonly streamTokens: StreamTokens,
   ) {}
 
   @Get()
@@ -47,9 +52,28 @@ export class FeedController {
     return { items: page.items.map((item) => JSON.parse(item.body) as FeedEnvelope), next: String(page.next) };
   }
 
+  @Post('stream-tokens')
+  @ApiBearerAuth()
+  @Roles('consumer', 'admin', 'auditor')
+  @HttpCode(201)
+  @ApiOperation({
+    summary:
+      'A short-lived token that opens GET /api/feed/stream as `?access_token=`, for a browser (EventSource sends no Authorization header)',
+    description:
+      "It carries the caller's sub, role and services claim, lives FEED_STREAM_TOKEN_TTL_SECONDS (60 s by default) and is accepted " +
+      'by GET /api/feed/stream only, and only in the query; it is refused as a bearer token. It is needed to open a stream, not to keep ' +
+      'it: EventSource reconnects with a new URL, so ask for a new token before each connection (docs/operations.md). No body, or `{}`.',
+  })
+  @ApiAnswer('StreamToken', { status: 201, description: 'A stream token' })
+  @ApiProblems(400, 401, 403, 415)
+  async streamToken(@Body() _body: StreamTokenRequest, @CurrentActor() actor: Actor): Promise<{ token: string; expiresAt: string }> {
+    return this.streamTokens.issue(actor);
+  }
+
   @Get('stream')
   @ApiBearerAuth()
   @Roles('consumer', 'admin', 'auditor')
+  @AcceptsStreamToken()
   @ApiOperation({
     summary:
       'The same events as Server-Sent Events, then live: `id:` is the position, `data:` the event (one line of JSON); a `: heartbeat` comment when idle',
@@ -63,6 +87,12 @@ export class FeedController {
     required: false,
     description: 'Exclusive start when there is no Last-Event-ID; 0 or none for the beginning',
     schema: { type: 'string', example: '42' },
+  })
+  @ApiQuery({
+    name: 'access_token',
+    required: false,
+    description: 'A stream token from POST /api/feed/stream-tokens, instead of the Authorization header (a browser); never a bearer token',
+    schema: { type: 'string' },
   })
   @ApiProblems(400, 401, 403)
   @ApiOkResponse({
@@ -79,7 +109,9 @@ export class FeedController {
     @CurrentActor() actor: Actor,
     @Res() response: Response,
   ): void {
-    const { after } = parseFeedQuery(query, ['after'], lastEventId);
+    // access_token is the guard's (a stream token), read there.
+    const { access_token: _streamToken, ...rest } = query;
+    const { after } = parseFeedQuery(rest, ['after'], lastEventId);
     this.feed.open(response, after, servicesOf(actor));
   }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, Optional, ServiceUnavailableException } from '@nestjs/common';
 import { Response } from 'express';
 import { SQL_DATABASE } from '@lib/event-store/event-store.module';
 import { SqlDatabase } from '@lib/event-store/sql/sql-database';
@@ -7,6 +7,7 @@ import { FairGate } from './fair-gate';
 import { FEED_CONFIG, FeedConfig } from './feed.config';
 import { FeedNotifier } from './feed-notifier';
 import { FeedStream } from './feed-stream';
+import { Metrics } from '../operations/metrics';
 
 /**
  * Feed page reads at once, per database. PGlite runs one query at a time on its single connection: two
@@ -30,6 +31,8 @@ export class FeedService implements OnModuleDestroy {
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
     @Inject(FEED_CONFIG) private readonly config: FeedConfig,
     private readonly notifier: FeedNotifier,
+    // Optional: the read tests build a FeedService without an app around it.
+    @Optional() private readonly metrics?: Metrics,
   ) {
     this.reads = new FairGate(READS_AT_ONCE[db.dialect]);
   }
@@ -68,7 +71,11 @@ export class FeedService implements OnModuleDestroy {
       wakeUps: this.notifier,
     });
     this.streams.add(stream);
-    void stream.done.then(() => this.streams.delete(stream));
+    this.metrics?.feedStreams.inc();
+    void stream.done.then(() => {
+      this.streams.delete(stream);
+      this.metrics?.feedStreams.dec();
+    });
   }
 
   /** Streams open now (the benchmark and the tests watch it). */

@@ -1,11 +1,13 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Response } from 'express';
-import { Observable, map } from 'rxjs';
+import { Observable, map, tap } from 'rxjs';
 import { StreamCommandResult } from '@lib/application';
 import { formatPosition } from '@lib/event-store/event-store.port';
 import { IdempotencyInterceptor, IdempotentRequest } from '../idempotency/idempotency.interceptor';
 import { eventSummary } from './command-http';
+import { Metrics } from '../operations/metrics';
+import { outcomeOf } from '../operations/command-outcome';
 
 /** The HTTP answer of a command: sent only once its events are stored. */
 export interface HttpCommandAnswer {
@@ -42,7 +44,10 @@ function recordedInOneStream(result: unknown): boolean {
 /** Turns what a command route returns into its HTTP answer, with the presenter its @CommandRoute names. */
 @Injectable()
 export class CommandAnswerInterceptor implements NestInterceptor {
-  constructor(private readonly reflector: Reflector) {}
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly metrics: Metrics,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const present =
@@ -50,7 +55,16 @@ export class CommandAnswerInterceptor implements NestInterceptor {
       (streamAnswer as CommandPresenter<unknown>);
     const response = context.switchToHttp().getResponse<Response>();
     const request = context.switchToHttp().getRequest<IdempotentRequest>();
+    // The command's type for commands_total: its controller and handler (conventions.sign, …), a bounded set.
+    const command = `${context
+      .getClass()
+      .name.replace(/Controller$/, '')
+      .toLowerCase()}.${context.getHandler().name}`;
     return next.handle().pipe(
+      tap({
+        next: () => this.metrics.commands.inc({ command, outcome: 'accepted' }),
+        error: (error: unknown) => this.metrics.commands.inc({ command, outcome: outcomeOf(error) }),
+      }),
       map((result) => {
         request.answerFromEvents = recordedInOneStream(result);
         // Answered from the events its first try recorded (its kept answer was lost): a replay all the same.

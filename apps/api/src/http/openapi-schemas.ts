@@ -611,6 +611,14 @@ export const OPENAPI_SCHEMAS: Record<string, Schema> = {
     eventStore: { type: 'string', enum: ['pglite', 'postgres', 'eventstoredb'] },
   }),
   Liveness: object({ status: { type: 'string', enum: ['live'] } }),
+  StreamToken: object({
+    token: {
+      type: 'string',
+      description: 'Send as `?access_token=` to GET /api/feed/stream only; refused as a bearer token',
+      example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6ImZlZWQtc3RyZWFtK2p3dCJ9.eyJyb2xlIjoiY29uc3VtZXIifQ.c2lnbmF0dXJl',
+    },
+    expiresAt: INSTANT,
+  }),
   Readiness: object(
     {
       status: { type: 'string', enum: ['ready'] },

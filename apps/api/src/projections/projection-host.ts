@@ -119,6 +119,22 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
     return this.board.position(name);
   }
 
+  /** Every projection of the registry with its position (metrics: read on each scrape). */
+  progress(): Array<{ name: string; position: Position }> {
+    return PROJECTIONS.map((projection) => ({ name: projection.name, position: this.positionOf(projection.name) }));
+  }
+
+  /** Every projection's lag behind the store's head now, in events (at most LAG_COUNT_CAP); reads bounded by `boundMs`. */
+  async lags(boundMs: number): Promise<Array<{ name: string; lagEvents: number }>> {
+    const head = await withinBound(this.store.headPosition(), boundMs);
+    return Promise.all(
+      this.progress().map(async ({ name, position }) => ({
+        name,
+        lagEvents: comparePositions(position, head) >= 0 ? 0 : await withinBound(this.countAfter(position), boundMs),
+      })),
+    );
+  }
+
   /** Calls `listener` whenever a projection may have moved (a commit here, or the leader's checkpoints read again). */
   onProgress(listener: () => void): () => void {
     this.listeners.add(listener);
