@@ -62,7 +62,10 @@ export class CommandAnswerInterceptor implements NestInterceptor {
       .toLowerCase()}.${context.getHandler().name}`;
     return next.handle().pipe(
       tap({
-        next: () => this.metrics.commands.inc({ command, outcome: 'accepted' }),
+        // A replay answered from the events (its kept answer lost) was counted when first accepted.
+        next: (result: unknown) => {
+          if (!(result as Partial<StreamCommandResult> | undefined)?.replayed) this.metrics.commands.inc({ command, outcome: 'accepted' });
+        },
         error: (error: unknown) => this.metrics.commands.inc({ command, outcome: outcomeOf(error) }),
       }),
       map((result) => {

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { CommandRefusedError, StaleVersionError } from '@lib/application/stream-command';
+import { CommandRefusedError, IdempotencyKeyReusedError, StaleVersionError } from '@lib/application/stream-command';
 import { WrongExpectedRevisionError } from '@lib/event-store/event-store.port';
 import { RefusalException, ValidationProblem } from '../problem-details';
 
@@ -11,6 +11,7 @@ export function outcomeOf(error: unknown): string {
   if (error instanceof CommandRefusedError || error instanceof RefusalException) return error.refusal.rule;
   if (error instanceof ValidationProblem) return 'invalid';
   if (error instanceof StaleVersionError || error instanceof WrongExpectedRevisionError) return 'stale-version';
+  if (error instanceof IdempotencyKeyReusedError) return 'idempotency-key-reused';
   if (error instanceof HttpException) return `http-${error.getStatus()}`;
   return 'error';
 }
