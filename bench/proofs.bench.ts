@@ -27,7 +27,7 @@ the leaf, the tree and the latest head, then the audit path and the root, and th
 the offline verifier, over random events of the tree of every event; and the sealer's delay under load, from an append's
 acknowledgment to its event being in the tree (the tree head the sealer commits, polled every 5 ms). Each beside a ceiling measured
 in the same run: a bare SELECT of the same node rows on a connection of its own; bare SHA-256 over the leaf and the path (and one
-Ed25519 verify, for the document check); the append's own latency. The log is filled directly (one INSERT … SELECT of events of
+Ed25519 verify, for the document check); the append's own latency. The log is filled directly (INSERT … SELECT generate_series, events of
 the product's size) and sealed by the store's own sealer, as an imported log is. \`npm run bench:national\` measures the same on its
 own database at the national data set's size. BENCH_PROOF_EVENTS sets the size; BENCH_WRITE_DOCS=0 leaves this section alone.`;
 
