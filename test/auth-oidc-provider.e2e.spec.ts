@@ -29,7 +29,7 @@ describe('tokens from a real OIDC provider (oidc-provider), with key rotation', 
     for (;;) {
       const next = await answers.next();
       if (next.done) throw new Error('the provider exited');
-      if ((next.value as string).startsWith('{')) return JSON.parse(next.value as string) as T;
+      if (next.value.startsWith('{')) return JSON.parse(next.value) as T;
     }
   }
 
