@@ -13,6 +13,9 @@
  *    writes lag at 200/s.
  * 4. Appends, 1 and 8 writers, one event each: the product's store vs a bare append loop vs Emmett.
  * 5. The built API on PGlite with a smaller set (PGLITE_FRACTION of the communes): commands/s, lag, RSS.
+ * 6. The verifiable log (issue 14, bench/lib/verifiable-log.ts), on a database of its own filled with as many
+ *    events as the national set: an inclusion proof produced and verified, p50 / p99 over random events, and
+ *    the sealer's delay under load. `npm run bench:proofs` runs this part alone.
  *
  * A measure whose first round takes longer than ROUND_BUDGET_MS keeps that one round (said in the table),
  * so that a slow engine still finishes the run.
@@ -40,6 +43,7 @@ import { bareAppender } from './lib/bare-append';
 import { emmettAppender } from './lib/emmett';
 import { HttpRequest, RYW_GIVE_UP_MS, paced, readYourWritesLag, sustained } from './lib/http-load';
 import { nationalArchive, nationalInsee } from './lib/national-data';
+import { verifiableLogMeasures } from './lib/verifiable-log';
 import { measureBareUpsertLoop, measureRebuild } from './lib/projection-rebuild';
 import { Stats, machine, memoryOf, percentile, rssPeakSampler, stats } from './lib/stats';
 
@@ -142,6 +146,10 @@ async function main(): Promise<void> {
     await apiOnPostgres(nationalUrl, archive.communes, peers.readMs, peers.factsMs, archive.events);
     await phase('appends', async () => appendMeasures(await database('append')));
     await phase('API on PGlite', () => apiOnPglite());
+    await phase('verifiable log (proofs, sealer delay)', async () => {
+      const measured = await verifiableLogMeasures({ url: await database('proofs'), events: archive.events, rounds: ROUNDS });
+      for (const r of measured.rows) row(r.metric, r.figure, r.peer, r.ratio, r.goal, r.met);
+    });
   } finally {
     for (const name of created) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
     await admin.end();
@@ -537,8 +545,9 @@ const ABOUT = [
   'about 29 events a commune, 1 014 201 at scale 1, as an export-history archive cached in the temporary directory (keyed by size',
   'and generator version), imported with importEvents (the `cli import-events` path). The API runs as production does: built dist/,',
   'plain node, its own database. Each figure stands beside its ceiling or peer measured in the same run; a measure whose first',
-  'round took over a minute keeps that round only (marked). `BENCH_SCALE=0.02 npm run bench:national` is a quick run;',
-  'BENCH_WRITE_DOCS=0 leaves this section alone.',
+  'round took over a minute keeps that round only (marked). The verifiable log (issue 14) is measured on a database of its own',
+  'holding as many events, filled directly and sealed by the store (`npm run bench:proofs` runs that part alone, docs below).',
+  '`BENCH_SCALE=0.02 npm run bench:national` is a quick run; BENCH_WRITE_DOCS=0 leaves this section alone.',
 ].join('\n');
 
 function printAndWrite(host: string, pgVersion: string, fsync: string, totalSeconds: number): void {

@@ -2,6 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { signToken } from '@lib/contract';
+import { generateSigningKeyPem } from '@lib/event-store/integrity/tree-head';
 
 const ROOT = resolve(__dirname, '..', '..');
 const MAIN = resolve(ROOT, 'dist', 'apps', 'api', 'src', 'main.js');
@@ -28,6 +29,8 @@ export function buildApi(reuse: boolean): number {
   return performance.now() - started;
 }
 
+const BENCH_SIGNING_KEY = generateSigningKeyPem();
+
 /** Spawns the built API on port 0 with `env` (README, Configuration) and resolves once it listens. */
 export async function startBuiltApi(env: Record<string, string>, timeoutMs = 120_000): Promise<BuiltApi> {
   const started = performance.now();
@@ -41,6 +44,8 @@ export async function startBuiltApi(env: Record<string, string>, timeoutMs = 120
       LOG_LEVEL: 'log',
       NODE_ENV: 'production',
       COMMUNE_CHECK: 'synthetic',
+      // Production refuses to start without a signing key for the tree heads (docs/verifiable-log.md): one per run.
+      AUDIT_SIGNING_KEY: BENCH_SIGNING_KEY,
       ...env,
       PORT: '0',
     },
