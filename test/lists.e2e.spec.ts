@@ -145,6 +145,7 @@ describeE2E('list routes', (current) => {
     const compile = schemaValidator(document);
     const routes = [
       'communes',
+      'communes?limit=1', // a page with a next one
       'communes/69123?on=2026-03-01',
       'communes/69029',
       'conventions',

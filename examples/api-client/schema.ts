@@ -1472,7 +1472,7 @@ export interface components {
         CommunePage: {
             items: components["schemas"]["CommuneSummary"][];
             /** @description The `offset` of the next page; null on the last */
-            next: string | null;
+            next: number | null;
             /** @description Items in the whole list, all pages */
             total: number;
         };
@@ -1498,7 +1498,7 @@ export interface components {
         ConventionPage: {
             items: components["schemas"]["ConventionItem"][];
             /** @description The `offset` of the next page; null on the last */
-            next: string | null;
+            next: number | null;
             /** @description Items in the whole list, all pages */
             total: number;
         };
@@ -1620,7 +1620,7 @@ export interface components {
         PopulationPage: {
             items: components["schemas"]["PopulationItem"][];
             /** @description The `offset` of the next page; null on the last */
-            next: string | null;
+            next: number | null;
             /** @description Items in the whole list, all pages */
             total: number;
         };
@@ -1640,7 +1640,7 @@ export interface components {
         SyntecPage: {
             items: components["schemas"]["SyntecItem"][];
             /** @description The `offset` of the next page; null on the last */
-            next: string | null;
+            next: number | null;
             /** @description Items in the whole list, all pages */
             total: number;
         };
@@ -1674,7 +1674,7 @@ export interface components {
         LegacyConventionPage: {
             items: components["schemas"]["LegacyConventionItem"][];
             /** @description The `offset` of the next page; null on the last */
-            next: string | null;
+            next: number | null;
             /** @description Items in the whole list, all pages */
             total: number;
         };
@@ -1707,7 +1707,7 @@ export interface components {
         CatalogueHistoryPage: {
             items: components["schemas"]["CatalogueFact"][];
             /** @description The `offset` of the next page; null on the last */
-            next: string | null;
+            next: number | null;
             /** @description Items in the whole list, all pages */
             total: number;
         };
@@ -2384,6 +2384,8 @@ export interface operations {
     Communes_conventions: {
         parameters: {
             query?: {
+                limit?: number;
+                offset?: number;
                 /** @description What was in force that day (Europe/Paris); default today (R-TIME-1) */
                 on?: string;
                 /** @description Only the facts recorded up to this instant (R-TIME-1), with its offset; default now */
@@ -3635,6 +3637,8 @@ export interface operations {
     Communes_populations: {
         parameters: {
             query?: {
+                limit?: number;
+                offset?: number;
                 /** @description Only the facts recorded up to this instant (R-TIME-1), with its offset; default now */
                 knownAt?: string;
                 /** @description A command’s position: answer once the read model has caught up with it (or 503 with Retry-After after a bounded wait) */
@@ -3813,6 +3817,8 @@ export interface operations {
     Communes_syntec: {
         parameters: {
             query?: {
+                limit?: number;
+                offset?: number;
                 /** @description Only the facts recorded up to this instant (R-TIME-1), with its offset; default now */
                 knownAt?: string;
                 /** @description A command’s position: answer once the read model has caught up with it (or 503 with Retry-After after a bounded wait) */
@@ -3990,6 +3996,8 @@ export interface operations {
     Communes_legacyConventions: {
         parameters: {
             query?: {
+                limit?: number;
+                offset?: number;
                 /** @description Only the facts recorded up to this instant (R-TIME-1), with its offset; default now */
                 knownAt?: string;
                 /** @description A command’s position: answer once the read model has caught up with it (or 503 with Retry-After after a bounded wait) */
@@ -4281,12 +4289,12 @@ export interface operations {
     Communes_communes: {
         parameters: {
             query?: {
+                limit?: number;
+                offset?: number;
                 /** @description Only the facts recorded up to this instant (R-TIME-1), with its offset; default now */
                 knownAt?: string;
                 /** @description A command’s position: answer once the read model has caught up with it (or 503 with Retry-After after a bounded wait) */
                 minPosition?: string;
-                offset?: number;
-                limit?: number;
             };
             header?: never;
             path?: never;
@@ -4422,6 +4430,8 @@ export interface operations {
     Communes_catalogueHistory: {
         parameters: {
             query?: {
+                limit?: number;
+                offset?: number;
                 /** @description Only the facts recorded up to this instant (R-TIME-1), with its offset; default now */
                 knownAt?: string;
                 /** @description A command’s position: answer once the read model has caught up with it (or 503 with Retry-After after a bounded wait) */

@@ -18,7 +18,7 @@ import { CATALOGUE_ID, INSEE_FORMAT, isApiDate } from '../http/validators';
 import { FieldError, ValidationProblem } from '../problem-details';
 import { ProjectionHost } from '../projections/projection-host';
 import { CommuneGeography } from './commune-geography';
-import { Page, page, pagingOf } from './paging';
+import { ApiPaging, Page, page, pagingOf } from './paging';
 import { FoldedFacts, foldFacts } from './reference-facts';
 
 type Signed = Exclude<ConventionState, { status: 'none' }>;
@@ -42,9 +42,8 @@ export class CommunesController {
   @Get('communes')
   @Roles('admin', 'auditor')
   @ApiOperation({ summary: 'The communes the Métropole deals with: any with a convention, a legacy convention or a population' })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 0 } })
-  @ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', minimum: 0 } })
   @ApiReadQuery('knownAt', 'minPosition')
+  @ApiPaging()
   @ApiRead('CommunePage')
   async communes(@Query() query: Record<string, unknown>): Promise<Page<CommuneSummary>> {
     const { paging, rest } = pagingOf(query);
@@ -133,6 +132,7 @@ export class CommunesController {
     description: 'Active conventions whose current period ends before this date',
   })
   @ApiReadQuery('on', 'knownAt', 'minPosition')
+  @ApiPaging()
   @ApiRead('ConventionPage')
   async conventions(@Query() query: Record<string, unknown>): Promise<Page<ConventionItem>> {
     const { paging, rest } = pagingOf(query);
@@ -154,6 +154,7 @@ export class CommunesController {
   @ApiOperation({ summary: 'Population figures (R-FEE-2), by commune, with the date each came into force' })
   @ApiQuery({ name: 'communeInsee', required: false, schema: { type: 'string' } })
   @ApiReadQuery('knownAt', 'minPosition')
+  @ApiPaging()
   @ApiRead('PopulationPage')
   async populations(@Query() query: Record<string, unknown>): Promise<Page<PopulationItem>> {
     const { paging, rest } = pagingOf(query);
@@ -170,6 +171,7 @@ export class CommunesController {
   @Roles('admin', 'auditor')
   @ApiOperation({ summary: 'Syntec index values (R-FEE-3), in recording order, corrections included' })
   @ApiReadQuery('knownAt', 'minPosition')
+  @ApiPaging()
   @ApiRead('SyntecPage')
   async syntec(@Query() query: Record<string, unknown>): Promise<Page<FoldedFacts['syntec'][number]['data'] & { recordedAt: string }>> {
     const { paging, rest } = pagingOf(query);
@@ -187,6 +189,7 @@ export class CommunesController {
   @ApiQuery({ name: 'communeInsee', required: false, schema: { type: 'string' } })
   @ApiQuery({ name: 'serviceId', required: false, schema: { type: 'string' } })
   @ApiReadQuery('knownAt', 'minPosition')
+  @ApiPaging()
   @ApiRead('LegacyConventionPage')
   async legacyConventions(@Query() query: Record<string, unknown>): Promise<Page<LegacyItem>> {
     const { paging, rest } = pagingOf(query);
@@ -221,6 +224,7 @@ export class CommunesController {
   @ApiOperation({ summary: "The catalogue's decisions in recording order: services entered, offers opened, fee schedules replaced" })
   @ApiQuery({ name: 'serviceId', required: false, schema: { type: 'string' } })
   @ApiReadQuery('knownAt', 'minPosition')
+  @ApiPaging()
   @ApiRead('CatalogueHistoryPage')
   async catalogueHistory(@Query() query: Record<string, unknown>): Promise<Page<FoldedFacts['catalogue'][number]>> {
     const { paging, rest } = pagingOf(query);

@@ -1,7 +1,21 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiQuery } from '@nestjs/swagger';
 import { FieldError, ValidationProblem } from '../problem-details';
 
 /** Every list route pages the same way (docs/communes.md): `limit` (1..500, default 100) and `offset` (default 0). */
 export const PAGE_LIMIT = { default: 100, max: 500 } as const;
+
+/** The paging parameters in the OpenAPI document, as pagingOf reads them. */
+export function ApiPaging(): MethodDecorator {
+  return applyDecorators(
+    ApiQuery({
+      name: 'limit',
+      required: false,
+      schema: { type: 'integer', minimum: 1, maximum: PAGE_LIMIT.max, default: PAGE_LIMIT.default },
+    }),
+    ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', minimum: 0, default: 0 } }),
+  );
+}
 
 export interface Page<T> {
   readonly items: T[];

@@ -210,7 +210,7 @@ const feeSchedule = object(
 const pageOf = (item: Schema): Schema =>
   object({
     items: arrayOf(item),
-    next: orNull({ type: 'string', pattern: '^\\d+$', description: 'The `offset` of the next page; null on the last' }),
+    next: orNull({ type: 'integer', minimum: 1, description: 'The `offset` of the next page; null on the last' }),
     total: { type: 'integer', minimum: 0, description: 'Items in the whole list, all pages' },
   });
 const populationProperties: Record<string, Schema> = {
