@@ -11,6 +11,7 @@ import { jsonBody } from './http/json-body';
 import { HostileParameterPipe } from './http/hostile-input';
 import { answerClientErrorsAsProblems } from './http/client-error';
 import { openApiDocument } from './http/openapi';
+import { serveBackOffice } from './http/back-office';
 
 /** Builds the configured application; main.ts and the e2e tests share it, so tests run what ships. */
 export async function createApp(config: AppConfig, storeOptions?: EventStoreOptions): Promise<INestApplication> {
@@ -25,6 +26,7 @@ export async function createApp(config: AppConfig, storeOptions?: EventStoreOpti
   // files would be asked for over HTTPS and fail.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(jsonBody);
+  serveBackOffice(app);
   app.setGlobalPrefix('api');
   app.enableShutdownHooks();
   answerClientErrorsAsProblems(app.getHttpServer() as Server);
