@@ -40,11 +40,43 @@ export function sessionOfToken(token: string): Session | null {
   }
 }
 
+/** The reads that take `minPosition` (docs/openapi.json): they wait for the projections to catch up. */
+const WAITING_READS = new Set([
+  '/api/conventions',
+  '/api/conventions/{id}',
+  '/api/conventions/{id}/history',
+  '/api/reference/populations',
+  '/api/reference/syntec',
+  '/api/legacy-conventions',
+  '/api/communes',
+  '/api/communes/{insee}',
+  '/api/communes/{insee}/entitlements',
+  '/api/communes/{insee}/ledgers/{year}',
+  '/api/ledgers/{year}',
+  '/api/entitlements',
+  '/api/catalogue/history',
+]);
+
+/** The position of this tab's latest command: the pages read at least that far (read-your-writes). */
+let lastPosition: string | null = null;
+
 const auth: Middleware = {
-  onRequest({ request }) {
+  onRequest({ request, schemaPath }) {
     const session = loadSession();
     if (session) request.headers.set('Authorization', `Bearer ${session.token}`);
+    if (request.method === 'GET' && lastPosition && WAITING_READS.has(schemaPath)) {
+      const url = new URL(request.url);
+      if (!url.searchParams.has('minPosition')) url.searchParams.set('minPosition', lastPosition);
+      return new Request(url, request);
+    }
     return request;
+  },
+  async onResponse({ request, response }) {
+    if (request.method === 'POST' && response.ok) {
+      const body = (await response.clone().json()) as { position?: string | null };
+      if (body.position) lastPosition = body.position;
+    }
+    return response;
   },
 };
 
