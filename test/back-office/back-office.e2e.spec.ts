@@ -183,7 +183,10 @@ describeBrowser('the back office in a browser [pglite]', () => {
     await page.fill('#tt-b-on', '2026-10-01');
     await page.fill('#tt-b-known', local(new Date(Date.now() + 1000)));
     await page.click('#time-travel button[type=submit]');
-    const row = await page.waitForSelector('#tt-result tr.differs >> text=Droit toodego');
+    const row = await page.waitForSelector('#tt-result tr.differs >> text=Droit toodego').catch(async (error) => {
+      await shot(page, 'failure-time-travel');
+      throw error;
+    });
     const text = await (await row.evaluateHandle((cell) => cell.closest('tr')!)).textContent();
     expect(text).toContain('partenaire');
     expect(text).toContain('connecte');
@@ -226,11 +229,14 @@ describeBrowser('the back office in a browser [pglite]', () => {
 
     const consumer = await signIn('consumer', 'integrateur.e2e');
     await consumer.waitForSelector('#feed-events li');
-    await consumer.waitForSelector('#feed-type option[value=ConventionSigned]', { state: 'attached' });
-    await consumer.selectOption('#feed-type', 'ConventionSigned');
-    const types = await consumer.$$eval('#feed-events li strong', (nodes) => nodes.map((n) => n.textContent));
-    expect(types.length).toBeGreaterThan(0);
-    expect(new Set(types)).toEqual(new Set(['ConventionSigned']));
+    const all = await consumer.$$eval('#feed-events li strong', (nodes) => nodes.map((n) => n.textContent ?? ''));
+    // Lyon's signature granted its two services: the feed says so (integration events, docs/events.md).
+    expect(all).toContain('EntitlementGranted');
+    expect(new Set(all).size).toBeGreaterThan(1);
+    await consumer.selectOption('#feed-type', 'EntitlementGranted');
+    const shown = await consumer.$$eval('#feed-events li strong', (nodes) => nodes.map((n) => n.textContent));
+    expect(shown.length).toBeGreaterThan(0);
+    expect(new Set(shown)).toEqual(new Set(['EntitlementGranted']));
     await axeCheck(consumer, 'flux');
     await shot(consumer, '07-flux');
     await consumer.close();

@@ -22,8 +22,7 @@ async function readAt(insee: string, setting: Setting): Promise<{ rows: Rows; pr
     params: { path: { insee }, query: { on: setting.on, ...(knownAt ? { knownAt } : {}) } },
   });
   if (!entitlements.response.ok) return { rows, problem: entitlements.error as Problem };
-  const list = ((entitlements.data as unknown as { entitlements?: unknown[] }).entitlements ?? []) as Array<{ serviceId: string; offerId: string; from: string; until: string | null }>;
-  for (const e of list) rows.set(`Droit ${e.serviceId}`, `${e.offerId} (${e.from} → ${e.until ?? '…'})`);
+  for (const e of entitlements.data ?? []) rows.set(`Droit ${e.serviceId}`, `${e.offerId} (${e.from} → ${e.until ?? '…'})`);
   const year = setting.on.slice(0, 4);
   const ledger = await api.GET('/api/communes/{insee}/ledgers/{year}', { params: { path: { insee, year }, query: knownAt ? { knownAt } : {} } });
   if (ledger.response.ok)

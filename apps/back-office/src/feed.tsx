@@ -24,9 +24,22 @@ export function parseSse(buffer: string): { events: FeedEvent[]; rest: string } 
       else if (field === 'event') event.type = value;
       else if (field === 'data') data.push(value);
     }
-    if (data.length) events.push({ ...event, data: data.join('\n') });
+    if (!data.length) continue;
+    const text = data.join('\n');
+    // Without an `event:` line the type is the integration event's own (its JSON `type`).
+    if (event.type === 'message') event.type = typeOf(text) ?? 'message';
+    events.push({ ...event, data: text });
   }
   return { events, rest };
+}
+
+function typeOf(text: string): string | undefined {
+  try {
+    const value = (JSON.parse(text) as { type?: unknown }).type;
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
