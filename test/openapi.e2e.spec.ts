@@ -88,7 +88,8 @@ describe('the OpenAPI document', () => {
     expect(
       failing(
         (operation) => (header(operation, 'Idempotency-Key') ? undefined : 'no Idempotency-Key header'),
-        operations.filter(({ method }) => method === 'post'),
+        // The development sign-in records nothing; replaying its answer by key would hand a token to whoever guessed the key.
+        operations.filter(({ method, path }) => method === 'post' && path !== '/api/dev/tokens'),
       ),
     ).toEqual([]);
     const onExisting = operations.filter(

@@ -1,38 +1,8 @@
-import { useEffect, useState } from 'preact/hooks';
-import { api, type Problem, type Session } from './api';
-import { CommandForm, answerOf, explain, type Answer } from './form';
+import { useState } from 'preact/hooks';
+import { api, type Session } from './api';
+import { CommandForm, answerOf, textOf, type Answer } from './form';
+import { ProblemBanner, useRead } from './read';
 import { TimeTravel } from './audit';
-
-type Read<T> = { data?: T; problem?: Problem; loading: boolean };
-
-/** Reads once per change of `deps`; `reload` reads again (after a command). */
-export function useRead<T>(read: () => Promise<{ data?: T; error?: unknown; response: Response }>, deps: unknown[]): [Read<T>, () => void] {
-  const [state, setState] = useState<Read<T>>({ loading: true });
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    let live = true;
-    setState((previous) => ({ ...previous, loading: true }));
-    read()
-      .then((result) => {
-        if (!live) return;
-        if (result.response.ok) setState({ data: result.data, loading: false });
-        else setState({ problem: (result.error as Problem) ?? { status: result.response.status }, loading: false });
-      })
-      .catch((error: unknown) => live && setState({ problem: { title: 'Le serveur ne répond pas', detail: String(error) }, loading: false }));
-    return () => {
-      live = false;
-    };
-  }, [...deps, tick]);
-  return [state, () => setTick((t) => t + 1)];
-}
-
-export function ProblemBanner({ problem }: { problem?: Problem }) {
-  return problem ? (
-    <div class="banner error" role="alert">
-      {explain(problem)}
-    </div>
-  ) : null;
-}
 
 const today = () => new Date().toISOString().slice(0, 10);
 const opt = (value: string | undefined) => (value ? { reason: value } : {});
@@ -45,7 +15,11 @@ const REASON = [
 export function CommunesPage() {
   const [query, setQuery] = useState('');
   const [list] = useRead(() => api.GET('/api/communes', { params: { query: { limit: 500 } } }), []);
-  const items = (list.data?.items ?? []) as Array<{ communeInsee: string; communeName?: string | null; conventions: Array<{ conventionId: string; status: string }> }>;
+  const items = (list.data?.items ?? []) as Array<{
+    communeInsee: string;
+    communeName?: string | null;
+    conventions: Array<{ conventionId: string; status: string }>;
+  }>;
   const q = query.trim().toLowerCase();
   const shown = items.filter((c) => !q || c.communeInsee.includes(q) || (c.communeName ?? '').toLowerCase().includes(q));
   return (
@@ -56,7 +30,8 @@ export function CommunesPage() {
         <input id="commune-search" type="search" value={query} onInput={(e) => setQuery((e.target as HTMLInputElement).value)} />
       </div>
       <p>
-        <a href="/communes/69123">Ouvrir une commune par son code : /communes/&lt;INSEE&gt;</a> (par exemple Lyon, 69123, avant sa convention)
+        <a href="/communes/69123">Ouvrir une commune par son code : /communes/&lt;INSEE&gt;</a> (par exemple Lyon, 69123, avant sa
+        convention)
       </p>
       <ProblemBanner problem={list.problem} />
       <table>
@@ -75,7 +50,9 @@ export function CommunesPage() {
               <td>
                 <a href={`/communes/${c.communeInsee}`}>{c.communeName ?? c.communeInsee}</a>
               </td>
-              <td>{c.conventions.map((v) => `${v.conventionId} (${v.status === 'active' ? 'en cours' : 'terminée'})`).join(', ') || '—'}</td>
+              <td>
+                {c.conventions.map((v) => `${v.conventionId} (${v.status === 'active' ? 'en cours' : 'terminée'})`).join(', ') || '—'}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -90,7 +67,12 @@ interface ConventionItem {
   signedOn: string;
   effectiveFrom: string;
   periods: Array<{ number: number; start: string; end: string }>;
-  annexes: Array<{ serviceId: string; from: string; until: string | null; offers: Array<{ offerId: string; from: string; until: string | null }> }>;
+  annexes: Array<{
+    serviceId: string;
+    from: string;
+    until: string | null;
+    offers: Array<{ offerId: string; from: string; until: string | null }>;
+  }>;
 }
 
 interface CommuneView {
@@ -141,7 +123,8 @@ export function CommunePage({ insee, session }: { insee: string; session: Sessio
           <ul>
             {view.entitlements.map((e) => (
               <li key={`${e.serviceId}-${e.from}`}>
-                {e.serviceId} / {e.offerId} du {e.from} {e.until ? `au ${e.until}` : ''} ({e.source.kind === 'convention' ? `convention ${e.source.id}` : 'convention antérieure'})
+                {e.serviceId} / {e.offerId} du {e.from} {e.until ? `au ${e.until}` : ''} (
+                {e.source.kind === 'convention' ? `convention ${e.source.id}` : 'convention antérieure'})
               </li>
             ))}
             {view.entitlements.length === 0 && <li>Aucun.</li>}
@@ -156,7 +139,9 @@ export function CommunePage({ insee, session }: { insee: string; session: Sessio
       {admin && (
         <div class="forms">
           <h2>Enregistrer une décision</h2>
-          {view && view.conventions.every((c) => c.status !== 'active') && <SignForm insee={insee} name={view.communeName} onDone={reload} />}
+          {view && view.conventions.every((c) => c.status !== 'active') && (
+            <SignForm insee={insee} name={view.communeName} onDone={reload} />
+          )}
           <CommandForm
             id="population"
             title="Enregistrer une population légale"
@@ -169,7 +154,13 @@ export function CommunePage({ insee, session }: { insee: string; session: Sessio
             onSubmit={async (v, _f, key) => {
               const result = await api.POST('/api/reference/populations', {
                 params: { header: { 'Idempotency-Key': key } },
-                body: { communeInsee: insee, population: Number(v.population), effectiveDate: v.effectiveDate, source: v.source, ...audit(v) },
+                body: {
+                  communeInsee: insee,
+                  population: Number(v.population),
+                  effectiveDate: v.effectiveDate,
+                  source: v.source,
+                  ...audit(v),
+                },
               });
               if (result.response.ok) reload();
               return answerOf(result, 'Population enregistrée.');
@@ -221,18 +212,25 @@ function SignForm({ insee, name, onDone }: { insee: string; name: string; onDone
       fields={[
         { name: 'communeName', label: 'Nom de la commune', required: true, value: name },
         { name: 'signedOn', label: 'Signée le', type: 'date', required: true, value: today() },
-        { name: 'effectiveFrom', label: "Prend effet le", type: 'date', required: true, value: `${year}-01-01` },
+        { name: 'effectiveFrom', label: 'Prend effet le', type: 'date', required: true, value: `${year}-01-01` },
         ...REASON,
       ]}
       onSubmit={async (v, form, key): Promise<Answer> => {
         const list = Array.from({ length: annexes }, (_, i) => ({
-          serviceId: String(form.get(`annex-${i}-service`) ?? '').trim(),
-          offerId: String(form.get(`annex-${i}-offer`) ?? '').trim(),
-          effectiveFrom: String(form.get(`annex-${i}-from`) ?? '').trim() || v.effectiveFrom,
+          serviceId: textOf(form, `annex-${i}-service`),
+          offerId: textOf(form, `annex-${i}-offer`),
+          effectiveFrom: textOf(form, `annex-${i}-from`) || v.effectiveFrom,
         })).filter((a) => a.serviceId !== '');
         const result = await api.POST('/api/conventions', {
           params: { header: { 'Idempotency-Key': key } },
-          body: { communeInsee: insee, communeName: v.communeName, signedOn: v.signedOn, effectiveFrom: v.effectiveFrom, annexes: list, ...audit(v) },
+          body: {
+            communeInsee: insee,
+            communeName: v.communeName,
+            signedOn: v.signedOn,
+            effectiveFrom: v.effectiveFrom,
+            annexes: list,
+            ...audit(v),
+          },
         });
         if (result.response.ok) onDone();
         return answerOf(result, `Convention signée (${(result.data as { conventionId?: string } | undefined)?.conventionId ?? ''}).`);
@@ -262,7 +260,10 @@ function SignForm({ insee, name, onDone }: { insee: string; name: string; onDone
 function Convention({ id, admin, onChange }: { id: string; admin: boolean; onChange: () => void }) {
   const [state, reload] = useRead(async () => {
     const result = await api.GET('/api/conventions/{id}', { params: { path: { id } } });
-    return { ...result, data: result.data ? { view: result.data as unknown as ConventionItem, etag: result.response.headers.get('ETag') ?? '' } : undefined };
+    return {
+      ...result,
+      data: result.data ? { view: result.data as unknown as ConventionItem, etag: result.response.headers.get('ETag') ?? '' } : undefined,
+    };
   }, [id]);
   const c = state.data?.view;
   const etag = state.data?.etag ?? '';
@@ -414,11 +415,21 @@ function ByForm({
         { name: 'legalReference', label: 'Référence juridique' },
       ]}
       onSubmit={async (v, _f, key) => {
-        const body = { reason: v.reason, by: v.by as 'commune' | 'metropole', ...(v.legalReference ? { legalReference: v.legalReference } : {}) };
+        const body = {
+          reason: v.reason,
+          by: v.by as 'commune' | 'metropole',
+          ...(v.legalReference ? { legalReference: v.legalReference } : {}),
+        };
         const result =
           kind === 'non-renewal'
-            ? await api.POST('/api/conventions/{id}/non-renewal', { params: { path: { id }, header: headers(key) }, body: { ...body, notifiedOn: v.notifiedOn } })
-            : await api.POST('/api/conventions/{id}/termination', { params: { path: { id }, header: headers(key) }, body: { ...body, effectiveOn: v.effectiveOn } });
+            ? await api.POST('/api/conventions/{id}/non-renewal', {
+                params: { path: { id }, header: headers(key) },
+                body: { ...body, notifiedOn: v.notifiedOn },
+              })
+            : await api.POST('/api/conventions/{id}/termination', {
+                params: { path: { id }, header: headers(key) },
+                body: { ...body, effectiveOn: v.effectiveOn },
+              });
         return done(result, kind === 'non-renewal' ? 'Non-reconduction enregistrée.' : 'Résiliation enregistrée.');
       }}
     />
@@ -473,7 +484,11 @@ export function LifecyclePage() {
 /** Reference facts and the catalogue: Syntec values, services, offers. */
 export function CataloguePage() {
   const [catalogue, reload] = useRead(() => api.GET('/api/catalogue'), []);
-  const services = (catalogue.data?.services ?? []) as Array<{ serviceId: string; name: string; offers: Array<{ offerId: string; status?: string }> }>;
+  const services = (catalogue.data?.services ?? []) as Array<{
+    serviceId: string;
+    name: string;
+    offers: Array<{ offerId: string; status?: string }>;
+  }>;
   return (
     <section aria-labelledby="catalogue-title">
       <h1 id="catalogue-title">Catalogue et référentiels</h1>

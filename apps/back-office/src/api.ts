@@ -34,7 +34,12 @@ export function sessionOfToken(token: string): Session | null {
     const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as Record<string, unknown>;
     const role = claims.role;
     if (role !== 'admin' && role !== 'auditor' && role !== 'commune' && role !== 'consumer') return null;
-    return { token, role, sub: String(claims.sub ?? '?'), ...(typeof claims.insee === 'string' ? { insee: claims.insee } : {}) };
+    return {
+      token,
+      role,
+      sub: typeof claims.sub === 'string' ? claims.sub : '?',
+      ...(typeof claims.insee === 'string' ? { insee: claims.insee } : {}),
+    };
   } catch {
     return null;
   }
@@ -95,11 +100,6 @@ export interface Problem {
   ifMatch?: string;
   etag?: string;
   errors?: Array<{ field: string; message: string; rule?: string }>;
-}
-
-export function asProblem(error: unknown, response: Response): Problem {
-  if (error && typeof error === 'object') return error as Problem;
-  return { status: response.status, title: response.statusText || `Erreur ${response.status}` };
 }
 
 /** A raw authenticated fetch, for what the typed client does not cover (CSV, the SSE stream). */

@@ -4,7 +4,7 @@ import { api, authorizedFetch, type Problem } from './api';
 
 type Ledger = components['schemas']['Ledger'];
 type CommuneLedger = components['schemas']['CommuneLedger'];
-import { ProblemBanner, useRead } from './admin';
+import { ProblemBanner, useRead } from './read';
 import { CommandForm, answerOf } from './form';
 
 interface Setting {
@@ -24,9 +24,12 @@ async function readAt(insee: string, setting: Setting): Promise<{ rows: Rows; pr
   if (!entitlements.response.ok) return { rows, problem: entitlements.error as Problem };
   for (const e of entitlements.data ?? []) rows.set(`Droit ${e.serviceId}`, `${e.offerId} (${e.from} → ${e.until ?? '…'})`);
   const year = setting.on.slice(0, 4);
-  const ledger = await api.GET('/api/communes/{insee}/ledgers/{year}', { params: { path: { insee, year }, query: knownAt ? { knownAt } : {} } });
+  const ledger = await api.GET('/api/communes/{insee}/ledgers/{year}', {
+    params: { path: { insee, year }, query: knownAt ? { knownAt } : {} },
+  });
   if (ledger.response.ok)
-    for (const line of (ledger.data as CommuneLedger | undefined)?.lines ?? []) rows.set(`Registre ${year} ${line.serviceId} ${line.inForceFrom}`, `${line.offerId} : ${line.amountDue ?? 'en attente'} €`);
+    for (const line of (ledger.data as CommuneLedger | undefined)?.lines ?? [])
+      rows.set(`Registre ${year} ${line.serviceId} ${line.inForceFrom}`, `${line.offerId} : ${line.amountDue ?? 'en attente'} €`);
   return { rows };
 }
 
@@ -49,16 +52,27 @@ export function TimeTravel({ insee }: { insee: string }) {
     <fieldset>
       <legend>Réglage {name.toUpperCase()}</legend>
       <label for={`tt-${name}-on`}>En vigueur le</label>
-      <input id={`tt-${name}-on`} type="date" value={value.on} onChange={(e) => set({ ...value, on: (e.target as HTMLInputElement).value })} />
+      <input
+        id={`tt-${name}-on`}
+        type="date"
+        value={value.on}
+        onChange={(e) => set({ ...value, on: (e.target as HTMLInputElement).value })}
+      />
       <label for={`tt-${name}-known`}>Tel que connu au</label>
-      <input id={`tt-${name}-known`} type="datetime-local" step={1} value={value.knownAt} onChange={(e) => set({ ...value, knownAt: (e.target as HTMLInputElement).value })} />
+      <input
+        id={`tt-${name}-known`}
+        type="datetime-local"
+        step={1}
+        value={value.knownAt}
+        onChange={(e) => set({ ...value, knownAt: (e.target as HTMLInputElement).value })}
+      />
     </fieldset>
   );
   const keys = result ? [...new Set([...result.a.keys(), ...result.b.keys()])].sort() : [];
   return (
     <section aria-labelledby="tt-title" class="time-travel">
       <h2 id="tt-title">Voyage dans le temps</h2>
-      <form id="time-travel" onSubmit={compare}>
+      <form id="time-travel" onSubmit={(event) => void compare(event)}>
         {setting('a', a, setA)}
         {setting('b', b, setB)}
         <button type="submit">Comparer</button>
@@ -136,15 +150,22 @@ export function TimelinePage({ id }: { id: string }) {
 }
 
 function explainLine(line: Record<string, unknown>): string {
+  const s = (key: string) => {
+    const value = line[key];
+    return typeof value === 'string' || typeof value === 'number' ? String(value) : '—';
+  };
   const parts: string[] = [];
-  if (line.population != null) parts.push(`population ${String(line.population)} au ${String(line.populationEffectiveDate)} (${String(line.populationSource)})`);
-  if (line.fixed != null) parts.push(`fixe ${String(line.fixed)} € + ${String(line.perInhabitant)} €/hab. = ${String(line.baseAmount)} €`);
-  if (line.indexValue != null) parts.push(`Syntec ${String(line.indexPeriod)} ${String(line.indexValue)} / ${String(line.baseIndexPeriod)} ${String(line.baseIndexValue)} = coefficient ${String(line.coefficient)}`);
-  if (line.targetAmount != null) parts.push(`cible ${String(line.targetAmount)} €`);
-  if (line.capAmount != null) parts.push(`plafond ${String(line.capAmount)} € (antérieur ${String(line.legacyAmount)} €)`);
-  if (line.annualAmount != null) parts.push(`annuel ${String(line.annualAmount)} €`);
-  if (line.daysInForce != null) parts.push(`prorata ${String(line.daysInForce)}/${String(line.daysInYear)} jours`);
-  if (line.pendingReason) parts.push(`en attente : ${String(line.pendingReason)}`);
+  if (line.population != null) parts.push(`population ${s('population')} au ${s('populationEffectiveDate')} (${s('populationSource')})`);
+  if (line.fixed != null) parts.push(`fixe ${s('fixed')} € + ${s('perInhabitant')} €/hab. = ${s('baseAmount')} €`);
+  if (line.indexValue != null)
+    parts.push(
+      `Syntec ${s('indexPeriod')} ${s('indexValue')} / ${s('baseIndexPeriod')} ${s('baseIndexValue')} = coefficient ${s('coefficient')}`,
+    );
+  if (line.targetAmount != null) parts.push(`cible ${s('targetAmount')} €`);
+  if (line.capAmount != null) parts.push(`plafond ${s('capAmount')} € (antérieur ${s('legacyAmount')} €)`);
+  if (line.annualAmount != null) parts.push(`annuel ${s('annualAmount')} €`);
+  if (line.daysInForce != null) parts.push(`prorata ${s('daysInForce')}/${s('daysInYear')} jours`);
+  if (line.pendingReason) parts.push(`en attente : ${s('pendingReason')}`);
   return parts.join(' ; ') || (line.feeScheduleKind === 'free' ? 'gratuit' : '—');
 }
 
@@ -212,8 +233,8 @@ export function LedgerPage() {
               <td>{line.amountDue ?? '—'}</td>
               <td>{explainLine(line as unknown as Record<string, unknown>)}</td>
               <td>
-                {String(line.status)}
-                {line.difference ? ` (régularisation ${String(line.difference)} €)` : ''}
+                {line.status}
+                {line.difference ? ` (régularisation ${line.difference} €)` : ''}
               </td>
             </tr>
           ))}
@@ -249,8 +270,8 @@ export function IntegrityPage() {
   const initial = new URLSearchParams(location.search).get('position') ?? '';
   async function verify() {
     const result = await api.GET('/api/audit/verify');
-    if (result.data) setVerification(result.data as typeof verification);
-    else setProblem(result.error as Problem);
+    if (result.data) setVerification(result.data);
+    else setProblem(result.error);
   }
   return (
     <section aria-labelledby="integrity-title">
@@ -275,7 +296,9 @@ export function IntegrityPage() {
       </p>
       {verification && (
         <p role="status" id="verify-result">
-          {verification.ok ? `Journal intègre : ${verification.checked} événement(s) vérifié(s).` : `Journal altéré à la position ${verification.firstBrokenPosition ?? '?'}.`}
+          {verification.ok
+            ? `Journal intègre : ${verification.checked} événement(s) vérifié(s).`
+            : `Journal altéré à la position ${verification.firstBrokenPosition ?? '?'}.`}
         </p>
       )}
       <CommandForm
@@ -284,7 +307,9 @@ export function IntegrityPage() {
         submitLabel="Obtenir la preuve"
         fields={[{ name: 'position', label: 'Position', required: true, value: initial }]}
         onSubmit={async (v) => {
-          const result = await api.GET('/api/audit/events/{position}/proof', { params: { path: { position: v.position ?? '' }, query: {} } });
+          const result = await api.GET('/api/audit/events/{position}/proof', {
+            params: { path: { position: v.position ?? '' }, query: {} },
+          });
           if (result.data) setProof(JSON.stringify(result.data, null, 2));
           return answerOf(result, 'Preuve obtenue : le chemin relie la feuille à la racine signée.');
         }}

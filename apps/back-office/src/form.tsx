@@ -28,6 +28,12 @@ interface Props {
   onSubmit: (values: Record<string, string>, form: FormData, idempotencyKey: string) => Promise<Answer>;
 }
 
+/** A text field of a FormData (a file input would give a File: none here). */
+export function textOf(form: FormData, name: string): string {
+  const value = form.get(name);
+  return typeof value === 'string' ? value.trim() : '';
+}
+
 /** French explanations of the problems the API can give (API.md). */
 export function explain(problem: Problem): string {
   if (problem.status === 409 && problem.etag !== undefined)
@@ -35,7 +41,7 @@ export function explain(problem: Problem): string {
   if (problem.rule) return `Refusé par la règle ${problem.rule} : ${problem.detail ?? problem.title ?? ''}`;
   if (problem.status === 400) return 'Certains champs ne sont pas valides : voir les messages sous les champs.';
   if (problem.status === 401) return 'Session expirée ou jeton refusé : reconnectez-vous.';
-  if (problem.status === 403) return "Votre rôle ne permet pas cette action.";
+  if (problem.status === 403) return 'Votre rôle ne permet pas cette action.';
   return `${problem.title ?? 'Erreur'}${problem.detail ? ` : ${problem.detail}` : ''}`;
 }
 
@@ -59,7 +65,7 @@ export function CommandForm({ id, title, fields, children, submitLabel = 'Enregi
     const data = new FormData(event.currentTarget as HTMLFormElement);
     const values: Record<string, string> = {};
     for (const field of fields) {
-      const value = String(data.get(field.name) ?? '').trim();
+      const value = textOf(data, field.name);
       if (value !== '') values[field.name] = value;
     }
     try {
@@ -80,7 +86,7 @@ export function CommandForm({ id, title, fields, children, submitLabel = 'Enregi
   const errorOf = (name: string) => problem?.errors?.find((e) => e.field === name);
   const unplaced = problem?.errors?.filter((e) => !fields.some((f) => f.name === e.field)) ?? [];
   return (
-    <form id={id} class="command" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
+    <form id={id} class="command" onSubmit={(event) => void submit(event)} noValidate aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>{title}</h3>
       {problem && (
         <div class="banner error" role="alert" data-rule={problem.rule ?? ''}>
@@ -111,6 +117,8 @@ export function CommandForm({ id, title, fields, children, submitLabel = 'Enregi
             <input
               id={inputId}
               name={field.name}
+              // Preact types `type` per input kind, not as a union: the kinds of Field are all plain text-like inputs.
+              // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
               type={(field.type ?? 'text') as 'text'}
               defaultValue={field.value}
               required={field.required}

@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useState } from 'preact/hooks';
 import { type Session, loadSession, saveSession, sessionOfToken } from './api';
+import { textOf } from './form';
 import { navigate, onLinkClick, usePath } from './router';
 import { CommunePage, CommunesPage, LifecyclePage, CataloguePage } from './admin';
 import { IntegrityPage, LedgerPage, TimelinePage } from './audit';
@@ -20,14 +21,26 @@ function SignIn({ onSession }: { onSession: (session: Session) => void }) {
   async function devLogin(event: Event) {
     event.preventDefault();
     const data = new FormData(event.currentTarget as HTMLFormElement);
-    const body = { role: String(data.get('role')), sub: String(data.get('sub')).trim(), ...(data.get('insee') ? { insee: String(data.get('insee')) } : {}) };
+    const body = {
+      role: textOf(data, 'role'),
+      sub: textOf(data, 'sub'),
+      ...(textOf(data, 'insee') ? { insee: textOf(data, 'insee') } : {}),
+    };
     setBusy(true);
     setError(null);
     try {
-      const response = await fetch('/api/dev/tokens', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-      if (response.status === 404) return setError("La connexion de développement n'existe pas en production : collez un jeton de votre fournisseur d'identité ci-dessous.");
+      const response = await fetch('/api/dev/tokens', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (response.status === 404)
+        return setError(
+          "La connexion de développement n'existe pas en production : collez un jeton de votre fournisseur d'identité ci-dessous.",
+        );
       const answer = (await response.json()) as { token?: string; errors?: Array<{ field: string; message: string }>; detail?: string };
-      if (!response.ok || !answer.token) return setError(answer.errors?.map((e) => `${e.field} : ${e.message}`).join(' ; ') ?? answer.detail ?? 'Refusé');
+      if (!response.ok || !answer.token)
+        return setError(answer.errors?.map((e) => `${e.field} : ${e.message}`).join(' ; ') ?? answer.detail ?? 'Refusé');
       const session = sessionOfToken(answer.token);
       if (session) onSession(session);
     } finally {
@@ -36,7 +49,7 @@ function SignIn({ onSession }: { onSession: (session: Session) => void }) {
   }
   function paste(event: Event) {
     event.preventDefault();
-    const token = String(new FormData(event.currentTarget as HTMLFormElement).get('token') ?? '').trim();
+    const token = textOf(new FormData(event.currentTarget as HTMLFormElement), 'token');
     const session = sessionOfToken(token);
     if (!session) return setError("Ce jeton n'est pas lisible (JWT avec un rôle attendu).");
     onSession(session);
@@ -49,7 +62,7 @@ function SignIn({ onSession }: { onSession: (session: Session) => void }) {
           {error}
         </div>
       )}
-      <form id="dev-login" onSubmit={devLogin} aria-labelledby="dev-login-title">
+      <form id="dev-login" onSubmit={(event) => void devLogin(event)} aria-labelledby="dev-login-title">
         <h2 id="dev-login-title">Connexion de développement</h2>
         <div class="field">
           <label for="login-role">Rôle</label>

@@ -41,7 +41,8 @@ export class DevTokensController {
   @HttpCode(201)
   @ApiOperation({
     summary: 'A development token (not in production)',
-    description: 'Signs a 12-hour HS256 token for the role and name given. Absent when NODE_ENV=production (404) or with JWKS verification.',
+    description:
+      'Signs a 12-hour HS256 token for the role and name given. Absent when NODE_ENV=production (404) or with JWKS verification.',
   })
   @ApiAnswer('DevToken', { status: 201, description: 'The token' })
   @ApiProblems(400, 404, 413, 415)

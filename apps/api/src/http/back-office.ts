@@ -21,7 +21,8 @@ export function serveBackOffice(app: INestApplication, directory = backOfficeDir
   const index = join(directory, 'index.html');
   app.use(express.static(directory, { index: 'index.html', fallthrough: true, maxAge: '1h', setHeaders: noCacheForIndex }));
   app.use((request: Request, response: Response, next: NextFunction) => {
-    if ((request.method !== 'GET' && request.method !== 'HEAD') || NOT_THE_APP.test(request.path) || !request.accepts('html')) return next();
+    if ((request.method !== 'GET' && request.method !== 'HEAD') || NOT_THE_APP.test(request.path) || !request.accepts('html'))
+      return next();
     response.setHeader('Cache-Control', 'no-cache');
     response.sendFile(index);
   });
