@@ -41,8 +41,8 @@ describeBrowser('the back office in a browser [pglite]', () => {
   let base: string;
 
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'apps/back-office/dist/index.html')))
-      execFileSync('npm', ['run', '-s', 'build:back-office'], { cwd: ROOT, stdio: 'inherit' });
+    // Always built afresh (a few seconds): a stale dist would test yesterday's pages.
+    execFileSync('npm', ['run', '-s', 'build:back-office'], { cwd: ROOT, stdio: 'pipe' });
     mkdirSync(ARTIFACTS, { recursive: true });
     t = await startTestApp('pglite');
     await t.app.listen(0, '127.0.0.1');
