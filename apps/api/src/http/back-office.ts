@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 
 /** Where `npm run build` puts the back office (apps/back-office/dist), seen from src (ts-node, tests) or dist. */
 export function backOfficeDirectory(): string | undefined {
-  const candidates = [resolve(__dirname, '../../../back-office/dist'), resolve(__dirname, '../../../../apps/back-office/dist')];
+  const candidates = [resolve(__dirname, '../../../back-office/dist'), resolve(__dirname, '../../../../../apps/back-office/dist')];
   return candidates.find((directory) => existsSync(join(directory, 'index.html')));
 }
 
