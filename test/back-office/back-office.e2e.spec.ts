@@ -90,6 +90,9 @@ describeBrowser('the back office in a browser [pglite]', () => {
     expect((await fetch(`${base}/communes/69123`, { headers: { Accept: 'text/html' } })).headers.get('content-type')).toContain(
       'text/html',
     );
+    const other = await fetch(`${base}/nowhere`);
+    expect(other.status).toBe(404);
+    expect(other.headers.get('content-type')).toContain('application/problem+json');
     const api = await fetch(`${base}/api/nothing-here`, { headers: { Accept: 'text/html' } });
     expect(api.status).toBe(404);
     expect(api.headers.get('content-type')).toContain('application/problem+json');

@@ -21,11 +21,15 @@ export function serveBackOffice(app: INestApplication, directory = backOfficeDir
   const index = join(directory, 'index.html');
   app.use(express.static(directory, { index: 'index.html', fallthrough: true, maxAge: '1h', setHeaders: noCacheForIndex }));
   app.use((request: Request, response: Response, next: NextFunction) => {
-    if ((request.method !== 'GET' && request.method !== 'HEAD') || NOT_THE_APP.test(request.path) || !request.accepts('html'))
-      return next();
+    if ((request.method !== 'GET' && request.method !== 'HEAD') || NOT_THE_APP.test(request.path) || !asksForHtml(request)) return next();
     response.setHeader('Cache-Control', 'no-cache');
     response.sendFile(index);
   });
+}
+
+// A browser's navigation names text/html; a client that says nothing (curl, a probe) keeps the 404 problem.
+function asksForHtml(request: Request): boolean {
+  return (request.headers.accept ?? '').includes('text/html');
 }
 
 // index.html names the hashed assets of the current build: it must be read again after a deployment.
