@@ -370,6 +370,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dev/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A development token (not in production)
+         * @description Signs a 12-hour HS256 token for the role and name given. Absent when NODE_ENV=production (404) or with JWKS verification.
+         */
+        post: operations["DevTokens_issue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ledgers/{year}": {
         parameters: {
             query?: never;
@@ -1040,6 +1060,23 @@ export interface components {
              * @example 2027-01-01
              */
             asOf: string;
+        };
+        DevTokenRequest: {
+            /**
+             * @example admin
+             * @enum {string}
+             */
+            role: "admin" | "auditor" | "commune" | "consumer";
+            /**
+             * @description Who the audit will record as the actor
+             * @example marie.dupont
+             */
+            sub: string;
+            /**
+             * @description Required for the commune role, refused otherwise
+             * @example 69123
+             */
+            insee?: string;
         };
         OptionalReasonRequest: {
             /** @description Why this is recorded (kept with the events) */
@@ -2232,6 +2269,15 @@ export interface components {
             status: "ok";
             /** @enum {string} */
             eventStore: "pglite" | "postgres" | "eventstoredb";
+        };
+        DevToken: {
+            /** @description HS256 bearer token, 12 hours */
+            token: string;
+            /** @enum {string} */
+            role: "admin" | "auditor" | "commune" | "consumer";
+            sub: string;
+            /** @example 69123 */
+            insee: string | null;
         };
         Liveness: {
             /** @enum {string} */
@@ -4485,6 +4531,66 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    DevTokens_issue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DevTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The token */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DevToken"];
+                };
+            };
+            /** @description Malformed or invalid input: every invalid field, naming its rule where one applies */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -19,6 +19,7 @@ import { OperationsModule } from './operations/operations.module';
 import { FeedModule } from './feed/feed.module';
 import { CommuneCheck } from './communes/commune-check';
 import { CommunesController } from './communes/communes.controller';
+import { DevTokensController } from './dev/dev-tokens.controller';
 
 export function eventStoreOptionsOf(config: AppConfig): EventStoreOptions {
   switch (config.eventStore) {
@@ -61,6 +62,8 @@ export class AppModule {
         ReferenceController,
         LifecycleController,
         CommunesController,
+        // The development sign-in exists only outside production, and only where we sign HS256 tokens ourselves.
+        ...(!config.production && config.auth.kind === 'hs256' ? [DevTokensController] : []),
       ],
       providers: [{ provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_FILTER, useClass: ProblemDetailsFilter }, CommuneCheck],
     };

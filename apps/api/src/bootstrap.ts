@@ -14,6 +14,7 @@ import { openApiDocument } from './http/openapi';
 import { Metrics } from './operations/metrics';
 import { requestLog } from './operations/request-log';
 import { metricsEndpoint } from './operations/metrics-endpoint';
+import { serveBackOffice } from './http/back-office';
 
 /** What a browser back office may send and read across origins (CORS_ORIGINS, docs/operations.md). */
 const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'X-Correlation-Id', 'Last-Event-ID'];
@@ -53,6 +54,7 @@ export async function createApp(config: AppConfig, storeOptions?: EventStoreOpti
   // After helmet, so that its headers go on the metrics too.
   if (config.operations.metricsToken) app.use('/metrics', metricsEndpoint(metrics, config.operations.metricsToken));
   app.use(jsonBody);
+  serveBackOffice(app);
   app.setGlobalPrefix('api');
   app.enableShutdownHooks();
   answerClientErrorsAsProblems(app.getHttpServer() as Server);

@@ -610,6 +610,12 @@ export const OPENAPI_SCHEMAS: Record<string, Schema> = {
     status: { type: 'string', enum: ['ok'] },
     eventStore: { type: 'string', enum: ['pglite', 'postgres', 'eventstoredb'] },
   }),
+  DevToken: object({
+    token: { type: 'string', description: 'HS256 bearer token, 12 hours' },
+    role: { type: 'string', enum: ['admin', 'auditor', 'commune', 'consumer'] },
+    sub: { type: 'string' },
+    insee: orNull(INSEE),
+  }),
   Liveness: object({ status: { type: 'string', enum: ['live'] } }),
   StreamToken: object({
     token: {

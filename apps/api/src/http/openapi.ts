@@ -229,6 +229,7 @@ export const PUBLIC_OPERATIONS = [
   'GET /api/feed/schemas',
   'GET /api/feed/schemas/{type}/{version}',
   'GET /api/audit/public-key',
+  'POST /api/dev/tokens',
 ];
 
 interface Operation {
