@@ -287,7 +287,7 @@ describeE2E('feed: paging, roles, services claim and schemas', (current) => {
       Object.keys(body.paths)
         .filter((path) => path.startsWith('/api/feed'))
         .sort(),
-    ).toEqual(['/api/feed', '/api/feed/schemas', '/api/feed/schemas/{type}/{version}', '/api/feed/stream']);
+    ).toEqual(['/api/feed', '/api/feed/schemas', '/api/feed/schemas/{type}/{version}', '/api/feed/stream', '/api/feed/stream-tokens']);
     expect(Object.keys(body.paths['/api/feed/stream'].get.responses['200'].content)).toEqual(['text/event-stream']);
   });
 });
